@@ -1,0 +1,105 @@
+// caseloop/calendar.h — the working-time calendar and deadline arithmetic
+// (domain.md §6).
+//
+// All functions are pure and thread-safe. Instants are UTC; the calendar maps
+// them to local time with a fixed UTC offset (no daylight-saving rules: the
+// districts caseloop serves use fixed offsets; a zone with DST is configured
+// by changing the calendar at the switch, which affects only later commands).
+#ifndef CASELOOP_CALENDAR_H_
+#define CASELOOP_CALENDAR_H_
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "caseloop/status.h"
+#include "caseloop/time.h"
+
+namespace caseloop {
+
+// A local calendar date, days since 1970-01-01 (may be negative).
+using LocalDate = std::int32_t;
+
+// "2025-04-04" <-> LocalDate. Errors: InvalidArgument naming the text.
+Result<LocalDate> ParseLocalDate(std::string_view text);
+std::string FormatLocalDate(LocalDate d);
+
+// A daily working period [start, end) in minutes after local midnight.
+struct WorkPeriod {
+  int start_minute = 0;
+  int end_minute = 0;
+  friend bool operator==(const WorkPeriod&, const WorkPeriod&) = default;
+};
+
+struct Calendar {
+  // Minutes east of UTC. Default: +08:00.
+  int utc_offset_minutes = 8 * 60;
+  // Bit d set = weekday d is a working day; d = 0 Monday ... 6 Sunday.
+  // Default: Monday to Friday.
+  std::uint8_t workdays = 0x1F;
+  // Sorted, non-overlapping, inside [0, 1440). Default: 09:00–12:00, 13:00–17:00.
+  std::vector<WorkPeriod> periods = {{9 * 60, 12 * 60}, {13 * 60, 17 * 60}};
+  // Days off that would otherwise be working days.
+  std::set<LocalDate> holidays;
+  // Adjusted working days (调休): days that would otherwise be off.
+  std::set<LocalDate> extra_workdays;
+
+  // Working minutes in one working day (420 by default).
+  int WorkingMinutesPerDay() const;
+  // True when `d` is a working day (weekday rule, then holidays, then extra_workdays).
+  bool IsWorkingDay(LocalDate d) const;
+  // REQUIRES-checker: periods sorted, non-overlapping, non-empty, inside a day,
+  // at least one working weekday. Errors: InvalidArgument saying what is wrong.
+  Status Validate() const;
+
+  friend bool operator==(const Calendar&, const Calendar&) = default;
+};
+
+// Parses "mon-fri", "mon,tue,sat", "mon-sat" into a workdays mask.
+Result<std::uint8_t> ParseWorkdays(std::string_view text);
+std::string FormatWorkdays(std::uint8_t mask);
+// Parses "09:00-12:00,13:00-17:00".
+Result<std::vector<WorkPeriod>> ParsePeriods(std::string_view text);
+std::string FormatPeriods(const std::vector<WorkPeriod>& periods);
+
+// The first instant >= t that lies inside working time. A time exactly at the
+// end of a period is not inside it.
+Instant NextWorkingMoment(const Calendar& cal, Instant t);
+
+// Adds `amount` of working time to `start`. Counting begins at the next
+// working moment; a result that falls exactly at the end of a working period
+// stays there (it does not jump to the next period's start). amount >= 0.
+Instant AddWorkingTime(const Calendar& cal, Instant start, Micros amount);
+
+// Working time inside [a, b); zero when b <= a.
+Micros WorkingTimeBetween(const Calendar& cal, Instant a, Instant b);
+
+// The deadline of a task of `limit` that starts at `start`:
+//   kNatural: start + amount minutes;
+//   kWorking: AddWorkingTime(start, amount minutes);
+//   kWorkingDays: AddWorkingTime(start, amount × WorkingMinutesPerDay()).
+Instant DeadlineAfter(const Calendar& cal, Instant start, const TimeLimit& limit);
+
+// The length of `limit` measured in its own clock: natural microseconds for
+// kNatural, working microseconds otherwise.
+Micros LimitLength(const Calendar& cal, const TimeLimit& limit);
+
+// Time still left from `now` until `deadline`, measured on the limit's clock
+// (natural or working); zero when the deadline has passed.
+Micros RemainingTime(const Calendar& cal, const TimeLimit::Unit clock, Instant now,
+                     Instant deadline);
+
+// Adds `amount` on the given clock (natural: plain addition; working:
+// AddWorkingTime). Used to re-arm a deadline at resume.
+Instant AddOnClock(const Calendar& cal, TimeLimit::Unit clock, Instant start, Micros amount);
+
+// Weekday of a local date, 0 = Monday ... 6 = Sunday.
+int WeekdayOf(LocalDate d);
+// The local date of instant t under the calendar's offset.
+LocalDate LocalDateOf(const Calendar& cal, Instant t);
+
+}  // namespace caseloop
+
+#endif  // CASELOOP_CALENDAR_H_

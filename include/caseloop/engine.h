@@ -1,0 +1,172 @@
+// caseloop/engine.h — the one object a host application talks to.
+//
+// Submit commands from many threads; each is acknowledged only when its events
+// are durable at the engine's durability level. Commands for one case are
+// serialized; different cases run concurrently and are group-committed (many
+// commands share one write batch and one fsync). Deadline timers append one
+// task_overdue event per task, exactly once, across restarts. Subscribers get
+// the log from a position, then live.
+//
+// Thread-safety: every method may be called from any thread, except that
+// Close() must not race with itself. Callbacks run on engine threads; they
+// must not block for long and must not call Close().
+#ifndef CASELOOP_ENGINE_H_
+#define CASELOOP_ENGINE_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "caseloop/case.h"
+#include "caseloop/config.h"
+#include "caseloop/event_store.h"
+#include "caseloop/projections.h"
+#include "caseloop/status.h"
+#include "caseloop/time.h"
+
+namespace caseloop {
+
+// The engine's source of "now". SystemClock reads the wall clock; a
+// ManualClock only moves when told (tests, simulations, scripts).
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual Instant Now() const = 0;
+  virtual bool IsManual() const { return false; }
+};
+std::shared_ptr<Clock> SystemClock();
+
+class ManualClock : public Clock {
+ public:
+  explicit ManualClock(Instant start = Instant{}) : now_(MicrosOf(start)) {}
+  Instant Now() const override;
+  bool IsManual() const override { return true; }
+  // Only the engine moves a manual clock it owns (Engine::AdvanceTo), so that
+  // timers fire in order; hosts call Engine::AdvanceTo / Advance instead.
+  void Set(Instant t);
+
+ private:
+  std::atomic<std::int64_t> now_;
+};
+
+struct EngineOptions {
+  // Directory of the embedded RocksDB store; "" = in-memory store.
+  // Default: "".
+  std::string path;
+  // What an acknowledgment survives (see Durability). Default: kSync.
+  Durability durability = Durability::kSync;
+  // Threads that decide and commit commands. More threads overlap deciding
+  // with the fsync of the previous group. Default: 2.
+  int worker_threads = 2;
+  // How long the group-commit leader waits for more commands once a group has
+  // started. 0 = never wait: a command on an idle disk commits at once, and
+  // groups form only from commands that arrive during the previous fsync.
+  // Default: 0.
+  std::chrono::microseconds group_commit_window{0};
+  // Largest number of commands in one group. Default: 256.
+  std::size_t max_batch = 256;
+  // Events buffered per subscriber before the feed pauses for it (the
+  // subscriber is held back, never skipped past events). Default: 4096.
+  std::size_t subscriber_queue = 4096;
+  // The clock; null = SystemClock(). Default: null.
+  std::shared_ptr<Clock> clock;
+  // Append DefaultConfigChanges() when the store has no configuration.
+  // Default: false.
+  bool default_config = false;
+  // Arm deadline timers that append task_overdue events. Default: true.
+  bool timers = true;
+};
+
+struct CommandAck {
+  std::string case_id;
+  std::uint64_t first_position = 0;
+  std::uint64_t last_position = 0;
+  std::uint64_t version = 0;   // the case stream's version after the command
+  bool duplicate = false;      // the command id had been seen: nothing new was written
+  std::vector<EventType> events;
+};
+
+// One event of the global log, decoded, for history and subscriptions.
+struct LoggedEvent {
+  EventRecord record;
+  // For case streams: the decoded event. For "$config": nullopt.
+  std::optional<CaseEvent> event;
+  // The event's own fields as a JSON object text (see CaseEventFieldsJson;
+  // configuration changes print their fields too).
+  std::string fields_json;
+};
+
+class Subscription {
+ public:
+  virtual ~Subscription() = default;
+  // Stops delivery; after it returns the handler is not called again.
+  virtual void Cancel() = 0;
+  // The position of the last event handed to the handler.
+  virtual std::uint64_t Position() const = 0;
+};
+
+class Engine {
+ public:
+  // Opens the store (creating it), loads the configuration, catches the
+  // projections up, fires deadlines that passed while the engine was down
+  // (stamped with their deadline instant) and arms timers for the rest.
+  // Errors: IOError (e.g. the directory is locked by another process), Corruption.
+  static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
+  virtual ~Engine() = default;
+
+  // Runs a case command; returns after its events are durable.
+  virtual Result<CommandAck> Submit(const Command& command) = 0;
+  // Same, asynchronous; `done` runs on an engine thread.
+  virtual void SubmitAsync(Command command, std::function<void(Result<CommandAck>)> done) = 0;
+  // Appends a configuration change (affects only later commands).
+  virtual Result<CommandAck> Configure(const ConfigChange& change, std::optional<Instant> at = {}) = 0;
+  virtual Config CurrentConfig() const = 0;
+
+  // Queries. `at` defaults to the clock's now. Reads wait until the
+  // projections have applied every acknowledged command (read-your-writes).
+  virtual Result<CaseView> Show(const std::string& case_id, std::optional<Instant> at = {}) = 0;
+  virtual Result<CaseState> State(const std::string& case_id) = 0;
+  virtual Result<std::vector<LoggedEvent>> History(const std::string& case_id) = 0;
+  virtual Result<std::vector<LoggedEvent>> ReadLog(std::uint64_t from_position, std::size_t max) = 0;
+  virtual Result<std::vector<UnitRates>> Rates(const PeriodQuery& q) = 0;
+  virtual Result<std::vector<InspectorRates>> Inspectors(const PeriodQuery& q) = 0;
+  virtual Result<CentreFigures> Centre(const PeriodQuery& q) = 0;
+  virtual Result<std::vector<OverdueTask>> Overdue(std::optional<Instant> at = {}) = 0;
+  virtual Result<std::vector<UnitWorkload>> Workload(std::optional<Instant> at = {}) = 0;
+
+  // Live feed: events with position >= from_position, in order, without gaps
+  // or duplicates: first the stored ones (catch-up), then live ones.
+  virtual Result<std::unique_ptr<Subscription>> Subscribe(
+      std::uint64_t from_position, std::function<void(const LoggedEvent&)> handler) = 0;
+
+  // Manual clock only: moves the clock to `t`, firing every deadline timer
+  // due at or before `t` in deadline order before returning. Errors:
+  // InvalidArgument when t is before the clock, Rejected with a system clock.
+  virtual Status AdvanceTo(Instant t) = 0;
+  virtual Status Advance(Micros d) = 0;
+  virtual Instant Now() const = 0;
+  // The latest business time recorded in the log (0 when empty).
+  virtual Instant LatestRecordedTime() const = 0;
+
+  // Blocks until projections have applied the log up to `position`.
+  virtual Status WaitForProjections(std::uint64_t position) = 0;
+  virtual Status RebuildProjections() = 0;
+  // Store + projection checks; one line per problem.
+  virtual Result<std::vector<std::string>> Check() = 0;
+  // fsyncs so far (group commit makes this smaller than synced commands).
+  virtual std::uint64_t SyncCount() const = 0;
+  virtual EventStore* store() = 0;
+
+  // Stops accepting commands, acknowledges or refuses (Unavailable) each one
+  // in flight, stops timers and subscriptions, flushes and closes the store.
+  virtual Status Close() = 0;
+};
+
+}  // namespace caseloop
+
+#endif  // CASELOOP_ENGINE_H_

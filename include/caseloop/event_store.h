@@ -1,0 +1,202 @@
+// caseloop/event_store.h — the append-only event log: the single source of truth.
+//
+// The log holds streams (one per case, plus "$config" for configuration).
+// Every appended event gets a stream version (1, 2, 3 ... per stream) and a
+// global position (1, 2, 3 ... over the whole store, gap-free: one writer
+// assigns positions, so a reader can never skip an event).
+//
+// Two implementations share this interface and one contract test suite:
+// OpenRocksDbStore (embedded, durable) and NewMemoryStore (tests, simulations).
+//
+// Thread-safety: an EventStore is safe for concurrent use by many threads.
+// Concurrent appends are group-committed: they share one write batch and, in
+// Durability::kSync, one fsync; each Append returns only after its own events
+// are durable at the requested level.
+#ifndef CASELOOP_EVENT_STORE_H_
+#define CASELOOP_EVENT_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "caseloop/status.h"
+
+namespace caseloop {
+
+// What an acknowledged append survives.
+//   kSync:     fsync of the write-ahead log before the append returns. Survives a
+//              process crash and a power loss / kernel crash.
+//   kBuffered: written to the write-ahead log without fsync. Survives a process
+//              crash (kill -9), not a power loss.
+//   kNone:     no write-ahead log; memtables are flushed at Close(). Survives
+//              nothing until Close() (or Flush()) returns. For bulk imports.
+// On-disk/ABI note: values appear in benchmark JSON. Do not renumber.
+enum class Durability : std::uint8_t { kSync = 0, kBuffered = 1, kNone = 2 };
+std::string_view DurabilityName(Durability d);                   // "sync" / "buffered" / "none"
+Result<Durability> ParseDurability(std::string_view name);       // InvalidArgument otherwise
+
+// An event to append. The store fills in position, stream, version.
+struct NewEvent {
+  std::string type;                 // e.g. "CaseDispatched"; non-empty, <= 64 bytes
+  std::uint32_t schema_version = 1; // version of the payload's schema for this type
+  std::int64_t recorded_us = 0;     // business time, UTC microseconds since epoch
+  std::string event_id;             // unique id (the store generates one when empty)
+  std::string actor;                // who caused it ("I1", "D1", "$timer", ...)
+  std::string correlation_id;       // optional
+  std::string causation_id;         // optional
+  std::string payload;              // opaque bytes (caseloop encodes with cereal)
+};
+
+// A stored event with its envelope.
+struct EventRecord {
+  std::uint64_t position = 0;       // global, gap-free, starts at 1
+  std::string stream;
+  std::uint64_t version = 0;        // per stream, starts at 1
+  std::string type;
+  std::uint32_t schema_version = 1;
+  std::int64_t recorded_us = 0;
+  std::string event_id;
+  std::string command_id;           // the append's command id ("" if none)
+  std::string correlation_id;
+  std::string causation_id;
+  std::string actor;
+  std::string payload;
+};
+
+// The version a stream must have for an append to succeed.
+struct ExpectedVersion {
+  enum class Kind : std::uint8_t { kAny, kNoStream, kExact };
+  Kind kind = Kind::kAny;
+  std::uint64_t version = 0;  // for kExact; kExact with 0 means "no stream" too
+
+  static ExpectedVersion Any() { return {Kind::kAny, 0}; }
+  static ExpectedVersion NoStream() { return {Kind::kNoStream, 0}; }
+  static ExpectedVersion Exactly(std::uint64_t v) { return {Kind::kExact, v}; }
+};
+
+struct AppendOptions {
+  // Idempotency key. When non-empty and an earlier append carried the same
+  // command id, Append writes nothing and returns the earlier result with
+  // `duplicate = true`. Default: "" (no deduplication).
+  std::string command_id;
+  // Per-append durability; empty = the store's default.
+  std::optional<Durability> durability;
+};
+
+struct AppendResult {
+  std::uint64_t first_position = 0;  // position of the first appended event
+  std::uint64_t last_position = 0;   // position of the last appended event
+  std::uint64_t next_expected_version = 0;  // the stream's version after the append
+  bool duplicate = false;            // true when the command id was seen before
+};
+
+// One write in a projection's keyspace (see CommitProjection).
+struct KvOp {
+  enum class Kind : std::uint8_t { kPut, kDelete };
+  Kind kind = Kind::kPut;
+  std::string key;
+  std::string value;
+};
+
+struct StoreOptions {
+  // Durability of appends that do not say otherwise. Default: kSync.
+  Durability durability = Durability::kSync;
+  // Create the database when the directory holds none. Default: true.
+  bool create_if_missing = true;
+  // RocksDB block cache for the log and projections, in bytes. Larger helps
+  // rebuilds and queries over old history; it is the store's main memory cost.
+  // Default: 32 MiB.
+  std::size_t block_cache_bytes = 32u << 20;
+  // Open read-only (for `caseloop check`): appends fail with IOError.
+  // Default: false.
+  bool read_only = false;
+};
+
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+
+  // Atomically appends `events` (non-empty) to `stream`: all of them or none,
+  // in one write together with the stream index, the global log and the
+  // command-id index. Errors: InvalidArgument (empty stream or events, bad
+  // type), Conflict (expected version does not match; the message carries the
+  // actual version, e.g. "stream C7: expected version 3, actual 5"),
+  // IOError, Unavailable (closed).
+  virtual Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected,
+                                      std::vector<NewEvent> events,
+                                      const AppendOptions& options = {}) = 0;
+
+  // Events of `stream` with version >= from_version, oldest first, at most
+  // `max` of them. An unknown stream gives an empty vector. Errors:
+  // Corruption naming the position of a record that fails its checksum.
+  virtual Result<std::vector<EventRecord>> ReadStream(std::string_view stream,
+                                                      std::uint64_t from_version = 1,
+                                                      std::size_t max = SIZE_MAX) = 0;
+
+  // Events with position >= from (from 1), in commit order, at most `max`.
+  virtual Result<std::vector<EventRecord>> ReadAll(std::uint64_t from, std::size_t max) = 0;
+
+  // The position of the last committed event (0 when empty).
+  virtual std::uint64_t HeadPosition() const = 0;
+  // The current version of `stream` (0 when it does not exist).
+  virtual Result<std::uint64_t> StreamVersion(std::string_view stream) = 0;
+  // Names of all streams, in byte order, starting at `after` (exclusive), at most `max`.
+  virtual Result<std::vector<std::string>> ListStreams(std::string_view after, std::size_t max) = 0;
+
+  // Snapshots: an opaque encoding of a stream's state at `version`. Saving a
+  // snapshot at a version older than the stored one is ignored.
+  virtual Status SaveSnapshot(std::string_view stream, std::uint64_t version,
+                              std::string_view state) = 0;
+  // The latest snapshot of `stream` as (version, state), or nullopt.
+  virtual Result<std::optional<std::pair<std::uint64_t, std::string>>> LoadSnapshot(
+      std::string_view stream) = 0;
+
+  // ---- Projection keyspace --------------------------------------------------
+  // Projections keep their state in a separate keyspace of the same store.
+  // CommitProjection writes `ops` and sets the checkpoint of projection `name`
+  // to `checkpoint` in one atomic write, so after a crash state and checkpoint
+  // always agree. Durability follows the store default.
+  virtual Status CommitProjection(std::string_view name, const std::vector<KvOp>& ops,
+                                  std::uint64_t checkpoint) = 0;
+  // The checkpoint of projection `name` (0 when never committed).
+  virtual Result<std::uint64_t> ProjectionCheckpoint(std::string_view name) = 0;
+  // Value of `key` in the projection keyspace.
+  virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
+  // Calls fn(key, value) for keys in [start, end) in byte order until fn
+  // returns false. An empty `end` means "to the end of the keyspace".
+  virtual Status Scan(std::string_view start, std::string_view end,
+                      const std::function<bool(std::string_view, std::string_view)>& fn) = 0;
+  // Deletes every key in the projection keyspace whose key starts with
+  // `prefix`, and sets the checkpoint of `name` to 0 — used by rebuild.
+  virtual Status ResetProjection(std::string_view name, std::string_view prefix) = 0;
+
+  // ---- Maintenance ----------------------------------------------------------
+  // Verifies every record's checksum, the stream index against the log, and
+  // that positions are gap-free. Returns one line per problem found (empty =
+  // healthy). Errors only when the check itself cannot run (IOError).
+  virtual Result<std::vector<std::string>> Check() = 0;
+  // Makes everything appended so far durable (flush memtables for kNone).
+  virtual Status Flush() = 0;
+  // Number of fsyncs (WAL syncs) issued so far — group commit makes this
+  // smaller than the number of synced appends under concurrency.
+  virtual std::uint64_t SyncCount() const = 0;
+  // Flushes and releases the store; later calls return Unavailable.
+  virtual Status Close() = 0;
+};
+
+// Opens (or creates) the RocksDB store in directory `path`. A second process
+// opening the same directory is refused with IOError ("... is locked by
+// another process"). Errors: IOError, Corruption.
+Result<std::unique_ptr<EventStore>> OpenRocksDbStore(const std::string& path,
+                                                     const StoreOptions& options = {});
+
+// A store that lives in memory only; Durability is ignored.
+std::unique_ptr<EventStore> NewMemoryStore();
+
+}  // namespace caseloop
+
+#endif  // CASELOOP_EVENT_STORE_H_

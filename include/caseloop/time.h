@@ -1,0 +1,67 @@
+// caseloop/time.h — instants, time limits and their text forms.
+//
+// Every time caseloop stores is a UTC instant with microsecond resolution.
+// Local times appear only at the edges (script text, JSON output), converted
+// with the calendar's fixed UTC offset.
+#ifndef CASELOOP_TIME_H_
+#define CASELOOP_TIME_H_
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "caseloop/status.h"
+
+namespace caseloop {
+
+// A UTC instant, microseconds since 1970-01-01T00:00:00Z.
+using Micros = std::chrono::microseconds;
+using Instant = std::chrono::time_point<std::chrono::system_clock, Micros>;
+
+// Microseconds since the epoch <-> Instant.
+inline Instant InstantFromMicros(std::int64_t us) { return Instant(Micros(us)); }
+inline std::int64_t MicrosOf(Instant t) { return t.time_since_epoch().count(); }
+
+// A time limit as written in configuration and scripts:
+//   "30m", "2h", "1d"   natural minutes / hours / days  (unit kNatural, amount in minutes)
+//   "4wh", "90wm"       working hours / minutes         (unit kWorking, amount in minutes)
+//   "1wd"               working days                    (unit kWorkingDays, amount in days)
+// On-disk format: the numeric values of Unit are stored in events. Do not renumber.
+struct TimeLimit {
+  enum class Unit : std::uint8_t { kNatural = 0, kWorking = 1, kWorkingDays = 2 };
+  Unit unit = Unit::kWorking;
+  std::int64_t amount = 0;  // minutes (kNatural, kWorking) or days (kWorkingDays)
+
+  static TimeLimit NaturalMinutes(std::int64_t m) { return {Unit::kNatural, m}; }
+  static TimeLimit NaturalHours(std::int64_t h) { return {Unit::kNatural, h * 60}; }
+  static TimeLimit WorkingHours(std::int64_t h) { return {Unit::kWorking, h * 60}; }
+  static TimeLimit WorkingDays(std::int64_t d) { return {Unit::kWorkingDays, d}; }
+
+  friend bool operator==(const TimeLimit&, const TimeLimit&) = default;
+};
+
+// Parses "30m", "2h", "1d", "4wh", "90wm", "1wd". Amount must be a positive
+// integer no larger than 10 years. Errors: InvalidArgument naming the text.
+Result<TimeLimit> ParseTimeLimit(std::string_view text);
+// The shortest text form that ParseTimeLimit reads back to the same value
+// ("2h" rather than "120m").
+std::string FormatTimeLimit(const TimeLimit& limit);
+
+// Parses "2025-03-31T10:30", "2025-03-31T10:30:00", "2025-03-31 10:30:00",
+// optionally followed by "Z" or "+08:00" / "-05:00". A time without an offset
+// is local at `default_offset_minutes` east of UTC. Also accepts a bare date
+// "2025-03-31" (local midnight). Years 1970..9999 only. Errors:
+// InvalidArgument naming the text and what is wrong with it.
+Result<Instant> ParseInstant(std::string_view text, int default_offset_minutes);
+
+// "YYYY-MM-DDTHH:MM:SS+HH:MM" at the given offset (seconds truncated).
+std::string FormatInstant(Instant t, int offset_minutes);
+
+// Parses "+08:00", "-05:30", "Z", "+0800". Errors: InvalidArgument.
+Result<int> ParseUtcOffset(std::string_view text);
+std::string FormatUtcOffset(int offset_minutes);  // "+08:00"
+
+}  // namespace caseloop
+
+#endif  // CASELOOP_TIME_H_
