@@ -1,0 +1,71 @@
+// caseloop/script.h — the caseloop script language (one command per line),
+// shared by the CLI, the Python bindings and the tests.
+//
+//   # comment
+//   calendar tz=+08:00 workdays=mon-fri periods=09:00-12:00,13:00-17:00
+//   unit WATER name="水务局"
+//   at 2025-03-31T10:30
+//   dispatch A1 by=D1
+//   expect A1 state=dispatched deadline=2025-03-31T15:30:00+08:00
+//   show A1
+//
+// Setup lines become configuration events; case lines become commands at the
+// script clock (a manual clock: `at TIME` / `advance DUR`, or a line's own
+// `at=TIME`); queries print one JSON object per line. See docs/cli.md.
+//
+// Thread-safety: a ScriptSession is used by one thread at a time.
+#ifndef CASELOOP_SCRIPT_H_
+#define CASELOOP_SCRIPT_H_
+
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "caseloop/engine.h"
+#include "caseloop/status.h"
+
+namespace caseloop {
+
+struct ScriptOptions {
+  // Continue after a refused or invalid line (the run still fails at the end).
+  // Default: false.
+  bool keep_going = false;
+  // Print "ok N" on the output after line N's command is durably acknowledged.
+  // Default: false.
+  bool echo = false;
+  // Queries without at= evaluate at the system time instead of the latest
+  // recorded instant. Default: false.
+  bool system_now = false;
+};
+
+class ScriptSession {
+ public:
+  // REQUIRES: `engine` outlives the session and was opened with a manual
+  // clock (EngineOptions::clock = a ManualClock). The script clock starts at
+  // the engine's latest recorded instant.
+  static Result<std::unique_ptr<ScriptSession>> Create(Engine* engine, const ScriptOptions& options = {});
+  virtual ~ScriptSession() = default;
+
+  // Executes one line. Returns the JSON objects it prints (one string each,
+  // no newline); empty for commands, comments and blank lines. `line_no` is
+  // used in messages only. Errors: InvalidArgument for a malformed line
+  // (message names the problem, e.g. "unknown command 'dispach'"), and the
+  // engine's errors for refused commands; an `expect` mismatch is Rejected
+  // naming the field, the expected and the actual value.
+  virtual Result<std::vector<std::string>> Execute(std::string_view line, int line_no = 0) = 0;
+
+  // Runs a whole script: JSON lines (and "ok N" with echo) to `out`, errors
+  // as "line N: message" to `err`. Returns OK, or the first error (after
+  // running on with keep_going).
+  virtual Status Run(std::istream& in, std::ostream& out, std::ostream& err) = 0;
+
+  // The script clock.
+  virtual Instant Now() const = 0;
+};
+
+}  // namespace caseloop
+
+#endif  // CASELOOP_SCRIPT_H_

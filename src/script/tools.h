@@ -1,0 +1,75 @@
+// The CLI's bigger tools, as library functions (used by examples/cli and the
+// Python bindings): CSV import of history, the simulated quarter (demo), and
+// the HTML report.
+#ifndef CASELOOP_SCRIPT_TOOLS_H_
+#define CASELOOP_SCRIPT_TOOLS_H_
+
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+#include "caseloop/engine.h"
+#include "caseloop/status.h"
+
+namespace caseloop {
+
+struct ImportOptions {
+  std::string file;           // CSV path
+  std::string id_column;      // required
+  std::string created_column; // required
+  std::string unit_column;    // required
+  std::string due_column;     // optional ("" = none)
+  std::string closed_column;  // optional
+  std::string category_column;// optional
+  std::string time_format = "%Y-%m-%d %H:%M:%S";  // strptime-style
+  std::optional<int> utc_offset_minutes;          // default: the calendar's
+  bool strict = false;        // any skipped row makes the result an error
+  bool progress = false;      // draw a progress bar on stderr (a terminal)
+};
+
+struct ImportSummary {
+  std::int64_t rows = 0;       // data rows read
+  std::int64_t imported = 0;   // new cases
+  std::int64_t unchanged = 0;  // already imported with the same content
+  std::int64_t skipped = 0;    // rows that could not be imported
+};
+
+// Imports history: each row becomes a case reported, registered and dispatched
+// at its created time to its unit (created as needed), with the due time as
+// deadline (none if empty) and, if closed, feedback and a passing verification
+// at the closed time. Bad rows are reported to `err` as "row N: reason" and
+// skipped; a summary line goes to `out`. Importing the same file twice adds
+// nothing. Errors: NotFound/InvalidArgument for the file or a missing column,
+// InvalidArgument when strict and a row was skipped, storage errors.
+Result<ImportSummary> ImportCsv(Engine& engine, const ImportOptions& options, std::ostream& out,
+                                std::ostream& err);
+
+struct DemoOptions {
+  std::int64_t cases = 20000;
+  int days = 90;
+  std::uint64_t seed = 1;
+  std::string html = "caseloop-report.html";  // "" = no report
+  bool progress = false;
+};
+
+// Simulates a quarter in the default district through the real engine
+// (which must use a manual clock), prints the quarterly ranking of units and
+// inspectors as aligned tables to `out`, and writes the HTML report.
+Status RunDemo(Engine& engine, const DemoOptions& options, std::ostream& out);
+
+struct ReportOptions {
+  Instant from{};
+  Instant to{};
+  std::optional<Instant> at;
+  std::string html;  // output path
+};
+
+// Writes one self-contained HTML file (inline CSS and SVG, no scripts): the
+// unit ranking with grades, on-time rate per unit (bar chart), inspectors,
+// centre figures, received vs closed per week, the overdue list.
+Status WriteHtmlReport(Engine& engine, const ReportOptions& options);
+
+}  // namespace caseloop
+
+#endif  // CASELOOP_SCRIPT_TOOLS_H_
