@@ -29,7 +29,10 @@ namespace caseloop {
 // A command on a case. Which fields are read depends on `type`:
 //   report:   kind, category, source, [grid, component, lat, lon, address, description, emergency]
 //   register: [category]         reject: reason          merge: into
-//   dispatch: [unit, limit]      accept: -               return: reason
+//   dispatch: [unit, limit | deadline | no_deadline]        accept: -    return: reason
+//             (deadline / no_deadline: history imported from another system,
+//             whose due date is given or absent; a task without a deadline is
+//             never overdue and counts as on time when handled)
 //   extend:   limit, reason      suspend: reason         approve: -
 //   deny:     reason             resume: -               feedback: [note]
 //   verify:   verify_pass, [note]  void: reason          supervise: [note]
@@ -57,6 +60,8 @@ struct Command {
   std::string into;
   std::string unit;
   std::optional<TimeLimit> limit;
+  std::optional<Instant> deadline;  // dispatch: an explicit deadline (import)
+  bool no_deadline = false;         // dispatch: a task without deadline (import)
   std::string reason;
   std::string note;
   std::optional<bool> verify_pass;
