@@ -95,10 +95,19 @@ struct UnitWorkload {
   std::int64_t overdue_tasks = 0;  // at the query instant
 };
 
+struct ProjectionOptions {
+  // Log events applied per store write (one CommitProjection per projection
+  // per batch). Larger batches mean fewer writes during a rebuild; smaller
+  // ones bound the memory a batch's pending writes take. Default: 1024.
+  std::size_t batch_events = 1024;
+};
+
 class Projections {
  public:
-  // REQUIRES: store outlives the Projections.
+  // REQUIRES: store outlives the Projections. A null store gives an object
+  // whose every call fails with InvalidArgument.
   static std::unique_ptr<Projections> Create(EventStore* store);
+  static std::unique_ptr<Projections> Create(EventStore* store, const ProjectionOptions& options);
   virtual ~Projections() = default;
 
   // Applies log events after the checkpoint, up to the head (or `until`).

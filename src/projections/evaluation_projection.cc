@@ -1,0 +1,605 @@
+#include "projections/evaluation_projection.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "projections/codec.h"
+
+namespace caseloop::projections {
+namespace {
+
+constexpr char kCasePrefix[] = "ev/c/";
+constexpr char kUnitListPrefix[] = "ev/n/";
+constexpr char kUnitRecordPrefix[] = "ev/u/";
+constexpr char kReportPrefix[] = "ev/r/";
+constexpr char kFeedbackPrefix[] = "ev/f/";
+constexpr char kRegisteredPrefix[] = "ev/g/";
+constexpr char kRejectedPrefix[] = "ev/j/";
+constexpr char kVoidedPrefix[] = "ev/v/";
+constexpr char kClosedPrefix[] = "ev/z/";
+constexpr std::size_t kTimePrefixLen = 5;  // every time-keyed prefix above is 5 bytes
+
+// The facts of a (case, unit) timeline. On-disk format: do not renumber.
+enum class Fact : std::uint8_t {
+  kAssign = 0,    // dispatched to the unit; deadline of the task (none: no deadline)
+  kRework = 1,    // the latest feedback failed verification; a new task with this deadline
+  kExtend = 2,    // an extension was approved; the new deadline
+  kSuspend = 3,   // suspension approved: the clock stops
+  kResume = 4,    // resumed; the new deadline
+  kFeedback = 5,  // feedback submitted; flag = on time
+  kPass = 6,      // verification passed (closed)
+  kReturn = 7,    // the return was approved: the case left the unit
+  kVoid = 8,      // voided or merged
+};
+constexpr std::uint8_t kTimelineVersion = 1;
+constexpr std::uint8_t kCaseStateVersion = 1;
+constexpr std::uint8_t kReportVersion = 1;
+constexpr std::uint8_t kFeedbackVersion = 1;
+
+std::string TimeKey(const char* prefix, Instant t, std::string_view case_id) {
+  std::string k = prefix;
+  AppendOrderedI64(&k, MicrosOf(t));
+  k.append(case_id);
+  return k;
+}
+
+std::string UnitRangeKey(std::string_view unit, Instant t) {
+  std::string k = kUnitRecordPrefix;
+  k.append(unit);
+  k.push_back('\0');
+  AppendOrderedI64(&k, MicrosOf(t));
+  return k;
+}
+
+// ev/c/<case>: what the projection must remember about an open case.
+struct CaseEval {
+  std::optional<std::int64_t> report_us;
+  std::string unit;                                         // current unit, "" none
+  std::vector<std::pair<std::string, std::int64_t>> units;  // unit -> first dispatch (record key)
+  std::optional<std::int64_t> feedback_us;                  // latest feedback (ev/f key)
+  bool feedback_on_time = false;
+};
+
+std::string EncodeCaseEval(const CaseEval& c) {
+  Writer w;
+  w.U8(kCaseStateVersion);
+  w.OptI64(c.report_us);
+  w.Str(c.unit);
+  w.Varint(c.units.size());
+  for (const auto& [u, t] : c.units) {
+    w.Str(u);
+    w.I64(t);
+  }
+  w.OptI64(c.feedback_us);
+  w.Bool(c.feedback_on_time);
+  return w.Take();
+}
+
+Status Malformed(std::string_view key) {
+  return Status::Corruption("evaluation projection: malformed value at key " + std::string(key));
+}
+
+Result<CaseEval> DecodeCaseEval(std::string_view key, std::string_view v) {
+  Reader r(v);
+  CaseEval c;
+  std::uint8_t version = r.U8();
+  c.report_us = r.OptI64();
+  c.unit = r.Str();
+  std::uint64_t n = r.Varint();
+  for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
+    std::string u = r.Str();
+    std::int64_t t = r.I64();
+    c.units.emplace_back(std::move(u), t);
+  }
+  c.feedback_us = r.OptI64();
+  c.feedback_on_time = r.Bool();
+  if (!r.ok() || version != kCaseStateVersion) return Malformed(key);
+  return c;
+}
+
+struct ReportRecord {
+  std::string reporter;
+  ReportSource source = ReportSource::kInspector;
+  CaseKind kind = CaseKind::kEvent;
+  std::string category;
+  std::string grid;
+  std::optional<Instant> registered;
+};
+
+std::string EncodeReport(const ReportRecord& r) {
+  Writer w;
+  w.U8(kReportVersion);
+  w.Str(r.reporter);
+  w.U8(static_cast<std::uint8_t>(r.source));
+  w.U8(static_cast<std::uint8_t>(r.kind));
+  w.Str(r.category);
+  w.Str(r.grid);
+  w.OptTime(r.registered);
+  return w.Take();
+}
+
+Result<ReportRecord> DecodeReport(std::string_view key, std::string_view v) {
+  Reader r(v);
+  ReportRecord rec;
+  std::uint8_t version = r.U8();
+  rec.reporter = r.Str();
+  rec.source = static_cast<ReportSource>(r.U8());
+  rec.kind = static_cast<CaseKind>(r.U8());
+  rec.category = r.Str();
+  rec.grid = r.Str();
+  rec.registered = r.OptTime();
+  if (!r.ok() || version != kReportVersion) return Malformed(key);
+  return rec;
+}
+
+struct FeedbackRecord {
+  std::string verifier;
+  std::optional<Instant> verify_deadline;
+  std::optional<Instant> verified;
+};
+
+std::string EncodeFeedback(const FeedbackRecord& f) {
+  Writer w;
+  w.U8(kFeedbackVersion);
+  w.Str(f.verifier);
+  w.OptTime(f.verify_deadline);
+  w.OptTime(f.verified);
+  return w.Take();
+}
+
+Result<FeedbackRecord> DecodeFeedback(std::string_view key, std::string_view v) {
+  Reader r(v);
+  FeedbackRecord f;
+  std::uint8_t version = r.U8();
+  f.verifier = r.Str();
+  f.verify_deadline = r.OptTime();
+  f.verified = r.OptTime();
+  if (!r.ok() || version != kFeedbackVersion) return Malformed(key);
+  return f;
+}
+
+void AppendFactTo(std::string* timeline, Fact f, Instant t, const std::optional<Instant>& deadline,
+                  bool flag) {
+  Writer w;
+  w.U8(static_cast<std::uint8_t>(f));
+  w.I64(MicrosOf(t));
+  w.OptTime(deadline);
+  w.Bool(flag);
+  timeline->append(w.out());
+}
+
+// Reads and writes through one batch for one event.
+class EventApplier {
+ public:
+  EventApplier(Batch& b, const CaseEvent& e) : b_(b), e_(e), case_key_(kCasePrefix + e.case_id) {}
+
+  Status Run() {
+    auto stored = b_.Get(case_key_);
+    if (!stored.ok()) return stored.status();
+    if (stored->has_value()) {
+      auto c = DecodeCaseEval(case_key_, **stored);
+      if (!c.ok()) return c.status();
+      cs_ = std::move(*c);
+    }
+    bool keep = true;
+    const Instant t = e_.time;
+    switch (e_.type) {
+      case EventType::kCaseReported: {
+        cs_.report_us = MicrosOf(t);
+        ReportRecord r{e_.actor, e_.source, e_.kind, e_.category, e_.grid, std::nullopt};
+        b_.Put(TimeKey(kReportPrefix, t, e_.case_id), EncodeReport(r));
+        break;
+      }
+      case EventType::kCaseRegistered:
+        if (cs_.report_us) {
+          std::string k = TimeKey(kReportPrefix, InstantFromMicros(*cs_.report_us), e_.case_id);
+          auto v = b_.Get(k);
+          if (!v.ok()) return v.status();
+          if (v->has_value()) {
+            auto r = DecodeReport(k, **v);
+            if (!r.ok()) return r.status();
+            r->registered = t;
+            b_.Put(k, EncodeReport(*r));
+          }
+        }
+        b_.Put(TimeKey(kRegisteredPrefix, t, e_.case_id), "");
+        break;
+      case EventType::kCaseRejected:
+        b_.Put(TimeKey(kRejectedPrefix, t, e_.case_id), "");
+        keep = false;
+        break;
+      case EventType::kCaseMerged:
+        CASELOOP_RETURN_IF_ERROR(AddFact(Fact::kVoid, std::nullopt, false));
+        keep = false;
+        break;
+      case EventType::kCaseDispatched: {
+        cs_.unit = e_.unit;
+        bool known = false;
+        for (const auto& [u, _] : cs_.units) known = known || u == e_.unit;
+        if (!known) {
+          cs_.units.emplace_back(e_.unit, MicrosOf(t));
+          b_.Put(kUnitListPrefix + e_.unit, "");
+        }
+        CASELOOP_RETURN_IF_ERROR(AddFact(Fact::kAssign, e_.deadline, false));
+        break;
+      }
+      case EventType::kReturnApproved:
+        CASELOOP_RETURN_IF_ERROR(AddFact(Fact::kReturn, std::nullopt, false));
+        cs_.unit.clear();
+        break;
+      case EventType::kExtensionApproved:
+        CASELOOP_RETURN_IF_ERROR(AddFact(Fact::kExtend, e_.deadline, false));
+        break;
+      case EventType::kSuspensionApproved:
+        CASELOOP_RETURN_IF_ERROR(AddFact(Fact::kSuspend, std::nullopt, false));
+        break;
+      case EventType::kCaseResumed:
+        CASELOOP_RETURN_IF_ERROR(AddFact(Fact::kResume, e_.deadline, false));
+        break;
+      case EventType::kFeedbackSubmitted: {
+        bool on_time = true;
+        if (e_.on_time) {
+          on_time = *e_.on_time;
+        } else {
+          // Not recorded by the decider: the deadline in force decides.
+          auto facts = CurrentFacts();
+          if (!facts.ok()) return facts.status();
+          on_time = !facts->deadline || t <= *facts->deadline;
+        }
+        CASELOOP_RETURN_IF_ERROR(AddFact(Fact::kFeedback, std::nullopt, on_time));
+        cs_.feedback_us = MicrosOf(t);
+        cs_.feedback_on_time = on_time;
+        FeedbackRecord f{e_.verifier, e_.deadline, std::nullopt};
+        b_.Put(TimeKey(kFeedbackPrefix, t, e_.case_id), EncodeFeedback(f));
+        break;
+      }
+      case EventType::kVerificationPassed:
+        CASELOOP_RETURN_IF_ERROR(MarkVerified(t));
+        CASELOOP_RETURN_IF_ERROR(AddFact(Fact::kPass, std::nullopt, false));
+        b_.Put(TimeKey(kClosedPrefix, t, e_.case_id), std::string(1, cs_.feedback_on_time ? '\1' : '\0'));
+        keep = false;
+        break;
+      case EventType::kVerificationFailed:
+        CASELOOP_RETURN_IF_ERROR(MarkVerified(t));
+        CASELOOP_RETURN_IF_ERROR(AddFact(Fact::kRework, e_.deadline, false));
+        break;
+      case EventType::kCaseVoided:
+        CASELOOP_RETURN_IF_ERROR(AddFact(Fact::kVoid, std::nullopt, false));
+        b_.Put(TimeKey(kVoidedPrefix, t, e_.case_id), "");
+        keep = false;
+        break;
+      default:
+        return Status::Ok();  // no effect on evaluation
+    }
+    if (keep) {
+      b_.Put(case_key_, EncodeCaseEval(cs_));
+    } else {
+      b_.Delete(case_key_);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::optional<std::string> CurrentRecordKey() const {
+    if (cs_.unit.empty()) return std::nullopt;
+    for (const auto& [u, first] : cs_.units) {
+      if (u == cs_.unit) return UnitRangeKey(u, InstantFromMicros(first)) + e_.case_id;
+    }
+    return std::nullopt;
+  }
+
+  // Appends a fact to the current unit's timeline; nothing when the case has
+  // no current unit (the fact concerns no unit).
+  Status AddFact(Fact f, const std::optional<Instant>& deadline, bool flag) {
+    auto k = CurrentRecordKey();
+    if (!k) return Status::Ok();
+    auto v = b_.Get(*k);
+    if (!v.ok()) return v.status();
+    std::string timeline = v->has_value() ? std::move(**v) : std::string(1, char(kTimelineVersion));
+    AppendFactTo(&timeline, f, e_.time, deadline, flag);
+    b_.Put(*k, std::move(timeline));
+    return Status::Ok();
+  }
+
+  Result<UnitCaseFacts> CurrentFacts() {
+    auto k = CurrentRecordKey();
+    if (!k) return UnitCaseFacts{};
+    auto v = b_.Get(*k);
+    if (!v.ok()) return v.status();
+    if (!v->has_value()) return UnitCaseFacts{};
+    return EvaluateTimeline(*k, **v, e_.time);
+  }
+
+  Status MarkVerified(Instant t) {
+    if (!cs_.feedback_us) return Status::Ok();
+    std::string k = TimeKey(kFeedbackPrefix, InstantFromMicros(*cs_.feedback_us), e_.case_id);
+    auto v = b_.Get(k);
+    if (!v.ok()) return v.status();
+    if (!v->has_value()) return Status::Ok();
+    auto f = DecodeFeedback(k, **v);
+    if (!f.ok()) return f.status();
+    if (!f->verified) {
+      f->verified = t;
+      b_.Put(k, EncodeFeedback(*f));
+    }
+    return Status::Ok();
+  }
+
+  Batch& b_;
+  const CaseEvent& e_;
+  std::string case_key_;
+  CaseEval cs_;
+};
+
+// Scans the time-keyed prefix over [from, end) and calls fn(time, case, value).
+template <typename Fn>
+Status ScanTimes(EventStore* store, const char* prefix, Instant from, Instant end, Fn&& fn) {
+  if (end <= from) return Status::Ok();
+  Status bad;
+  Status s = store->Scan(TimeKey(prefix, from, ""), TimeKey(prefix, end, ""),
+                         [&](std::string_view k, std::string_view v) {
+                           if (k.size() < kTimePrefixLen + 8) {
+                             bad = Malformed(k);
+                             return false;
+                           }
+                           Instant t = InstantFromMicros(DecodeOrderedI64(k.substr(kTimePrefixLen, 8)));
+                           bad = fn(t, k.substr(kTimePrefixLen + 8), k, v);
+                           return bad.ok();
+                         });
+  if (!s.ok()) return s;
+  return bad;
+}
+
+struct Window {
+  Instant from{};
+  Instant end{};  // exclusive: min(to, at + 1 µs)
+  Instant at{};
+};
+
+Result<Window> WindowOf(const PeriodQuery& q) {
+  if (q.to < q.from) {
+    return Status::InvalidArgument("period query: 'to' (" + std::to_string(MicrosOf(q.to)) +
+                                   " µs) is before 'from' (" + std::to_string(MicrosOf(q.from)) + " µs)");
+  }
+  Window w;
+  w.from = q.from;
+  w.at = q.at.value_or(q.to);
+  w.end = std::min(q.to, w.at + Micros(1));
+  return w;
+}
+
+std::optional<double> Ratio(std::int64_t n, std::int64_t d) {
+  if (d == 0) return std::nullopt;
+  return static_cast<double>(n) / static_cast<double>(d);
+}
+
+}  // namespace
+
+Result<UnitCaseFacts> EvaluateTimeline(std::string_view key, std::string_view timeline, Instant at) {
+  Reader r(timeline);
+  if (r.U8() != kTimelineVersion || !r.ok()) return Malformed(key);
+  bool assigned = false, returned = false, voided = false, suspended = false;
+  bool feedback = false, failed = false, feedback_on_time = false;
+  int fails = 0, extensions = 0;
+  std::optional<Instant> deadline;
+  while (!r.done()) {
+    auto type = static_cast<Fact>(r.U8());
+    Instant t = InstantFromMicros(r.I64());
+    std::optional<Instant> d = r.OptTime();
+    bool flag = r.Bool();
+    if (!r.ok()) return Malformed(key);
+    if (t > at) continue;  // not yet known at `at`
+    switch (type) {
+      case Fact::kAssign:
+        assigned = true;
+        returned = false;
+        suspended = false;
+        deadline = d;
+        break;
+      case Fact::kRework:
+        failed = true;
+        ++fails;
+        suspended = false;
+        deadline = d;
+        break;
+      case Fact::kExtend:
+        ++extensions;
+        if (d) deadline = d;
+        break;
+      case Fact::kSuspend:
+        suspended = true;
+        break;
+      case Fact::kResume:
+        suspended = false;
+        if (d) deadline = d;
+        break;
+      case Fact::kFeedback:
+        feedback = true;
+        failed = false;
+        feedback_on_time = flag;
+        break;
+      case Fact::kPass:
+        break;
+      case Fact::kReturn:
+        returned = true;
+        break;
+      case Fact::kVoid:
+        voided = true;
+        break;
+      default:
+        return Status::Corruption("evaluation projection: unknown fact " +
+                                  std::to_string(static_cast<int>(type)) + " at key " + std::string(key));
+    }
+  }
+  UnitCaseFacts f;
+  f.in_population = assigned && !returned && !voided;
+  f.handled = feedback && !failed;
+  f.suspended = suspended;
+  f.deadline = deadline;
+  f.overdue = !f.handled && !suspended && deadline && at > *deadline;
+  f.on_time = f.handled && feedback_on_time;
+  f.reworked = fails > 0;
+  f.extended = extensions > 0;
+  return f;
+}
+
+void ScoreUnit(UnitRates& r, const Weights& w) {
+  r.late = r.handled - r.on_time;
+  r.overdue_open = r.due - r.handled;
+  r.handling_rate = Ratio(r.handled, r.due);
+  r.on_time_rate = Ratio(r.on_time, r.due);
+  r.rework_rate = Ratio(r.reworked, r.handled);
+  r.overdue_open_rate = Ratio(r.overdue_open, r.due);
+  r.extension_rate = Ratio(r.extended, r.due);
+  r.score.reset();
+  r.grade.reset();
+  const double total = w.handling + w.on_time + w.rework + w.overdue + w.extension;
+  if (r.due == 0 || !(total > 0)) return;
+  double sum = *r.handling_rate * w.handling + *r.on_time_rate * w.on_time +
+               (1 - r.rework_rate.value_or(0)) * w.rework + (1 - *r.overdue_open_rate) * w.overdue +
+               (1 - *r.extension_rate) * w.extension;
+  double score = sum * (100.0 / total);
+  r.score = std::round(score * 100.0) / 100.0;
+  r.grade = GradeOf(*r.score);
+}
+
+Status EvaluationProjection::Apply(Batch& batch, const CaseEvent& e) { return EventApplier(batch, e).Run(); }
+
+Result<std::vector<UnitRates>> EvaluationProjection::Rates(const PeriodQuery& q, const Config& config) {
+  auto win = WindowOf(q);
+  if (!win.ok()) return win.status();
+  std::set<std::string> units;
+  if (!q.unit.empty()) {
+    units.insert(q.unit);
+  } else {
+    for (const auto& [id, _] : config.units) units.insert(id);
+    Status s = store_->Scan(kUnitListPrefix, "ev/n0", [&](std::string_view k, std::string_view) {
+      units.emplace(k.substr(sizeof(kUnitListPrefix) - 1));
+      return true;
+    });
+    if (!s.ok()) return s;
+  }
+  std::vector<UnitRates> out;
+  for (const auto& unit : units) {
+    UnitRates r;
+    r.unit = unit;
+    Status bad;
+    // Records whose first dispatch to the unit lies in [from, to).
+    Status s = store_->Scan(UnitRangeKey(unit, q.from), UnitRangeKey(unit, q.to),
+                            [&](std::string_view k, std::string_view v) {
+                              auto f = EvaluateTimeline(k, v, win->at);
+                              if (!f.ok()) {
+                                bad = f.status();
+                                return false;
+                              }
+                              if (!f->in_population) return true;
+                              if (f->handled) {
+                                ++r.due;
+                                ++r.handled;
+                                if (f->on_time) ++r.on_time;
+                                if (f->reworked) ++r.reworked;
+                                if (f->extended) ++r.extended;
+                              } else if (f->overdue) {
+                                ++r.due;
+                                if (f->extended) ++r.extended;
+                              }
+                              return true;
+                            });
+    if (!s.ok()) return s;
+    if (!bad.ok()) return bad;
+    ScoreUnit(r, config.weights);
+    out.push_back(std::move(r));
+  }
+  std::sort(out.begin(), out.end(), [](const UnitRates& a, const UnitRates& b) {
+    if (a.score.has_value() != b.score.has_value()) return a.score.has_value();
+    if (a.score && *a.score != *b.score) return *a.score > *b.score;
+    return a.unit < b.unit;
+  });
+  return out;
+}
+
+Result<std::vector<InspectorRates>> EvaluationProjection::Inspectors(const PeriodQuery& q) {
+  auto win = WindowOf(q);
+  if (!win.ok()) return win.status();
+  std::map<std::string, InspectorRates> by_id;
+  auto row = [&](const std::string& id) -> InspectorRates& {
+    auto& r = by_id[id];
+    r.inspector = id;
+    return r;
+  };
+  Status s = ScanTimes(store_, kReportPrefix, win->from, win->end,
+                       [&](Instant, std::string_view, std::string_view k, std::string_view v) -> Status {
+                         auto rep = DecodeReport(k, v);
+                         if (!rep.ok()) return rep.status();
+                         if (rep->source != ReportSource::kInspector) return Status::Ok();
+                         if (!q.unit.empty() && rep->reporter != q.unit) return Status::Ok();
+                         auto& r = row(rep->reporter);
+                         ++r.reports;
+                         if (rep->registered && *rep->registered <= win->at) ++r.valid;
+                         return Status::Ok();
+                       });
+  if (!s.ok()) return s;
+  s = ScanTimes(store_, kFeedbackPrefix, win->from, win->end,
+                [&](Instant, std::string_view, std::string_view k, std::string_view v) -> Status {
+                  auto f = DecodeFeedback(k, v);
+                  if (!f.ok()) return f.status();
+                  if (f->verifier.empty()) return Status::Ok();
+                  if (!q.unit.empty() && f->verifier != q.unit) return Status::Ok();
+                  auto& r = row(f->verifier);
+                  ++r.verifications;
+                  if (f->verified && *f->verified <= win->at &&
+                      (!f->verify_deadline || *f->verified <= *f->verify_deadline)) {
+                    ++r.verified_on_time;
+                  }
+                  return Status::Ok();
+                });
+  if (!s.ok()) return s;
+  std::vector<InspectorRates> out;
+  for (auto& [_, r] : by_id) {
+    r.valid_rate = Ratio(r.valid, r.reports);
+    r.verification_on_time_rate = Ratio(r.verified_on_time, r.verifications);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<CentreFigures> EvaluationProjection::Centre(const PeriodQuery& q, const Config& config) {
+  auto win = WindowOf(q);
+  if (!win.ok()) return win.status();
+  CentreFigures c;
+  const auto digits = static_cast<std::size_t>(std::max(0, config.policy.grid_group_digits));
+  Status s = ScanTimes(store_, kReportPrefix, win->from, win->end,
+                       [&](Instant, std::string_view, std::string_view k, std::string_view v) -> Status {
+                         auto rep = DecodeReport(k, v);
+                         if (!rep.ok()) return rep.status();
+                         ++c.received;
+                         ++c.received_by_category[std::string(Name(rep->kind)) + "/" + rep->category];
+                         if (!rep->grid.empty()) ++c.received_by_grid[rep->grid.substr(0, digits)];
+                         return Status::Ok();
+                       });
+  if (!s.ok()) return s;
+  auto count = [&](const char* prefix, std::int64_t* n) {
+    return ScanTimes(store_, prefix, win->from, win->end,
+                     [&](Instant, std::string_view, std::string_view, std::string_view) -> Status {
+                       ++*n;
+                       return Status::Ok();
+                     });
+  };
+  CASELOOP_RETURN_IF_ERROR(count(kRegisteredPrefix, &c.registered));
+  CASELOOP_RETURN_IF_ERROR(count(kRejectedPrefix, &c.rejected));
+  CASELOOP_RETURN_IF_ERROR(count(kVoidedPrefix, &c.voided));
+  s = ScanTimes(store_, kClosedPrefix, win->from, win->end,
+                [&](Instant, std::string_view, std::string_view k, std::string_view v) -> Status {
+                  if (v.size() != 1) return Malformed(k);
+                  ++c.closed;
+                  if (v[0] != 0) ++c.closed_on_time;
+                  return Status::Ok();
+                });
+  if (!s.ok()) return s;
+  return c;
+}
+
+}  // namespace caseloop::projections

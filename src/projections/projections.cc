@@ -1,0 +1,242 @@
+// Projections: the catch-up loop shared by the deadline and the evaluation
+// projections. One read of the log feeds both; each projection writes its
+// batch and its checkpoint with one CommitProjection call.
+#include "caseloop/projections.h"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+
+#include "caseloop/case.h"
+#include "projections/batch.h"
+#include "projections/deadline_projection.h"
+#include "projections/evaluation_projection.h"
+
+namespace caseloop {
+
+char GradeOf(double score) {
+  if (score >= 90) return 'A';
+  if (score >= 75) return 'B';
+  if (score >= 60) return 'C';
+  if (score >= 40) return 'D';
+  return 'E';
+}
+
+namespace {
+
+using projections::Batch;
+using projections::DeadlineProjection;
+using projections::EvaluationProjection;
+
+constexpr int kCount = 2;  // 0: deadline, 1: evaluation
+constexpr const char* kNames[kCount] = {DeadlineProjection::kName, EvaluationProjection::kName};
+constexpr const char* kPrefixes[kCount] = {DeadlineProjection::kPrefix, EvaluationProjection::kPrefix};
+
+class ProjectionsImpl final : public Projections {
+ public:
+  ProjectionsImpl(EventStore* store, const ProjectionOptions& options)
+      : store_(store), options_(options), deadline_(store), evaluation_(store) {
+    if (options_.batch_events == 0) options_.batch_events = 1;
+    if (store_ == nullptr) return;
+    for (int i = 0; i < kCount; ++i) {
+      auto cp = store_->ProjectionCheckpoint(kNames[i]);
+      checkpoints_[i].store(cp.ok() ? *cp : 0);
+    }
+  }
+
+  Status CatchUp(std::uint64_t until) override {
+    if (store_ == nullptr) return NoStore();
+    std::lock_guard<std::mutex> lock(mu_);
+    return CatchUpLocked(until);
+  }
+
+  std::uint64_t Checkpoint() const override {
+    return std::min(checkpoints_[0].load(), checkpoints_[1].load());
+  }
+
+  std::uint64_t Lag() const override {
+    if (store_ == nullptr) return 0;
+    std::uint64_t head = store_->HeadPosition();
+    std::uint64_t cp = Checkpoint();
+    return head > cp ? head - cp : 0;
+  }
+
+  Status Rebuild() override {
+    if (store_ == nullptr) return NoStore();
+    std::lock_guard<std::mutex> lock(mu_);
+    for (int i = 0; i < kCount; ++i) {
+      Status s = store_->ResetProjection(kNames[i], kPrefixes[i]);
+      if (!s.ok()) {
+        return Status(s.code(), std::string("rebuild of projection ") + kNames[i] + ": " + s.message());
+      }
+      checkpoints_[i].store(0);
+    }
+    return CatchUpLocked(UINT64_MAX);
+  }
+
+  Result<std::vector<std::string>> Check() override {
+    if (store_ == nullptr) return NoStore();
+    std::vector<std::string> problems;
+    const std::uint64_t head = store_->HeadPosition();
+    for (int i = 0; i < kCount; ++i) {
+      auto cp = store_->ProjectionCheckpoint(kNames[i]);
+      if (!cp.ok()) return cp.status();
+      if (*cp > head) {
+        problems.push_back(std::string("projection ") + kNames[i] + ": checkpoint " + std::to_string(*cp) +
+                           " is beyond the log head " + std::to_string(head));
+      }
+    }
+    Status s = deadline_.Check(&problems);
+    if (!s.ok()) return s;
+    return problems;
+  }
+
+  Result<std::vector<OverdueTask>> Overdue(Instant at) override {
+    if (store_ == nullptr) return NoStore();
+    return deadline_.Overdue(at);
+  }
+  Result<std::vector<OpenTask>> DueBefore(Instant t, std::size_t max) override {
+    if (store_ == nullptr) return NoStore();
+    return deadline_.DueBefore(t, max);
+  }
+  Result<std::vector<UnitWorkload>> Workload(Instant at) override {
+    if (store_ == nullptr) return NoStore();
+    return deadline_.Workload(at);
+  }
+  Result<std::vector<UnitRates>> Rates(const PeriodQuery& q, const Config& config) override {
+    if (store_ == nullptr) return NoStore();
+    return evaluation_.Rates(q, config);
+  }
+  Result<std::vector<InspectorRates>> Inspectors(const PeriodQuery& q) override {
+    if (store_ == nullptr) return NoStore();
+    return evaluation_.Inspectors(q);
+  }
+  Result<CentreFigures> Centre(const PeriodQuery& q, const Config& config) override {
+    if (store_ == nullptr) return NoStore();
+    return evaluation_.Centre(q, config);
+  }
+
+ private:
+  static Status NoStore() { return Status::InvalidArgument("projections: created without a store"); }
+
+  // A decoded log record; nullopt event for streams the projections ignore.
+  struct Decoded {
+    std::uint64_t position = 0;
+    std::optional<CaseEvent> event;
+  };
+
+  // Applies decoded[0, n) to fresh batches and commits each projection whose
+  // checkpoint moves. On an apply error, returns it with *failed_at set to the
+  // index of the offending record (nothing is committed then).
+  Status ApplyAndCommit(const std::vector<Decoded>& decoded, std::size_t n, std::uint64_t cp[kCount],
+                        std::size_t* failed_at) {
+    Batch batches[kCount] = {Batch(store_), Batch(store_)};
+    for (std::size_t j = 0; j < n; ++j) {
+      const Decoded& d = decoded[j];
+      if (!d.event) continue;
+      for (int i = 0; i < kCount; ++i) {
+        if (d.position <= cp[i]) continue;
+        Status s = i == 0 ? deadline_.Apply(batches[0], *d.event) : evaluation_.Apply(batches[1], *d.event);
+        if (!s.ok()) {
+          *failed_at = j;
+          return Status(s.code(), std::string("projection ") + kNames[i] + " at log position " +
+                                      std::to_string(d.position) + " (case " + d.event->case_id +
+                                      "): " + s.message());
+        }
+      }
+    }
+    if (n == 0) return Status::Ok();
+    const std::uint64_t last = decoded[n - 1].position;
+    for (int i = 0; i < kCount; ++i) {
+      if (last <= cp[i]) continue;
+      Status s = store_->CommitProjection(kNames[i], batches[i].TakeOps(), last);
+      if (!s.ok()) {
+        return Status(s.code(), std::string("projection ") + kNames[i] + ": commit of checkpoint " +
+                                    std::to_string(last) + " failed: " + s.message());
+      }
+      cp[i] = last;
+      checkpoints_[i].store(last);
+    }
+    return Status::Ok();
+  }
+
+  Status CatchUpLocked(std::uint64_t until) {
+    std::uint64_t cp[kCount];
+    for (int i = 0; i < kCount; ++i) {
+      auto c = store_->ProjectionCheckpoint(kNames[i]);
+      if (!c.ok()) return c.status();
+      cp[i] = *c;
+      checkpoints_[i].store(*c);
+    }
+    const std::uint64_t limit = std::min(until, store_->HeadPosition());
+    while (std::min(cp[0], cp[1]) < limit) {
+      const std::uint64_t from = std::min(cp[0], cp[1]) + 1;
+      const std::size_t want =
+          static_cast<std::size_t>(std::min<std::uint64_t>(options_.batch_events, limit - from + 1));
+      auto records = store_->ReadAll(from, want);
+      if (!records.ok()) return records.status();
+      if (records->empty()) {
+        return Status::Corruption("projections: the log head is " + std::to_string(limit) +
+                                  " but reading from position " + std::to_string(from) + " gave nothing");
+      }
+      std::vector<Decoded> decoded;
+      decoded.reserve(records->size());
+      Status decode_error;
+      for (const EventRecord& rec : *records) {
+        const std::uint64_t expected = from + decoded.size();
+        if (rec.position != expected) {
+          decode_error = Status::Corruption("projections: expected log position " + std::to_string(expected) +
+                                            ", the log gave " + std::to_string(rec.position));
+          break;
+        }
+        if (rec.position > limit) break;
+        Decoded d;
+        d.position = rec.position;
+        if (!rec.stream.empty() && rec.stream[0] != '$') {
+          auto e = DecodeCaseEvent(rec);
+          if (!e.ok()) {
+            decode_error = Status(e.status().code(), "projections: cannot decode the event at log position " +
+                                                         std::to_string(rec.position) + " (stream " +
+                                                         rec.stream + "): " + e.status().message());
+            break;
+          }
+          d.event = std::move(*e);
+          if (d.event->case_id.empty()) d.event->case_id = rec.stream;
+        }
+        decoded.push_back(std::move(d));
+      }
+      std::size_t failed_at = decoded.size();
+      Status s = ApplyAndCommit(decoded, decoded.size(), cp, &failed_at);
+      if (!s.ok()) {
+        if (failed_at < decoded.size()) {
+          // Keep the work before the offending event, then report it.
+          std::size_t ignored = 0;
+          Status prefix = ApplyAndCommit(decoded, failed_at, cp, &ignored);
+          if (!prefix.ok()) return prefix;
+        }
+        return s;
+      }
+      if (!decode_error.ok()) return decode_error;
+    }
+    return Status::Ok();
+  }
+
+  EventStore* store_;
+  ProjectionOptions options_;
+  DeadlineProjection deadline_;
+  EvaluationProjection evaluation_;
+  std::mutex mu_;  // serializes CatchUp / Rebuild
+  std::atomic<std::uint64_t> checkpoints_[kCount] = {0, 0};
+};
+
+}  // namespace
+
+std::unique_ptr<Projections> Projections::Create(EventStore* store) {
+  return Create(store, ProjectionOptions{});
+}
+
+std::unique_ptr<Projections> Projections::Create(EventStore* store, const ProjectionOptions& options) {
+  return std::make_unique<ProjectionsImpl>(store, options);
+}
+
+}  // namespace caseloop
