@@ -33,7 +33,11 @@ class CaseMachine {
   // A machine positioned at (state, pending), reached by replaying a shortest
   // path of triggers from kNone (so it is only ever moved by the table).
   // REQUIRES: the pair is reachable (pending != kNone only in dispatched/handling).
+  // An unreachable pair (see IsReachable) yields a fresh machine at kNone;
+  // it never crashes.
   static CaseMachine At(LifecycleState state, PendingRequest pending);
+  // Whether some sequence of allowed triggers leads from kNone to (state, pending).
+  static bool IsReachable(LifecycleState state, PendingRequest pending);
 
   // Fires `trigger`. Returns false, and leaves the machine unchanged, when the
   // table has no row for it in the current state or the row's guard fails.
@@ -44,17 +48,21 @@ class CaseMachine {
   LifecycleState state() const;
   PendingRequest pending() const;
 
-  // One row of the transition table, for tests and docs. `pending_before` is
-  // the guard on the pending request (kNone for rows with no such guard when
-  // `requires_pending` is false); `pending_after` the request afterwards.
+  // One row of the transition table, for tests and docs.
+  // The guard is at most one of: guard_no_pending (no request pending),
+  // guard_pending != kNone (exactly that request pending), guard_any_pending
+  // (some request pending); none of them set means the row has no guard.
+  // Afterwards the pending request is left as it was when keeps_pending is
+  // true, and is pending_after otherwise (kNone: cleared).
   struct Row {
     LifecycleState from;
     EventType trigger;
     LifecycleState to;
-    bool guard_no_pending = false;   // row requires no pending request
+    bool guard_no_pending = false;                         // row requires no pending request
     PendingRequest guard_pending = PendingRequest::kNone;  // row requires this pending request
     PendingRequest pending_after = PendingRequest::kNone;  // set / cleared / kept (see keeps_pending)
     bool keeps_pending = true;
+    bool guard_any_pending = false;  // row requires some request pending
   };
   // The rows as the MSM table defines them (enumerated from the table itself).
   static std::vector<Row> Table();
