@@ -13,6 +13,7 @@
 #define CASELOOP_CASE_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -128,15 +129,16 @@ struct CaseState {
   std::string reporter;  // actor of the report
   Instant reported_at{};
 
-  std::string unit;      // current unit, or the last one once closed ("" if none)
+  std::string unit;  // current unit, or the last one once closed ("" if none)
   std::uint32_t task = 0;
-  Instant task_start{};  // when the current task's clock started
-  std::optional<TimeLimit> task_limit;  // the task's limit (without extensions)
+  Instant task_start{};                               // when the current task's clock started
+  std::optional<TimeLimit> task_limit;                // the task's limit (without extensions)
   TimeLimit::Unit clock = TimeLimit::Unit::kWorking;  // natural or working clock
-  Micros task_length{0};  // full length incl. extensions, on the task's clock
-  std::optional<Instant> deadline;  // none without a task or while suspended
-  Micros remaining{0};   // while suspended: time left on the clock
-  bool overdue_marked = false;  // a task_overdue event exists for the current task
+  Micros task_length{0};                              // full length incl. extensions, on the task's clock
+  std::optional<Instant> deadline;                    // none without a task or while suspended
+  Micros remaining{0};                                // while suspended: time left on the clock
+  bool overdue_marked = false;                        // a task_overdue event exists for the current task
+  bool no_deadline = false;                           // the current task has no deadline (imported history)
 
   std::optional<Instant> feedback_time;  // the unit's latest feedback on the current task
   std::optional<bool> on_time;           // for the surviving feedback
@@ -164,8 +166,19 @@ struct CaseState {
 //   InvalidArgument: a missing required field (reason, category, result, kind,
 //              source, into, limit), a malformed one.
 //   Conflict:  report of a case id that already exists.
-Result<std::vector<CaseEvent>> Decide(const CaseState& state, const Command& command,
-                                      const Config& config, Instant now);
+Result<std::vector<CaseEvent>> Decide(const CaseState& state, const Command& command, const Config& config,
+                                      Instant now);
+
+// The lifecycle state of another case, kNone when it does not exist. Lets
+// Decide check the target of a merge.
+using CaseLookup = std::function<LifecycleState(const std::string& case_id)>;
+
+// As above, and a merge's `into` must name a case that `lookup` knows
+// (NotFound "unknown case C9") and that is not rejected, voided or merged
+// itself (Rejected). The overload without a lookup checks only that `into`
+// is given and differs from the case.
+Result<std::vector<CaseEvent>> Decide(const CaseState& state, const Command& command, const Config& config,
+                                      Instant now, const CaseLookup& lookup);
 
 // Applies one event. Errors: Corruption when the state machine has no
 // transition for it (the log contradicts the lifecycle) — names the case,
@@ -180,11 +193,11 @@ struct CaseView {
   std::string category;
   ReportSource source = ReportSource::kInspector;
   bool emergency = false;
-  std::optional<std::string> unit;      // null while reported/registered/coordinating/rejected/merged
-  std::optional<Instant> deadline;      // null without a task or while suspended
-  std::optional<Light> light;           // null while suspended or done
-  bool overdue = false;                 // an open task's deadline has passed at `now`
-  std::optional<bool> on_time;          // once the surviving feedback exists
+  std::optional<std::string> unit;  // null while reported/registered/coordinating/rejected/merged
+  std::optional<Instant> deadline;  // null without a task or while suspended
+  std::optional<Light> light;       // null while suspended or done
+  bool overdue = false;             // an open task's deadline has passed at `now`
+  std::optional<bool> on_time;      // once the surviving feedback exists
   std::uint32_t dispatches = 0;
   std::uint32_t reworks = 0;
   std::uint32_t extensions = 0;

@@ -1,0 +1,337 @@
+// Case event codec and JSON view of an event's fields (caseloop/case.h).
+//
+// Envelope: NewEvent.type = Name(EventType) ("case_dispatched"), schema
+// version kCaseEventSchemaVersion, recorded_us = event time, actor.
+//
+// Payload, schema version 1 (cereal PortableBinary, little-endian):
+//   uint32 presence mask, then for every set bit i, in increasing i, field i:
+//     0 case_id string          8 description string     16 deadline int64 µs
+//     1 kind uint8             9 emergency bool         17 task uint32
+//     2 category string       10 into string            18 remaining_us int64
+//     3 source uint8          11 unit string            19 verifier string
+//     4 grid string           12 reason string          20 on_time bool
+//     5 component string      13 note string            21 request uint8
+//     6 lat double            14 limit.unit uint8,
+//     7 lon double               limit.amount int64
+//     15 address string
+// A field whose bit is clear has its default value (empty, 0, false, null);
+// so a payload carries exactly the fields that mean something for its event.
+// An unknown bit is a Corruption error.
+// On-disk format: never renumber bits; a new field takes a new bit (and,
+// when old readers must refuse it, a new schema version with an upcaster).
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "caseloop/case.h"
+#include "domain/codec_util.h"
+
+namespace caseloop {
+namespace {
+
+enum Field : int {
+  kFCaseId = 0,
+  kFKind,
+  kFCategory,
+  kFSource,
+  kFGrid,
+  kFComponent,
+  kFLat,
+  kFLon,
+  kFDescription,
+  kFEmergency,
+  kFInto,
+  kFUnit,
+  kFReason,
+  kFNote,
+  kFLimit,
+  kFAddress,
+  kFDeadline,
+  kFTask,
+  kFRemaining,
+  kFVerifier,
+  kFOnTime,
+  kFRequest,
+  kFieldCount
+};
+
+// Kind and source are meaningful (even at their zero value) for these events.
+bool CarriesClassification(EventType t) {
+  return t == EventType::kCaseReported || t == EventType::kCaseRegistered;
+}
+
+std::uint32_t PresenceMask(const CaseEvent& e) {
+  std::uint32_t m = 0;
+  auto set = [&m](int bit, bool on) {
+    if (on) m |= 1u << bit;
+  };
+  set(kFCaseId, !e.case_id.empty());
+  set(kFKind, CarriesClassification(e.type) || e.kind != CaseKind::kEvent);
+  set(kFCategory, !e.category.empty());
+  set(kFSource, e.type == EventType::kCaseReported || e.source != ReportSource::kInspector);
+  set(kFGrid, !e.grid.empty());
+  set(kFComponent, !e.component.empty());
+  set(kFLat, e.lat.has_value());
+  set(kFLon, e.lon.has_value());
+  set(kFDescription, !e.description.empty());
+  set(kFEmergency, e.emergency);
+  set(kFInto, !e.into.empty());
+  set(kFUnit, !e.unit.empty());
+  set(kFReason, !e.reason.empty());
+  set(kFNote, !e.note.empty());
+  set(kFLimit, e.limit.has_value());
+  set(kFAddress, !e.address.empty());
+  set(kFDeadline, e.deadline.has_value());
+  set(kFTask, e.task != 0);
+  set(kFRemaining, e.remaining_us != 0);
+  set(kFVerifier, !e.verifier.empty());
+  set(kFOnTime, e.on_time.has_value());
+  set(kFRequest, e.request != PendingRequest::kNone);
+  return m;
+}
+
+std::string EncodePayload(const CaseEvent& e) {
+  std::ostringstream os;
+  {
+    codec::Out ar(os);
+    const std::uint32_t m = PresenceMask(e);
+    ar(m);
+    auto has = [m](int bit) { return (m >> bit) & 1u; };
+    if (has(kFCaseId)) ar(e.case_id);
+    if (has(kFKind)) codec::PutEnum(ar, e.kind);
+    if (has(kFCategory)) ar(e.category);
+    if (has(kFSource)) codec::PutEnum(ar, e.source);
+    if (has(kFGrid)) ar(e.grid);
+    if (has(kFComponent)) ar(e.component);
+    if (has(kFLat)) ar(*e.lat);
+    if (has(kFLon)) ar(*e.lon);
+    if (has(kFDescription)) ar(e.description);
+    if (has(kFEmergency)) ar(e.emergency);
+    if (has(kFInto)) ar(e.into);
+    if (has(kFUnit)) ar(e.unit);
+    if (has(kFReason)) ar(e.reason);
+    if (has(kFNote)) ar(e.note);
+    if (has(kFLimit)) codec::PutLimit(ar, *e.limit);
+    if (has(kFAddress)) ar(e.address);
+    if (has(kFDeadline)) codec::PutInstant(ar, *e.deadline);
+    if (has(kFTask)) ar(e.task);
+    if (has(kFRemaining)) ar(e.remaining_us);
+    if (has(kFVerifier)) ar(e.verifier);
+    if (has(kFOnTime)) ar(*e.on_time);
+    if (has(kFRequest)) codec::PutEnum(ar, e.request);
+  }
+  return std::move(os).str();
+}
+
+// Decodes a schema-1 payload into `e` (whose type, time and actor are set).
+void DecodePayloadV1(const std::string& payload, CaseEvent& e) {
+  std::istringstream is(payload);
+  codec::In ar(is);
+  std::uint32_t m = 0;
+  ar(m);
+  if (m >> kFieldCount) throw codec::DecodeError(fmt::format("unknown fields in mask {:#x}", m));
+  auto has = [m](int bit) { return (m >> bit) & 1u; };
+  if (has(kFCaseId)) ar(e.case_id);
+  if (has(kFKind)) e.kind = codec::GetEnum(ar, CaseKind::kEvent, "kind");
+  if (has(kFCategory)) ar(e.category);
+  if (has(kFSource)) e.source = codec::GetEnum(ar, ReportSource::kCitizen, "source");
+  if (has(kFGrid)) ar(e.grid);
+  if (has(kFComponent)) ar(e.component);
+  if (has(kFLat)) ar(e.lat.emplace());
+  if (has(kFLon)) ar(e.lon.emplace());
+  if (has(kFDescription)) ar(e.description);
+  if (has(kFEmergency)) ar(e.emergency);
+  if (has(kFInto)) ar(e.into);
+  if (has(kFUnit)) ar(e.unit);
+  if (has(kFReason)) ar(e.reason);
+  if (has(kFNote)) ar(e.note);
+  if (has(kFLimit)) e.limit = codec::GetLimit(ar);
+  if (has(kFAddress)) ar(e.address);
+  if (has(kFDeadline)) e.deadline = codec::GetInstant(ar);
+  if (has(kFTask)) ar(e.task);
+  if (has(kFRemaining)) ar(e.remaining_us);
+  if (has(kFVerifier)) ar(e.verifier);
+  if (has(kFOnTime)) ar(e.on_time.emplace());
+  if (has(kFRequest)) e.request = codec::GetEnum(ar, PendingRequest::kSuspend, "request");
+  codec::ExpectEnd(is);
+}
+
+// Upcasters: kUpcasters[v] rewrites an event decoded from schema v into the
+// shape of schema v + 1. Version 1 is current, so there are none yet; the
+// first schema change adds DecodePayloadV<n> and an entry here.
+using Upcaster = void (*)(CaseEvent&);
+constexpr Upcaster kUpcasters[kCaseEventSchemaVersion + 1] = {nullptr, nullptr};
+
+}  // namespace
+
+NewEvent EncodeCaseEvent(const CaseEvent& event) {
+  NewEvent n;
+  n.type = std::string(Name(event.type));
+  n.schema_version = kCaseEventSchemaVersion;
+  n.recorded_us = MicrosOf(event.time);
+  n.actor = event.actor;
+  n.payload = EncodePayload(event);
+  return n;
+}
+
+Result<CaseEvent> DecodeCaseEvent(const EventRecord& record) {
+  std::optional<EventType> type = ParseEventType(record.type);
+  if (!type) {
+    return Status::Corruption(
+        fmt::format("position {}: unknown event type '{}'", record.position, record.type));
+  }
+  if (record.schema_version > kCaseEventSchemaVersion) {
+    return Status::Corruption(fmt::format("position {}: newer schema {} > {} of event type '{}'",
+                                          record.position, record.schema_version, kCaseEventSchemaVersion,
+                                          record.type));
+  }
+  if (record.schema_version == 0) {
+    return Status::Corruption(
+        fmt::format("position {}: unknown schema 0 of event type '{}'", record.position, record.type));
+  }
+  CaseEvent e;
+  e.type = *type;
+  e.time = InstantFromMicros(record.recorded_us);
+  e.actor = record.actor;
+  try {
+    // Only schema 1 exists; an older schema would be decoded by its own
+    // reader here and then brought forward by the upcasters.
+    DecodePayloadV1(record.payload, e);
+    for (std::uint32_t v = record.schema_version; v < kCaseEventSchemaVersion; ++v) {
+      if (kUpcasters[v] != nullptr) kUpcasters[v](e);
+    }
+  } catch (const std::exception& ex) {
+    return Status::Corruption(fmt::format("position {}: cannot decode '{}' payload of stream {}: {}",
+                                          record.position, record.type, record.stream, ex.what()));
+  }
+  if (e.case_id.empty()) e.case_id = record.stream;
+  return e;
+}
+
+std::string CaseEventFieldsJson(const CaseEvent& e, int offset_minutes) {
+  using nlohmann::json;
+  json j = json::object();
+  auto time = [offset_minutes](Instant t) { return FormatInstant(t, offset_minutes); };
+  auto put_str = [&j](const char* key, const std::string& v) {
+    if (!v.empty()) j[key] = v;
+  };
+  auto put_deadline = [&](const char* key) {
+    if (e.deadline) j[key] = time(*e.deadline);
+  };
+  auto put_limit = [&]() {
+    if (e.limit) j["limit"] = FormatTimeLimit(*e.limit);
+  };
+  auto put_task = [&]() {
+    if (e.task != 0) j["task"] = e.task;
+  };
+  switch (e.type) {
+    case EventType::kCaseReported:
+      j["kind"] = std::string(Name(e.kind));
+      j["category"] = e.category;
+      j["source"] = std::string(Name(e.source));
+      put_str("grid", e.grid);
+      put_str("component", e.component);
+      if (e.lat) j["lat"] = *e.lat;
+      if (e.lon) j["lon"] = *e.lon;
+      put_str("address", e.address);
+      put_str("description", e.description);
+      j["emergency"] = e.emergency;
+      break;
+    case EventType::kCaseRegistered:
+      j["kind"] = std::string(Name(e.kind));
+      j["category"] = e.category;
+      break;
+    case EventType::kCaseRejected:
+    case EventType::kCaseVoided:
+      put_str("unit", e.unit);
+      j["reason"] = e.reason;
+      break;
+    case EventType::kCaseMerged:
+      j["into"] = e.into;
+      break;
+    case EventType::kCaseDispatched:
+      j["unit"] = e.unit;
+      j["deadline"] = e.deadline ? json(time(*e.deadline)) : json(nullptr);
+      put_task();
+      put_limit();
+      break;
+    case EventType::kCaseSentToCoordination:
+      break;
+    case EventType::kCaseAccepted:
+      j["unit"] = e.unit;
+      put_task();
+      break;
+    case EventType::kReturnRequested:
+    case EventType::kSuspensionRequested:
+      j["unit"] = e.unit;
+      put_task();
+      j["reason"] = e.reason;
+      break;
+    case EventType::kExtensionRequested:
+      j["unit"] = e.unit;
+      put_task();
+      put_limit();
+      j["reason"] = e.reason;
+      break;
+    case EventType::kReturnApproved:
+      j["unit"] = e.unit;
+      put_task();
+      break;
+    case EventType::kExtensionApproved:
+      j["unit"] = e.unit;
+      put_task();
+      put_limit();
+      put_deadline("deadline");
+      break;
+    case EventType::kSuspensionApproved:
+      j["unit"] = e.unit;
+      put_task();
+      j["remaining_minutes"] = e.remaining_us / 60'000'000;
+      j["remaining_us"] = e.remaining_us;
+      break;
+    case EventType::kRequestDenied:
+      j["unit"] = e.unit;
+      j["request"] = std::string(Name(e.request));
+      j["reason"] = e.reason;
+      break;
+    case EventType::kCaseResumed:
+      j["unit"] = e.unit;
+      put_task();
+      j["deadline"] = e.deadline ? json(time(*e.deadline)) : json(nullptr);
+      break;
+    case EventType::kFeedbackSubmitted:
+      j["unit"] = e.unit;
+      put_task();
+      put_str("note", e.note);
+      if (e.on_time) j["on_time"] = *e.on_time;
+      j["verifier"] = e.verifier.empty() ? json(nullptr) : json(e.verifier);
+      put_deadline("verify_deadline");
+      break;
+    case EventType::kVerificationPassed:
+      j["unit"] = e.unit;
+      put_task();
+      put_str("note", e.note);
+      break;
+    case EventType::kVerificationFailed:
+      j["unit"] = e.unit;
+      put_str("note", e.note);
+      put_task();
+      put_limit();
+      j["deadline"] = e.deadline ? json(time(*e.deadline)) : json(nullptr);
+      break;
+    case EventType::kCaseSupervised:
+      put_str("unit", e.unit);
+      put_task();
+      put_str("note", e.note);
+      break;
+    case EventType::kTaskOverdue:
+      j["unit"] = e.unit;
+      put_task();
+      put_deadline("deadline");
+      break;
+  }
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace caseloop

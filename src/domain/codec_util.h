@@ -1,0 +1,86 @@
+// cereal helpers shared by the config and case codecs (not installed).
+//
+// Payloads are cereal PortableBinary archives (little-endian, fixed-width
+// integers). Enums travel as their uint8 values and are range-checked on
+// reading; optional values as a bool flag followed by the value. A decoding
+// problem throws DecodeError (or a cereal::Exception), which the public
+// Decode* functions catch and turn into Corruption.
+#ifndef CASELOOP_DOMAIN_CODEC_UTIL_H_
+#define CASELOOP_DOMAIN_CODEC_UTIL_H_
+
+#include <cereal/archives/portable_binary.hpp>
+#include <cereal/types/string.hpp>
+#include <cstdint>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "caseloop/time.h"
+
+namespace caseloop::codec {
+
+struct DecodeError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+using Out = cereal::PortableBinaryOutputArchive;
+using In = cereal::PortableBinaryInputArchive;
+
+template <typename E>
+void PutEnum(Out& ar, E v) {
+  ar(static_cast<std::uint8_t>(v));
+}
+
+// Reads an enum stored as uint8 and checks it is <= max.
+template <typename E>
+E GetEnum(In& ar, E max, const char* what) {
+  std::uint8_t v = 0;
+  ar(v);
+  if (v > static_cast<std::uint8_t>(max)) {
+    throw DecodeError(std::string("bad ") + what + " value " + std::to_string(v));
+  }
+  return static_cast<E>(v);
+}
+
+inline void PutLimit(Out& ar, const TimeLimit& t) {
+  PutEnum(ar, t.unit);
+  ar(t.amount);
+}
+
+inline TimeLimit GetLimit(In& ar) {
+  TimeLimit t;
+  t.unit = GetEnum(ar, TimeLimit::Unit::kWorkingDays, "time limit unit");
+  ar(t.amount);
+  return t;
+}
+
+inline void PutInstant(Out& ar, Instant t) { ar(static_cast<std::int64_t>(MicrosOf(t))); }
+inline Instant GetInstant(In& ar) {
+  std::int64_t us = 0;
+  ar(us);
+  return InstantFromMicros(us);
+}
+
+template <typename T, typename PutFn>
+void PutOptional(Out& ar, const std::optional<T>& v, PutFn put) {
+  ar(v.has_value());
+  if (v) put(ar, *v);
+}
+
+template <typename T, typename GetFn>
+std::optional<T> GetOptional(In& ar, GetFn get) {
+  bool has = false;
+  ar(has);
+  if (!has) return std::nullopt;
+  return get(ar);
+}
+
+// Throws DecodeError when the input has bytes left over.
+inline void ExpectEnd(std::istream& is) {
+  if (is.peek() != std::char_traits<char>::eof()) throw DecodeError("trailing bytes after the payload");
+}
+
+}  // namespace caseloop::codec
+
+#endif  // CASELOOP_DOMAIN_CODEC_UTIL_H_

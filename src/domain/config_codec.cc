@@ -1,0 +1,168 @@
+// Encoding of configuration changes as "$config" event payloads.
+//
+// Payload (schema version 1): uint8 change type, then only the fields that
+// type reads, in this order:
+//   calendar_set:      int32 utc_offset_minutes, uint8 workdays,
+//                      uint32 n, n × (int32 start_minute, int32 end_minute)
+//   holiday_added, workday_added: int32 date (days since 1970-01-01)
+//   unit_defined:      string id, string name
+//   inspector_defined: string id, string grid_prefix
+//   staff_defined:     string id, uint32 n, n × uint8 role
+//   category_defined:  uint8 kind, string code, string name, limit,
+//                      bool has_emergency [limit], limit verify_limit
+//                      (limit = uint8 unit, int64 amount)
+//   route_defined:     uint8 kind, string code, string unit, string grid_prefix
+//   weights_set:       5 × double (handling, on_time, rework, overdue, extension)
+//   policy_set:        bool enforce_permissions, bool rework_fresh_limit,
+//                      int32 yellow_percent, int64 auto_supervise_after_working_minutes,
+//                      int32 grid_group_digits
+// On-disk format: do not reorder; add a schema version and an upcaster.
+#include <fmt/format.h>
+
+#include <sstream>
+
+#include "caseloop/config.h"
+#include "domain/codec_util.h"
+
+namespace caseloop {
+
+using codec::GetEnum;
+using codec::GetLimit;
+using codec::PutEnum;
+using codec::PutLimit;
+
+std::string EncodeConfigChange(const ConfigChange& c) {
+  std::ostringstream os;
+  {
+    codec::Out ar(os);
+    PutEnum(ar, c.type);
+    switch (c.type) {
+      case ConfigChangeType::kSetCalendar:
+        ar(static_cast<std::int32_t>(c.calendar.utc_offset_minutes), c.calendar.workdays);
+        ar(static_cast<std::uint32_t>(c.calendar.periods.size()));
+        for (const WorkPeriod& p : c.calendar.periods) {
+          ar(static_cast<std::int32_t>(p.start_minute), static_cast<std::int32_t>(p.end_minute));
+        }
+        break;
+      case ConfigChangeType::kAddHoliday:
+      case ConfigChangeType::kAddWorkday:
+        ar(static_cast<std::int32_t>(c.date));
+        break;
+      case ConfigChangeType::kDefineUnit:
+        ar(c.unit.id, c.unit.name);
+        break;
+      case ConfigChangeType::kDefineInspector:
+        ar(c.inspector.id, c.inspector.grid_prefix);
+        break;
+      case ConfigChangeType::kDefineStaff:
+        ar(c.staff.id, static_cast<std::uint32_t>(c.staff.roles.size()));
+        for (Role r : c.staff.roles) PutEnum(ar, r);
+        break;
+      case ConfigChangeType::kDefineCategory:
+        PutEnum(ar, c.category.kind);
+        ar(c.category.code, c.category.name);
+        PutLimit(ar, c.category.limit);
+        codec::PutOptional(ar, c.category.emergency_limit, PutLimit);
+        PutLimit(ar, c.category.verify_limit);
+        break;
+      case ConfigChangeType::kDefineRoute:
+        PutEnum(ar, c.route.kind);
+        ar(c.route.code, c.route.unit, c.route.grid_prefix);
+        break;
+      case ConfigChangeType::kSetWeights:
+        ar(c.weights.handling, c.weights.on_time, c.weights.rework, c.weights.overdue, c.weights.extension);
+        break;
+      case ConfigChangeType::kSetPolicy:
+        ar(c.policy.enforce_permissions, c.policy.rework_fresh_limit,
+           static_cast<std::int32_t>(c.policy.yellow_percent), c.policy.auto_supervise_after_working_minutes,
+           static_cast<std::int32_t>(c.policy.grid_group_digits));
+        break;
+    }
+  }
+  return std::move(os).str();
+}
+
+namespace {
+
+ConfigChange DecodeV1(std::istream& is) {
+  codec::In ar(is);
+  ConfigChange c;
+  c.type = GetEnum(ar, ConfigChangeType::kSetPolicy, "configuration change type");
+  switch (c.type) {
+    case ConfigChangeType::kSetCalendar: {
+      std::int32_t offset = 0;
+      std::uint32_t n = 0;
+      ar(offset, c.calendar.workdays, n);
+      if (n > 48) throw codec::DecodeError(fmt::format("{} working periods", n));
+      c.calendar.utc_offset_minutes = offset;
+      c.calendar.periods.clear();
+      for (std::uint32_t i = 0; i < n; ++i) {
+        std::int32_t a = 0, b = 0;
+        ar(a, b);
+        c.calendar.periods.push_back({a, b});
+      }
+      break;
+    }
+    case ConfigChangeType::kAddHoliday:
+    case ConfigChangeType::kAddWorkday: {
+      std::int32_t d = 0;
+      ar(d);
+      c.date = d;
+      break;
+    }
+    case ConfigChangeType::kDefineUnit:
+      ar(c.unit.id, c.unit.name);
+      break;
+    case ConfigChangeType::kDefineInspector:
+      ar(c.inspector.id, c.inspector.grid_prefix);
+      break;
+    case ConfigChangeType::kDefineStaff: {
+      std::uint32_t n = 0;
+      ar(c.staff.id, n);
+      if (n > 16) throw codec::DecodeError(fmt::format("{} roles", n));
+      for (std::uint32_t i = 0; i < n; ++i) c.staff.roles.push_back(GetEnum(ar, Role::kSupervisor, "role"));
+      break;
+    }
+    case ConfigChangeType::kDefineCategory:
+      c.category.kind = GetEnum(ar, CaseKind::kEvent, "kind");
+      ar(c.category.code, c.category.name);
+      c.category.limit = GetLimit(ar);
+      c.category.emergency_limit = codec::GetOptional<TimeLimit>(ar, GetLimit);
+      c.category.verify_limit = GetLimit(ar);
+      break;
+    case ConfigChangeType::kDefineRoute:
+      c.route.kind = GetEnum(ar, CaseKind::kEvent, "kind");
+      ar(c.route.code, c.route.unit, c.route.grid_prefix);
+      break;
+    case ConfigChangeType::kSetWeights:
+      ar(c.weights.handling, c.weights.on_time, c.weights.rework, c.weights.overdue, c.weights.extension);
+      break;
+    case ConfigChangeType::kSetPolicy: {
+      std::int32_t yellow = 0, digits = 0;
+      ar(c.policy.enforce_permissions, c.policy.rework_fresh_limit, yellow,
+         c.policy.auto_supervise_after_working_minutes, digits);
+      c.policy.yellow_percent = yellow;
+      c.policy.grid_group_digits = digits;
+      break;
+    }
+  }
+  codec::ExpectEnd(is);
+  return c;
+}
+
+}  // namespace
+
+Result<ConfigChange> DecodeConfigChange(std::string_view payload, std::uint32_t schema_version) {
+  if (schema_version != 1) {
+    return Status::Corruption(fmt::format("configuration change: {} schema {} (current is 1)",
+                                          schema_version > 1 ? "newer" : "unknown", schema_version));
+  }
+  try {
+    std::istringstream is{std::string(payload)};
+    return DecodeV1(is);
+  } catch (const std::exception& e) {
+    return Status::Corruption(fmt::format("configuration change: cannot decode payload: {}", e.what()));
+  }
+}
+
+}  // namespace caseloop

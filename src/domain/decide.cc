@@ -1,0 +1,563 @@
+// Decide: what a command does to a case (caseloop/case.h).
+//
+// The order of checks, so that a command with several problems reports the
+// most basic one:
+//   1. the case id; the case exists (NotFound) or, for report, does not (Conflict);
+//      the command's time is not before the case's last event;
+//   2. the lifecycle: the state machine, positioned at the case, must allow
+//      some event the command can produce (Rejected, naming state and command);
+//   3. permissions (policy enforce_permissions): the actor is known (NotFound)
+//      and may issue the command on this case (Rejected);
+//   4. the command's own fields (InvalidArgument / NotFound), and the events;
+//   5. every produced event is fired on a copy of the machine (Rejected if
+//      the table refuses one: the machine is the authority).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "caseloop/calendar.h"
+#include "caseloop/case.h"
+#include "domain/domain_util.h"
+#include "lifecycle/case_machine.h"
+
+namespace caseloop {
+namespace {
+
+constexpr char kTimerActor[] = "$timer";
+
+std::vector<EventType> CandidateEvents(CommandType t) {
+  switch (t) {
+    case CommandType::kReport:
+      return {EventType::kCaseReported};
+    case CommandType::kRegister:
+      return {EventType::kCaseRegistered};
+    case CommandType::kReject:
+      return {EventType::kCaseRejected};
+    case CommandType::kMerge:
+      return {EventType::kCaseMerged};
+    case CommandType::kDispatch:
+      return {EventType::kCaseDispatched, EventType::kCaseSentToCoordination};
+    case CommandType::kAccept:
+      return {EventType::kCaseAccepted};
+    case CommandType::kReturn:
+      return {EventType::kReturnRequested};
+    case CommandType::kExtend:
+      return {EventType::kExtensionRequested};
+    case CommandType::kSuspend:
+      return {EventType::kSuspensionRequested};
+    case CommandType::kApprove:
+      return {EventType::kReturnApproved, EventType::kExtensionApproved, EventType::kSuspensionApproved};
+    case CommandType::kDeny:
+      return {EventType::kRequestDenied};
+    case CommandType::kResume:
+      return {EventType::kCaseResumed};
+    case CommandType::kFeedback:
+      return {EventType::kFeedbackSubmitted};
+    case CommandType::kVerify:
+      return {EventType::kVerificationPassed, EventType::kVerificationFailed};
+    case CommandType::kVoid:
+      return {EventType::kCaseVoided};
+    case CommandType::kSupervise:
+      return {EventType::kCaseSupervised};
+    case CommandType::kMarkOverdue:
+      return {EventType::kTaskOverdue};
+  }
+  return {};
+}
+
+bool IsRequest(CommandType t) {
+  return t == CommandType::kReturn || t == CommandType::kExtend || t == CommandType::kSuspend;
+}
+
+class Decider {
+ public:
+  Decider(const CaseState& s, const Command& c, const Config& cfg, Instant now, const CaseLookup* lookup)
+      : s_(s), c_(c), cfg_(cfg), now_(now), lookup_(lookup), name_(Name(c.type)) {}
+
+  Result<std::vector<CaseEvent>> Run();
+
+ private:
+  std::string Time(Instant t) const { return FormatInstant(t, cfg_.calendar.utc_offset_minutes); }
+  Status NotAllowed(std::string_view extra = {}) const {
+    std::string m = fmt::format("case {} is {}: '{}' is not allowed", c_.case_id, Name(s_.state), name_);
+    if (!extra.empty()) m += fmt::format(" ({})", extra);
+    return Status::Rejected(std::move(m));
+  }
+  Status Missing(std::string_view field) const {
+    return Status::InvalidArgument(fmt::format("{} {}: missing {}", name_, c_.case_id, field));
+  }
+  Status Invalid(std::string_view what) const {
+    return Status::InvalidArgument(fmt::format("{} {}: {}", name_, c_.case_id, what));
+  }
+  Status Refused(std::string_view what) const {
+    return Status::Rejected(fmt::format("{} {}: {}", name_, c_.case_id, what));
+  }
+  Status MayNot(std::string_view who, std::string_view why) const {
+    return Status::Rejected(
+        fmt::format("{} {} may not '{}' case {}: {}", who, c_.actor, name_, c_.case_id, why));
+  }
+
+  Status CheckLifecycle() const;
+  Status CheckPermission() const;
+  Status CheckUnitActor() const;
+  Result<const CategoryInfo*> Category(CaseKind kind, const std::string& code) const;
+  // The limit of a fresh task of the case's category (emergency-aware).
+  Result<TimeLimit> CategoryLimit() const;
+  std::string AssignVerifier() const;
+
+  CaseEvent NewEvent(EventType type) const {
+    CaseEvent e;
+    e.type = type;
+    e.case_id = c_.case_id;
+    e.time = now_;
+    e.actor = c_.actor;
+    return e;
+  }
+  // Fills the task fields of a dispatched / verification_failed event.
+  Status StartTask(CaseEvent& e, std::optional<TimeLimit> limit) const;
+
+  Status Build(std::vector<CaseEvent>& out) const;
+
+  const CaseState& s_;
+  const Command& c_;
+  const Config& cfg_;
+  const Instant now_;
+  const CaseLookup* lookup_;
+  const std::string_view name_;
+};
+
+Status Decider::CheckLifecycle() const {
+  CaseMachine m = CaseMachine::At(s_.state, s_.pending);
+  for (EventType e : CandidateEvents(c_.type)) {
+    if (m.Allows(e)) return Status::Ok();
+  }
+  if ((c_.type == CommandType::kApprove || c_.type == CommandType::kDeny) &&
+      s_.pending == PendingRequest::kNone) {
+    return NotAllowed("no pending request");
+  }
+  if (IsRequest(c_.type) && s_.pending != PendingRequest::kNone) {
+    return NotAllowed(fmt::format("a {} request is pending", Name(s_.pending)));
+  }
+  return NotAllowed();
+}
+
+Status Decider::CheckUnitActor() const {
+  if (c_.actor == s_.unit) return Status::Ok();
+  std::string_view who = cfg_.units.count(c_.actor) ? "unit" : "actor";
+  if (s_.unit.empty()) return MayNot(who, "it is not dispatched to any unit");
+  return MayNot(who, fmt::format("it is dispatched to {}", s_.unit));
+}
+
+Status Decider::CheckPermission() const {
+  if (!cfg_.policy.enforce_permissions) return Status::Ok();
+  const std::string& a = c_.actor;
+  if (a.empty()) return Missing("actor");
+  const bool is_timer = a == kTimerActor;
+  const bool is_inspector = cfg_.inspectors.count(a) > 0;
+  const bool is_unit = cfg_.units.count(a) > 0;
+  const bool is_staff = cfg_.staff.count(a) > 0;
+  if (!is_timer && !is_inspector && !is_unit && !is_staff) {
+    return Status::NotFound(fmt::format("unknown actor {}", a));
+  }
+  auto need_role = [&](std::initializer_list<Role> roles) -> Status {
+    for (Role r : roles) {
+      if (cfg_.HasRole(a, r)) return Status::Ok();
+    }
+    std::string want;
+    for (Role r : roles) {
+      if (!want.empty()) want += " or ";
+      want += Name(r);
+    }
+    return MayNot("actor", fmt::format("not a {}", want));
+  };
+  switch (c_.type) {
+    case CommandType::kReport: {
+      if (!c_.source) return Status::Ok();  // reported as missing with the fields
+      if (*c_.source == ReportSource::kInspector) {
+        if (is_inspector) return Status::Ok();
+        return MayNot("actor", "source inspector requires an inspector");
+      }
+      if (cfg_.HasRole(a, Role::kReceiver)) return Status::Ok();
+      return MayNot("actor",
+                    fmt::format("source {} is entered by a receiver{}", Name(*c_.source),
+                                is_inspector ? " (an inspector reports with source inspector)" : ""));
+    }
+    case CommandType::kRegister:
+    case CommandType::kVoid:
+      return need_role({Role::kShiftLeader});
+    case CommandType::kReject:
+    case CommandType::kMerge:
+      return need_role({Role::kReceiver, Role::kShiftLeader});
+    case CommandType::kDispatch:
+    case CommandType::kApprove:
+    case CommandType::kDeny:
+    case CommandType::kResume:
+      return need_role({Role::kDispatcher});
+    case CommandType::kAccept:
+    case CommandType::kReturn:
+    case CommandType::kExtend:
+    case CommandType::kSuspend:
+    case CommandType::kFeedback:
+      return CheckUnitActor();
+    case CommandType::kVerify:
+      if (!is_inspector) return MayNot("actor", "not an inspector");
+      if (!s_.verifier.empty() && s_.verifier != a) {
+        return Status::Rejected(
+            fmt::format("inspector {} may not verify case {}: assigned to {}", a, c_.case_id, s_.verifier));
+      }
+      return Status::Ok();
+    case CommandType::kSupervise:
+      return need_role({Role::kSupervisor});
+    case CommandType::kMarkOverdue:
+      if (is_timer) return Status::Ok();
+      return MayNot("actor", "only the deadline timer ($timer) marks a task overdue");
+  }
+  return Status::Ok();
+}
+
+Result<const CategoryInfo*> Decider::Category(CaseKind kind, const std::string& code) const {
+  if (!IsCategoryCode(code)) return Invalid(fmt::format("category '{}' must be 4 digits", code));
+  const CategoryInfo* info = cfg_.FindCategory(kind, code);
+  if (info == nullptr) return Status::NotFound(fmt::format("unknown category {} {}", Name(kind), code));
+  return info;
+}
+
+Result<TimeLimit> Decider::CategoryLimit() const {
+  auto cat = Category(s_.kind, s_.category);
+  if (!cat.ok()) return cat.status();
+  const CategoryInfo& info = **cat;
+  if (s_.emergency && info.emergency_limit) return *info.emergency_limit;
+  return info.limit;
+}
+
+std::string Decider::AssignVerifier() const {
+  if (s_.source == ReportSource::kInspector && cfg_.inspectors.count(s_.reporter)) return s_.reporter;
+  if (!s_.grid.empty()) {
+    for (const auto& [id, ins] : cfg_.inspectors) {  // first by id
+      if (!ins.grid_prefix.empty() && s_.grid.compare(0, ins.grid_prefix.size(), ins.grid_prefix) == 0) {
+        return id;
+      }
+    }
+  }
+  return "";  // any inspector may verify
+}
+
+Status Decider::StartTask(CaseEvent& e, std::optional<TimeLimit> limit) const {
+  e.task = s_.task + 1;
+  if (limit) {
+    if (limit->amount <= 0) return Invalid("the time limit must be positive");
+    e.limit = limit;
+    e.deadline = DeadlineAfter(cfg_.calendar, now_, *limit);
+  }
+  return Status::Ok();
+}
+
+Status Decider::Build(std::vector<CaseEvent>& out) const {
+  const Calendar& cal = cfg_.calendar;
+  switch (c_.type) {
+    case CommandType::kReport: {
+      if (!c_.kind) return Missing("kind");
+      if (c_.category.empty()) return Missing("category");
+      if (!c_.source) return Missing("source");
+      auto cat = Category(*c_.kind, c_.category);
+      if (!cat.ok()) return cat.status();
+      if (!c_.grid.empty() && (c_.grid.size() != kGridDigits || !IsDigits(c_.grid))) {
+        return Invalid(fmt::format("grid '{}' must be {} digits", c_.grid, kGridDigits));
+      }
+      if (!c_.component.empty() && (c_.component.size() != kComponentDigits || !IsDigits(c_.component))) {
+        return Invalid(fmt::format("component '{}' must be {} digits", c_.component, kComponentDigits));
+      }
+      if (c_.lat && !(std::isfinite(*c_.lat) && *c_.lat >= -90 && *c_.lat <= 90)) {
+        return Invalid("lat must be within -90..90");
+      }
+      if (c_.lon && !(std::isfinite(*c_.lon) && *c_.lon >= -180 && *c_.lon <= 180)) {
+        return Invalid("lon must be within -180..180");
+      }
+      CaseEvent e = NewEvent(EventType::kCaseReported);
+      e.kind = *c_.kind;
+      e.category = c_.category;
+      e.source = *c_.source;
+      e.grid = c_.grid;
+      e.component = c_.component;
+      e.lat = c_.lat;
+      e.lon = c_.lon;
+      e.address = c_.address;
+      e.description = c_.description;
+      e.emergency = c_.emergency;
+      out.push_back(std::move(e));
+      return Status::Ok();
+    }
+    case CommandType::kRegister: {
+      CaseEvent e = NewEvent(EventType::kCaseRegistered);
+      e.kind = c_.kind.value_or(s_.kind);
+      e.category = c_.category.empty() ? s_.category : c_.category;
+      if (!c_.category.empty() || e.kind != s_.kind) {
+        auto cat = Category(e.kind, e.category);
+        if (!cat.ok()) return cat.status();
+      }
+      out.push_back(std::move(e));
+      return Status::Ok();
+    }
+    case CommandType::kReject: {
+      if (c_.reason.empty()) return Missing("reason");
+      CaseEvent e = NewEvent(EventType::kCaseRejected);
+      e.reason = c_.reason;
+      out.push_back(std::move(e));
+      return Status::Ok();
+    }
+    case CommandType::kMerge: {
+      if (c_.into.empty()) return Missing("into");
+      if (c_.into == c_.case_id) return Invalid("a case cannot be merged into itself");
+      if (lookup_ != nullptr && *lookup_) {
+        LifecycleState target = (*lookup_)(c_.into);
+        if (target == LifecycleState::kNone) return Status::NotFound(fmt::format("unknown case {}", c_.into));
+        if (target == LifecycleState::kRejected || target == LifecycleState::kVoided ||
+            target == LifecycleState::kMerged) {
+          return Refused(fmt::format("case {} is {}", c_.into, Name(target)));
+        }
+      }
+      CaseEvent e = NewEvent(EventType::kCaseMerged);
+      e.into = c_.into;
+      out.push_back(std::move(e));
+      return Status::Ok();
+    }
+    case CommandType::kDispatch: {
+      int given = (c_.limit ? 1 : 0) + (c_.deadline ? 1 : 0) + (c_.no_deadline ? 1 : 0);
+      if (given > 1) return Invalid("give at most one of limit, deadline and no_deadline");
+      std::string unit;
+      if (!c_.unit.empty()) {
+        if (cfg_.units.count(c_.unit) == 0) return Status::NotFound(fmt::format("unknown unit {}", c_.unit));
+        unit = c_.unit;
+      } else if (auto routed = cfg_.Route(s_.kind, s_.category, s_.grid)) {
+        unit = *routed;
+      } else {
+        if (s_.state == LifecycleState::kCoordinating) {
+          return NotAllowed(fmt::format("routing finds no single unit for {} {}; name the unit",
+                                        Name(s_.kind), s_.category));
+        }
+        out.push_back(NewEvent(EventType::kCaseSentToCoordination));
+        return Status::Ok();
+      }
+      CaseEvent e = NewEvent(EventType::kCaseDispatched);
+      e.unit = unit;
+      if (c_.no_deadline) {
+        e.task = s_.task + 1;
+      } else if (c_.deadline) {
+        e.task = s_.task + 1;
+        e.deadline = c_.deadline;
+      } else {
+        std::optional<TimeLimit> limit = c_.limit;
+        if (!limit) {
+          auto l = CategoryLimit();
+          if (!l.ok()) return l.status();
+          limit = *l;
+        }
+        CASELOOP_RETURN_IF_ERROR(StartTask(e, limit));
+      }
+      out.push_back(std::move(e));
+      return Status::Ok();
+    }
+    case CommandType::kAccept: {
+      CaseEvent e = NewEvent(EventType::kCaseAccepted);
+      e.unit = s_.unit;
+      e.task = s_.task;
+      out.push_back(std::move(e));
+      return Status::Ok();
+    }
+    case CommandType::kReturn:
+    case CommandType::kSuspend: {
+      if (c_.reason.empty()) return Missing("reason");
+      CaseEvent e = NewEvent(c_.type == CommandType::kReturn ? EventType::kReturnRequested
+                                                             : EventType::kSuspensionRequested);
+      e.unit = s_.unit;
+      e.task = s_.task;
+      e.reason = c_.reason;
+      out.push_back(std::move(e));
+      return Status::Ok();
+    }
+    case CommandType::kExtend: {
+      if (!c_.limit) return Missing("limit");
+      if (c_.reason.empty()) return Missing("reason");
+      if (c_.limit->amount <= 0) return Invalid("the extension must be positive");
+      if (s_.no_deadline || !s_.deadline) return Refused("the task has no deadline to extend");
+      if (now_ > *s_.deadline) {
+        return Refused(fmt::format("a request after the deadline ({}) is refused", Time(*s_.deadline)));
+      }
+      CaseEvent e = NewEvent(EventType::kExtensionRequested);
+      e.unit = s_.unit;
+      e.task = s_.task;
+      e.limit = c_.limit;
+      e.reason = c_.reason;
+      out.push_back(std::move(e));
+      return Status::Ok();
+    }
+    case CommandType::kApprove: {
+      CaseEvent e = NewEvent(EventType::kReturnApproved);
+      e.unit = s_.unit;
+      e.task = s_.task;
+      e.request = s_.pending;
+      switch (s_.pending) {
+        case PendingRequest::kReturn:
+          break;
+        case PendingRequest::kExtend: {
+          if (!s_.pending_limit || !s_.deadline) return NotAllowed("the task has no deadline to extend");
+          e.type = EventType::kExtensionApproved;
+          e.limit = s_.pending_limit;
+          e.deadline =
+              AddOnClock(cal, TimeLimit::Unit::kWorking, *s_.deadline, LimitLength(cal, *s_.pending_limit));
+          break;
+        }
+        case PendingRequest::kSuspend:
+          e.type = EventType::kSuspensionApproved;
+          e.remaining_us =
+              s_.deadline ? RemainingTime(cal, s_.clock, now_, *s_.deadline).count() : std::int64_t{0};
+          break;
+        case PendingRequest::kNone:
+          return NotAllowed("no pending request");
+      }
+      out.push_back(std::move(e));
+      return Status::Ok();
+    }
+    case CommandType::kDeny: {
+      if (c_.reason.empty()) return Missing("reason");
+      CaseEvent e = NewEvent(EventType::kRequestDenied);
+      e.unit = s_.unit;
+      e.task = s_.task;
+      e.request = s_.pending;
+      e.reason = c_.reason;
+      out.push_back(std::move(e));
+      return Status::Ok();
+    }
+    case CommandType::kResume: {
+      CaseEvent e = NewEvent(EventType::kCaseResumed);
+      e.unit = s_.unit;
+      e.task = s_.task;
+      if (!s_.no_deadline) e.deadline = AddOnClock(cal, s_.clock, now_, s_.remaining);
+      out.push_back(std::move(e));
+      return Status::Ok();
+    }
+    case CommandType::kFeedback: {
+      CaseEvent e = NewEvent(EventType::kFeedbackSubmitted);
+      e.unit = s_.unit;
+      e.task = s_.task;
+      e.note = c_.note;
+      e.on_time = s_.no_deadline || !s_.deadline ? true : now_ <= *s_.deadline;
+      e.verifier = AssignVerifier();
+      const CategoryInfo* cat = cfg_.FindCategory(s_.kind, s_.category);
+      TimeLimit verify_limit = cat ? cat->verify_limit : CategoryInfo{}.verify_limit;
+      e.deadline = DeadlineAfter(cal, now_, verify_limit);
+      out.push_back(std::move(e));
+      return Status::Ok();
+    }
+    case CommandType::kVerify: {
+      if (!c_.verify_pass) return Missing("result");
+      if (*c_.verify_pass) {
+        CaseEvent e = NewEvent(EventType::kVerificationPassed);
+        e.unit = s_.unit;
+        e.task = s_.task;
+        e.note = c_.note;
+        out.push_back(std::move(e));
+        return Status::Ok();
+      }
+      CaseEvent e = NewEvent(EventType::kVerificationFailed);
+      e.unit = s_.unit;
+      e.note = c_.note;
+      if (!cfg_.policy.rework_fresh_limit) {
+        e.task = s_.task + 1;
+        e.limit = s_.task_limit;
+        e.deadline = s_.no_deadline ? std::nullopt : s_.deadline;
+      } else if (s_.no_deadline) {
+        e.task = s_.task + 1;
+      } else {
+        std::optional<TimeLimit> limit = s_.task_limit;
+        if (!limit) {
+          auto l = CategoryLimit();
+          if (!l.ok()) return l.status();
+          limit = *l;
+        }
+        CASELOOP_RETURN_IF_ERROR(StartTask(e, limit));
+      }
+      out.push_back(std::move(e));
+      return Status::Ok();
+    }
+    case CommandType::kVoid: {
+      if (c_.reason.empty()) return Missing("reason");
+      CaseEvent e = NewEvent(EventType::kCaseVoided);
+      e.unit = s_.unit;
+      e.reason = c_.reason;
+      out.push_back(std::move(e));
+      return Status::Ok();
+    }
+    case CommandType::kSupervise: {
+      CaseEvent e = NewEvent(EventType::kCaseSupervised);
+      e.unit = s_.unit;
+      e.task = s_.task;
+      e.note = c_.note;
+      out.push_back(std::move(e));
+      return Status::Ok();
+    }
+    case CommandType::kMarkOverdue: {
+      if (c_.task != s_.task) {
+        return Refused(fmt::format("task {} is not the current task {}", c_.task, s_.task));
+      }
+      if (s_.no_deadline || !s_.deadline) return Refused(fmt::format("task {} has no deadline", s_.task));
+      if (now_ <= *s_.deadline) {
+        return Refused(fmt::format("the deadline {} of task {} has not passed", Time(*s_.deadline), s_.task));
+      }
+      if (s_.overdue_marked) return Refused(fmt::format("task {} is already marked overdue", s_.task));
+      CaseEvent e = NewEvent(EventType::kTaskOverdue);
+      e.unit = s_.unit;
+      e.task = s_.task;
+      e.deadline = s_.deadline;
+      out.push_back(std::move(e));
+      return Status::Ok();
+    }
+  }
+  return Status::InvalidArgument(fmt::format("unknown command type {}", static_cast<int>(c_.type)));
+}
+
+Result<std::vector<CaseEvent>> Decider::Run() {
+  if (static_cast<int>(c_.type) >= kCommandTypeCount) {
+    return Status::InvalidArgument(fmt::format("unknown command type {}", static_cast<int>(c_.type)));
+  }
+  CASELOOP_RETURN_IF_ERROR(CheckId(c_.case_id, fmt::format("{}: case", name_)));
+  if (c_.type == CommandType::kReport) {
+    if (s_.state != LifecycleState::kNone) {
+      return Status::Conflict(fmt::format("case {} already exists", c_.case_id));
+    }
+  } else if (s_.state == LifecycleState::kNone) {
+    return Status::NotFound(fmt::format("unknown case {}", c_.case_id));
+  }
+  if (s_.state != LifecycleState::kNone && now_ < s_.last_event_time) {
+    return Invalid(
+        fmt::format("time {} is before the case's last event at {}", Time(now_), Time(s_.last_event_time)));
+  }
+  CASELOOP_RETURN_IF_ERROR(CheckLifecycle());
+  CASELOOP_RETURN_IF_ERROR(CheckPermission());
+  std::vector<CaseEvent> events;
+  CASELOOP_RETURN_IF_ERROR(Build(events));
+  CaseMachine m = CaseMachine::At(s_.state, s_.pending);
+  for (const CaseEvent& e : events) {
+    if (!m.Fire(e.type)) return NotAllowed();
+  }
+  return events;
+}
+
+}  // namespace
+
+Result<std::vector<CaseEvent>> Decide(const CaseState& state, const Command& command, const Config& config,
+                                      Instant now, const CaseLookup& lookup) {
+  try {
+    return Decider(state, command, config, now, &lookup).Run();
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(fmt::format("{} {}: {}", Name(command.type), command.case_id, e.what()));
+  }
+}
+
+Result<std::vector<CaseEvent>> Decide(const CaseState& state, const Command& command, const Config& config,
+                                      Instant now) {
+  return Decide(state, command, config, now, CaseLookup{});
+}
+
+}  // namespace caseloop
