@@ -48,10 +48,14 @@ struct Calendar {
 
   // Working minutes in one working day (420 by default).
   int WorkingMinutesPerDay() const;
-  // True when `d` is a working day (weekday rule, then holidays, then extra_workdays).
+  // True when `d` is a working day (weekday rule, then holidays, then
+  // extra_workdays: a date in both holidays and extra_workdays is a working day).
   bool IsWorkingDay(LocalDate d) const;
   // REQUIRES-checker: periods sorted, non-overlapping, non-empty, inside a day,
-  // at least one working weekday. Errors: InvalidArgument saying what is wrong.
+  // at least one working weekday, no bit above Sunday in `workdays`, offset
+  // within 18:00 either side of UTC. Errors: InvalidArgument saying what is
+  // wrong. The arithmetic below gives defined answers for any calendar (it
+  // clamps, sorts and merges periods) but is only meaningful for a valid one.
   Status Validate() const;
 
   friend bool operator==(const Calendar&, const Calendar&) = default;
@@ -65,12 +69,17 @@ Result<std::vector<WorkPeriod>> ParsePeriods(std::string_view text);
 std::string FormatPeriods(const std::vector<WorkPeriod>& periods);
 
 // The first instant >= t that lies inside working time. A time exactly at the
-// end of a period is not inside it.
+// end of a period is not inside it. Instant::max() ("never") when there is no
+// working time at or after t (only for a calendar that fails Validate(), e.g.
+// no periods, or no working weekday and no adjusted working day ahead).
 Instant NextWorkingMoment(const Calendar& cal, Instant t);
 
 // Adds `amount` of working time to `start`. Counting begins at the next
 // working moment; a result that falls exactly at the end of a working period
-// stays there (it does not jump to the next period's start). amount >= 0.
+// stays there (it does not jump to the next period's start). An amount <= 0
+// returns `start` unchanged. Instant::max() when the calendar has no working
+// time ahead (see NextWorkingMoment). Cost grows with the number of holidays
+// and adjusted days in the range, not with its length.
 Instant AddWorkingTime(const Calendar& cal, Instant start, Micros amount);
 
 // Working time inside [a, b); zero when b <= a.
@@ -88,8 +97,7 @@ Micros LimitLength(const Calendar& cal, const TimeLimit& limit);
 
 // Time still left from `now` until `deadline`, measured on the limit's clock
 // (natural or working); zero when the deadline has passed.
-Micros RemainingTime(const Calendar& cal, const TimeLimit::Unit clock, Instant now,
-                     Instant deadline);
+Micros RemainingTime(const Calendar& cal, const TimeLimit::Unit clock, Instant now, Instant deadline);
 
 // Adds `amount` on the given clock (natural: plain addition; working:
 // AddWorkingTime). Used to re-arm a deadline at resume.

@@ -1,0 +1,205 @@
+// Text forms of time limits, instants and UTC offsets (caseloop/time.h).
+#include <fmt/format.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "calendar/text_util.h"
+#include "caseloop/time.h"
+
+namespace caseloop {
+
+using namespace calendar_internal;
+
+namespace {
+
+// The longest accepted limit: 10 years of 366 days, in the unit's own terms.
+constexpr std::int64_t kMaxLimitDays = 10 * 366;
+
+char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::int64_t FloorDiv(std::int64_t a, std::int64_t b) {
+  std::int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+}  // namespace
+
+Result<TimeLimit> ParseTimeLimit(std::string_view text) {
+  if (text.empty())
+    return Status::InvalidArgument("empty time limit: expected e.g. 30m, 2h, 1d, 4wh, 90wm, 1wd");
+  std::size_t n = 0;
+  while (n < text.size() && IsDigit(text[n])) ++n;
+  if (n == 0) {
+    if (text[0] == '-') {
+      return Status::InvalidArgument(fmt::format("bad time limit '{}': the amount must be positive", text));
+    }
+    return Status::InvalidArgument(fmt::format(
+        "bad time limit '{}': expected a positive whole number followed by m, h, d, wm, wh or wd", text));
+  }
+  std::string unit;
+  for (char c : text.substr(n)) unit += Lower(c);
+  TimeLimit::Unit u;
+  std::int64_t minutes_per_unit;  // for the cap; 1440 for days
+  std::int64_t unit_scale;        // amount multiplier into the stored unit
+  if (unit == "m") {
+    u = TimeLimit::Unit::kNatural, minutes_per_unit = 1, unit_scale = 1;
+  } else if (unit == "h") {
+    u = TimeLimit::Unit::kNatural, minutes_per_unit = 60, unit_scale = 60;
+  } else if (unit == "d") {
+    u = TimeLimit::Unit::kNatural, minutes_per_unit = 1440, unit_scale = 1440;
+  } else if (unit == "wm") {
+    u = TimeLimit::Unit::kWorking, minutes_per_unit = 1, unit_scale = 1;
+  } else if (unit == "wh") {
+    u = TimeLimit::Unit::kWorking, minutes_per_unit = 60, unit_scale = 60;
+  } else if (unit == "wd") {
+    u = TimeLimit::Unit::kWorkingDays, minutes_per_unit = 1440, unit_scale = 1;
+  } else if (unit.empty()) {
+    return Status::InvalidArgument(
+        fmt::format("bad time limit '{}': missing unit (m, h, d, wm, wh or wd)", text));
+  } else {
+    return Status::InvalidArgument(fmt::format(
+        "bad time limit '{}': unknown unit '{}' (expected m, h, d, wm, wh or wd)", text, text.substr(n)));
+  }
+  const std::int64_t cap = kMaxLimitDays * 1440 / minutes_per_unit;
+  std::int64_t amount = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + n, amount);
+  if (ec == std::errc::result_out_of_range || (ec == std::errc() && amount > cap)) {
+    return Status::InvalidArgument(
+        fmt::format("bad time limit '{}': longer than 10 years (at most {}{})", text, cap, unit));
+  }
+  if (ec != std::errc() || ptr != text.data() + n) {
+    return Status::InvalidArgument(fmt::format("bad time limit '{}': bad number", text));
+  }
+  if (amount == 0) {
+    return Status::InvalidArgument(fmt::format("bad time limit '{}': the amount must be positive", text));
+  }
+  return TimeLimit{u, amount * unit_scale};
+}
+
+std::string FormatTimeLimit(const TimeLimit& limit) {
+  const std::int64_t a = limit.amount;
+  switch (limit.unit) {
+    case TimeLimit::Unit::kNatural:
+      if (a != 0 && a % 1440 == 0) return fmt::format("{}d", a / 1440);
+      if (a != 0 && a % 60 == 0) return fmt::format("{}h", a / 60);
+      return fmt::format("{}m", a);
+    case TimeLimit::Unit::kWorking:
+      if (a != 0 && a % 60 == 0) return fmt::format("{}wh", a / 60);
+      return fmt::format("{}wm", a);
+    case TimeLimit::Unit::kWorkingDays:
+      return fmt::format("{}wd", a);
+  }
+  return fmt::format("{}?unit{}", a, static_cast<int>(limit.unit));
+}
+
+Result<Instant> ParseInstant(std::string_view text, int default_offset_minutes) {
+  using namespace std::chrono;
+  if (text.empty()) return Status::InvalidArgument("empty time: expected e.g. 2025-03-31T10:30");
+  auto date = ParseDatePrefix(text, text);
+  if (!date.ok()) return date.status();
+  std::int64_t local_us = static_cast<std::int64_t>(date->time_since_epoch().count()) * kMicrosPerDay;
+  std::size_t pos = 10;
+  int offset = default_offset_minutes;
+  if (pos == text.size()) return InstantFromMicros(local_us - std::int64_t{offset} * kMicrosPerMinute);
+
+  char sep = text[pos];
+  if (sep != 'T' && sep != 't' && sep != ' ') {
+    return Status::InvalidArgument(
+        fmt::format("unexpected '{}' after the date in '{}' (expected 'T' or a space and HH:MM)", sep, text));
+  }
+  ++pos;
+  auto hh = ReadDigits(text, pos, 2);
+  auto mm = ReadDigits(text, pos + 3, 2);
+  if (!hh || !mm || text[pos + 2] != ':' || (pos + 5 < text.size() && IsDigit(text[pos + 5]))) {
+    return Status::InvalidArgument(fmt::format("expected HH:MM after the date in '{}'", text));
+  }
+  if (*hh > 23) return Status::InvalidArgument(fmt::format("bad hour {} in '{}'", *hh, text));
+  if (*mm > 59) return Status::InvalidArgument(fmt::format("bad minute {} in '{}'", *mm, text));
+  pos += 5;
+  std::int64_t us = (std::int64_t{*hh} * 60 + *mm) * kMicrosPerMinute;
+  if (pos < text.size() && text[pos] == ':') {
+    auto ss = ReadDigits(text, pos + 1, 2);
+    if (!ss || (pos + 3 < text.size() && IsDigit(text[pos + 3]))) {
+      return Status::InvalidArgument(
+          fmt::format("expected two digits of seconds after HH:MM: in '{}'", text));
+    }
+    if (*ss > 59) return Status::InvalidArgument(fmt::format("bad second {} in '{}'", *ss, text));
+    us += *ss * kMicrosPerSecond;
+    pos += 3;
+    if (pos < text.size() && (text[pos] == '.' || text[pos] == ',')) {
+      ++pos;
+      std::size_t begin = pos;
+      std::int64_t frac = 0;
+      while (pos < text.size() && IsDigit(text[pos])) {
+        // Keep microseconds; finer digits are truncated.
+        if (pos - begin < 6) frac = frac * 10 + (text[pos] - '0');
+        ++pos;
+      }
+      std::size_t digits = pos - begin;
+      if (digits == 0 || digits > 9) {
+        return Status::InvalidArgument(
+            fmt::format("bad fractional seconds in '{}' (expected 1 to 9 digits after the point)", text));
+      }
+      for (std::size_t i = digits; i < 6; ++i) frac *= 10;
+      us += frac;
+    }
+  }
+  if (pos < text.size()) {
+    char c = text[pos];
+    if (c == 'Z' || c == 'z') {
+      offset = 0;
+      ++pos;
+    } else if (c == '+' || c == '-') {
+      std::string_view body = text.substr(pos + 1);
+      auto off = ParseOffsetBody(body, text);
+      if (!off.ok()) return off.status();
+      offset = c == '-' ? -*off : *off;
+      pos = text.size();
+    } else {
+      return Status::InvalidArgument(fmt::format(
+          "unexpected '{}' in '{}' (expected seconds, fractional seconds, Z or an offset like +08:00)",
+          text.substr(pos), text));
+    }
+  }
+  if (pos != text.size()) {
+    return Status::InvalidArgument(fmt::format("unexpected '{}' at the end of '{}'", text.substr(pos), text));
+  }
+  return InstantFromMicros(local_us + us - std::int64_t{offset} * kMicrosPerMinute);
+}
+
+std::string FormatInstant(Instant t, int offset_minutes) {
+  using namespace std::chrono;
+  // Seconds first: cannot overflow whatever the instant and offset.
+  std::int64_t secs = FloorDiv(MicrosOf(t), kMicrosPerSecond) + std::int64_t{offset_minutes} * 60;
+  std::int64_t day_count = FloorDiv(secs, 86400);
+  std::int64_t sod = secs - day_count * 86400;
+  year_month_day ymd{sys_days{days{day_count}}};
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), sod / 3600,
+                     sod / 60 % 60, sod % 60, FormatUtcOffset(offset_minutes));
+}
+
+Result<int> ParseUtcOffset(std::string_view text) {
+  if (text == "Z" || text == "z") return 0;
+  if (text.empty() || (text[0] != '+' && text[0] != '-')) {
+    return Status::InvalidArgument(
+        fmt::format("bad UTC offset '{}': expected Z, +HH:MM, -HH:MM or +HHMM", text));
+  }
+  auto off = ParseOffsetBody(text.substr(1), text);
+  if (!off.ok()) return off.status();
+  return text[0] == '-' ? -*off : *off;
+}
+
+std::string FormatUtcOffset(int offset_minutes) {
+  std::int64_t m = offset_minutes;
+  char sign = m < 0 ? '-' : '+';
+  if (m < 0) m = -m;
+  return fmt::format("{}{:02}:{:02}", sign, m / 60, m % 60);
+}
+
+}  // namespace caseloop
