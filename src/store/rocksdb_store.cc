@@ -1,0 +1,1073 @@
+// OpenRocksDbStore: the durable EventStore on RocksDB. Keys, record layout and
+// options are described in docs/format.md.
+//
+// Writes follow LevelDB's DBImpl::Write: every write (append, projection
+// commit, snapshot, flush, close) enqueues a Writer; the writer at the front
+// of the queue is the leader. The leader takes the queued writers behind it
+// (up to kMaxGroupWriters / kMaxGroupBytes), checks each append's expected
+// version against the stream versions (including earlier appends of the same
+// group), assigns versions and gap-free positions, writes ONE WriteBatch with
+// the strongest durability of the group, publishes the new head and wakes
+// every follower with its own result. Nobody waits for a timer: an idle store
+// commits a lone append at once.
+//
+// Locks, always taken in this order when nested: db_mu_ (shared by readers
+// and the leader, exclusive for Close) before mu_ (the writer queue, the
+// stream-version cache and the published head). The leader never holds mu_
+// during I/O.
+#include <fmt/format.h>
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include "caseloop/event_store.h"
+#include "store/record_codec.h"
+#include "store/store_internal.h"
+
+namespace caseloop {
+namespace {
+
+using namespace store_internal;
+
+constexpr std::size_t kMaxGroupWriters = 256;
+constexpr std::size_t kMaxGroupBytes = 4u << 20;
+constexpr std::size_t kMaxCheckProblems = 1000;
+constexpr std::size_t kReadChunk = 256;
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::Ok();
+  std::string msg = fmt::format("{}: {}", what, s.ToString());
+  if (s.IsCorruption()) return Status::Corruption(std::move(msg));
+  return Status::IOError(std::move(msg));
+}
+
+rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+std::string_view ToView(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
+
+// Prefix of a "streams" key: the stream name and its 0x00 terminator, i.e.
+// the key without its 8-byte version. Lets ReadStream use prefix bloom
+// filters and stop at the end of the stream.
+class StreamPrefixTransform final : public rocksdb::SliceTransform {
+ public:
+  // Part of the on-disk format (recorded in table properties). Do not rename.
+  const char* Name() const override { return "caseloop.StreamPrefix.1"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), key.size() - 8);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return key.size() >= 9; }
+};
+
+class RocksDbStore final : public EventStore {
+ public:
+  RocksDbStore(std::string path, const StoreOptions& options) : path_(std::move(path)), options_(options) {}
+  ~RocksDbStore() override {
+    if (db_ != nullptr) (void)Close();
+  }
+
+  Status Open();
+
+  Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected, std::vector<NewEvent> events,
+                              const AppendOptions& options) override;
+  Result<std::vector<EventRecord>> ReadStream(std::string_view stream, std::uint64_t from_version,
+                                              std::size_t max) override;
+  Result<std::vector<EventRecord>> ReadAll(std::uint64_t from, std::size_t max) override;
+  std::uint64_t HeadPosition() const override { return head_.load(std::memory_order_acquire); }
+  Result<std::uint64_t> StreamVersion(std::string_view stream) override;
+  Result<std::vector<std::string>> ListStreams(std::string_view after, std::size_t max) override;
+  Status SaveSnapshot(std::string_view stream, std::uint64_t version, std::string_view state) override;
+  Result<std::optional<std::pair<std::uint64_t, std::string>>> LoadSnapshot(std::string_view stream) override;
+  Status CommitProjection(std::string_view name, const std::vector<KvOp>& ops,
+                          std::uint64_t checkpoint) override;
+  Result<std::uint64_t> ProjectionCheckpoint(std::string_view name) override;
+  Result<std::optional<std::string>> Get(std::string_view key) override;
+  Status Scan(std::string_view start, std::string_view end,
+              const std::function<bool(std::string_view, std::string_view)>& fn) override;
+  Status ResetProjection(std::string_view name, std::string_view prefix) override;
+  Result<std::vector<std::string>> Check() override;
+  Status Flush() override;
+  std::uint64_t SyncCount() const override { return sync_count_.load(std::memory_order_relaxed); }
+  Status Close() override;
+
+ private:
+  enum class WriterKind { kAppend, kBatch, kFlush, kClose };
+
+  // One queued write. Lives on the caller's stack until `done`.
+  struct Writer {
+    WriterKind kind = WriterKind::kAppend;
+    Durability durability = Durability::kSync;
+    std::size_t bytes = 0;
+    // kAppend
+    std::string_view stream;
+    ExpectedVersion expected;
+    std::vector<NewEvent>* events = nullptr;
+    std::string_view command_id;
+    // kBatch: adds its operations to the group's batch (leader context).
+    std::function<Status(rocksdb::WriteBatch&)> build;
+    // Results, set by the leader.
+    Status status;
+    AppendResult result;
+    bool done = false;
+    std::condition_variable cv;
+  };
+
+  Status CheckOpenLocked() const {
+    return db_ == nullptr ? Status::Unavailable(fmt::format("event store {} is closed", path_))
+                          : Status::Ok();
+  }
+  Status ReadOnlyError() const { return Status::IOError(fmt::format("store {} is open read-only", path_)); }
+
+  // Enqueues `w` and returns once it is done (as a follower or as leader).
+  void Submit(Writer& w);
+  // Leader: writes `group` (appends and batches) as one WriteBatch.
+  void WriteGroup(const std::vector<Writer*>& group);
+  // Leader or Close: makes kNone / kBuffered writes durable.
+  Status FlushLocked();
+  Status SubmitBatch(std::function<Status(rocksdb::WriteBatch&)> build, std::size_t bytes);
+  Result<std::uint64_t> ReadStreamVersion(std::string_view stream);
+  Status ReadLogRecords(const std::vector<std::uint64_t>& positions, std::vector<EventRecord>& out);
+
+  const std::string path_;
+  const StoreOptions options_;
+
+  // db_mu_: readers and the leader hold it shared; Close exclusive.
+  mutable std::shared_mutex db_mu_;
+  rocksdb::DB* db_ = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // default, log, streams, meta, proj
+  rocksdb::ColumnFamilyHandle* log_ = nullptr;
+  rocksdb::ColumnFamilyHandle* streams_ = nullptr;
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+  rocksdb::ColumnFamilyHandle* proj_ = nullptr;
+  std::shared_ptr<rocksdb::Cache> cache_;
+
+  // mu_ guards the queue, closed_, write_error_ and versions_.
+  std::mutex mu_;
+  std::deque<Writer*> writers_;
+  bool closed_ = false;
+  Status write_error_;  // sticky: after a failed write the store refuses writes
+  // Published stream versions. Only the leader changes an entry; it makes sure
+  // each stream of its group has an entry before it writes, so a reader that
+  // misses the cache and reads the version from RocksDB can tell whether the
+  // value it read may be unpublished (see StreamVersion).
+  std::unordered_map<std::string, std::uint64_t> versions_;
+  std::atomic<std::uint64_t> head_{0};  // published head position
+
+  // Leader-only state (only the current leader touches it).
+  bool nowal_dirty_ = false;   // kNone writes sit in memtables only
+  bool wal_unsynced_ = false;  // kBuffered writes in an unsynced WAL
+
+  std::atomic<std::uint64_t> sync_count_{0};
+  std::mutex snapshot_mu_;  // serializes SaveSnapshot's read-check-write
+};
+
+Status RocksDbStore::Open() {
+  std::error_code ec;
+  if (!options_.read_only && options_.create_if_missing) {
+    std::filesystem::create_directories(path_, ec);
+    if (ec) return Status::IOError(fmt::format("cannot create directory {}: {}", path_, ec.message()));
+  }
+  if (!std::filesystem::is_directory(path_, ec)) {
+    return Status::IOError(fmt::format("no store at {}: not a directory", path_));
+  }
+
+  rocksdb::DBOptions dbo;
+  dbo.create_if_missing = options_.create_if_missing;
+  dbo.create_missing_column_families = true;
+  dbo.atomic_flush = true;  // kNone writes have no WAL: flush all column families together
+  dbo.manual_wal_flush = false;
+  dbo.max_background_jobs = 2;
+  dbo.keep_log_file_num = 4;
+  dbo.max_log_file_size = 8u << 20;
+  dbo.paranoid_checks = true;
+
+  cache_ = rocksdb::NewLRUCache(options_.block_cache_bytes);
+  auto cf_options = [&](bool bloom, std::size_t write_buffer) {
+    rocksdb::ColumnFamilyOptions cf;
+    rocksdb::BlockBasedTableOptions t;
+    t.block_cache = cache_;
+    if (bloom) {
+      t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+      t.whole_key_filtering = true;
+    }
+    cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+    cf.write_buffer_size = write_buffer;
+    cf.level_compaction_dynamic_level_bytes = true;
+    return cf;
+  };
+  rocksdb::ColumnFamilyOptions streams_options = cf_options(true, 16u << 20);
+  streams_options.prefix_extractor = std::make_shared<StreamPrefixTransform>();
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, cf_options(false, 4u << 20)},
+      {kLogCf, cf_options(false, 64u << 20)},
+      {kStreamsCf, streams_options},
+      {kMetaCf, cf_options(true, 16u << 20)},
+      {kProjCf, cf_options(false, 32u << 20)},
+  };
+
+  rocksdb::Status s;
+  try {
+    if (options_.read_only) {
+      s = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(dbo), path_, cfs, &handles_, &db_);
+    } else {
+      s = rocksdb::DB::Open(dbo, path_, cfs, &handles_, &db_);
+    }
+  } catch (const std::exception& e) {
+    return Status::IOError(fmt::format("open {}: {}", path_, e.what()));
+  }
+  if (!s.ok()) {
+    std::string text = s.ToString();
+    std::string lower = text;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    if (s.IsIOError() && lower.find("lock") != std::string::npos) {
+      return Status::IOError(fmt::format("database {} is locked by another process ({})", path_, text));
+    }
+    if (s.IsCorruption()) return Status::Corruption(fmt::format("open {}: {}", path_, text));
+    return Status::IOError(fmt::format("open {}: {}", path_, text));
+  }
+  log_ = handles_[1];
+  streams_ = handles_[2];
+  meta_ = handles_[3];
+  proj_ = handles_[4];
+
+  // Recover the head from the last log key.
+  std::uint64_t head = 0;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_));
+    it->SeekToLast();
+    if (it->Valid()) {
+      auto p = DecodeBE64(ToView(it->key()));
+      if (!p) {
+        Status st = Status::Corruption(fmt::format("store {}: malformed last log key", path_));
+        (void)Close();
+        return st;
+      }
+      head = *p;
+    }
+    if (!it->status().ok()) {
+      Status st = FromRocks(it->status(), fmt::format("store {}: reading the log", path_));
+      it.reset();
+      (void)Close();
+      return st;
+    }
+  }
+  head_.store(head, std::memory_order_release);
+
+  // The store format marker.
+  std::string format;
+  s = db_->Get(rocksdb::ReadOptions(), meta_, kFormatKey, &format);
+  Status st;
+  if (s.IsNotFound()) {
+    if (head != 0) {
+      st = Status::Corruption(fmt::format("store {} holds events but no format marker", path_));
+    } else if (!options_.read_only) {
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      st = FromRocks(db_->Put(wo, meta_, kFormatKey, std::to_string(kStoreFormatVersion)),
+                     fmt::format("store {}: writing the format marker", path_));
+    }
+  } else if (!s.ok()) {
+    st = FromRocks(s, fmt::format("store {}: reading the format marker", path_));
+  } else if (format != std::to_string(kStoreFormatVersion)) {
+    st = Status::Corruption(fmt::format("store {} has format version \"{}\"; this build reads version {}",
+                                        path_, format, kStoreFormatVersion));
+  }
+  if (!st.ok()) {
+    (void)Close();
+    return st;
+  }
+  return Status::Ok();
+}
+
+// ---- Writes ------------------------------------------------------------------
+
+void RocksDbStore::Submit(Writer& w) {
+  std::unique_lock l(mu_);
+  if (closed_) {
+    w.status = Status::Unavailable(fmt::format("event store {} is closed", path_));
+    return;
+  }
+  if (!write_error_.ok() && (w.kind == WriterKind::kAppend || w.kind == WriterKind::kBatch)) {
+    w.status = write_error_;
+    return;
+  }
+  writers_.push_back(&w);
+  while (!w.done && &w != writers_.front()) w.cv.wait(l);
+  if (w.done) return;
+
+  // Leader.
+  std::vector<Writer*> group;
+  if (w.kind == WriterKind::kAppend || w.kind == WriterKind::kBatch) {
+    std::size_t bytes = 0;
+    for (Writer* x : writers_) {
+      if (x->kind != WriterKind::kAppend && x->kind != WriterKind::kBatch) break;
+      if (group.size() >= kMaxGroupWriters) break;
+      if (!group.empty() && bytes + x->bytes > kMaxGroupBytes) break;
+      bytes += x->bytes;
+      group.push_back(x);
+    }
+    l.unlock();
+    {
+      std::shared_lock dl(db_mu_);
+      WriteGroup(group);
+    }
+    l.lock();
+  } else if (w.kind == WriterKind::kFlush) {
+    group.push_back(&w);
+    l.unlock();
+    {
+      std::shared_lock dl(db_mu_);
+      w.status = FlushLocked();
+    }
+    l.lock();
+  } else {  // kClose
+    group.push_back(&w);
+    l.unlock();
+    {
+      std::unique_lock dl(db_mu_);
+      Status s = FlushLocked();
+      for (auto* h : handles_) {
+        rocksdb::Status ds = db_->DestroyColumnFamilyHandle(h);
+        if (s.ok()) s = FromRocks(ds, fmt::format("close {}", path_));
+      }
+      handles_.clear();
+      rocksdb::Status cs = db_->Close();
+      if (s.ok() && !cs.ok() && !cs.IsAborted()) s = FromRocks(cs, fmt::format("close {}", path_));
+      delete db_;
+      db_ = nullptr;
+      w.status = s;
+    }
+    l.lock();
+    closed_ = true;
+  }
+
+  for (Writer* x : group) {
+    writers_.pop_front();
+    if (x != &w) {
+      x->done = true;
+      x->cv.notify_one();
+    }
+  }
+  if (closed_) {
+    // Writers queued behind Close.
+    while (!writers_.empty()) {
+      Writer* x = writers_.front();
+      writers_.pop_front();
+      x->status = Status::Unavailable(fmt::format("event store {} is closed", path_));
+      x->done = true;
+      x->cv.notify_one();
+    }
+  }
+  w.done = true;
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+}
+
+void RocksDbStore::WriteGroup(const std::vector<Writer*>& group) {
+  if (db_ == nullptr) {  // Cannot happen: Close runs as a leader itself.
+    for (Writer* x : group) x->status = Status::Unavailable(fmt::format("event store {} is closed", path_));
+    return;
+  }
+  // 1. Current versions of the group's streams: from the cache, else from the
+  //    store (authoritative: only the leader writes). Entries are inserted
+  //    into the cache before the write so readers can rely on them.
+  std::unordered_map<std::string, std::uint64_t> versions;
+  std::vector<std::string> missing;
+  {
+    std::lock_guard l(mu_);
+    for (Writer* x : group) {
+      if (x->kind != WriterKind::kAppend) continue;
+      std::string s(x->stream);
+      if (versions.count(s)) continue;
+      auto it = versions_.find(s);
+      if (it != versions_.end()) {
+        versions[s] = it->second;
+      } else {
+        versions[s] = 0;
+        missing.push_back(std::move(s));
+      }
+    }
+  }
+  std::vector<Status> group_status(group.size());
+  if (!missing.empty()) {
+    Status failure;
+    for (const std::string& s : missing) {
+      auto v = ReadStreamVersion(s);
+      if (!v.ok()) {
+        failure = v.status();
+        break;
+      }
+      versions[s] = *v;
+    }
+    if (!failure.ok()) {
+      for (Writer* x : group) x->status = failure;
+      return;
+    }
+    std::lock_guard l(mu_);
+    for (const std::string& s : missing) versions[s] = versions_.try_emplace(s, versions[s]).first->second;
+  }
+
+  // 2. Check and build.
+  rocksdb::WriteBatch batch;
+  std::uint64_t head = head_.load(std::memory_order_relaxed);
+  std::unordered_map<std::string, CommandEntry> group_commands;
+  std::vector<Writer*> contributors;  // their status depends on the write
+  Durability strongest = Durability::kNone;
+  bool any_write = false;
+  auto stronger = [](Durability a, Durability b) {
+    return static_cast<int>(a) < static_cast<int>(b) ? a : b;
+  };
+
+  for (Writer* x : group) {
+    if (x->kind == WriterKind::kBatch) {
+      batch.SetSavePoint();
+      Status s = x->build(batch);
+      if (!s.ok()) {
+        (void)batch.RollbackToSavePoint();
+        x->status = s;
+        continue;
+      }
+      contributors.push_back(x);
+      strongest = stronger(strongest, x->durability);
+      any_write = true;
+      continue;
+    }
+    // kAppend
+    const std::string stream(x->stream);
+    if (!x->command_id.empty()) {
+      std::string cmd(x->command_id);
+      std::optional<CommandEntry> seen;
+      if (auto it = group_commands.find(cmd); it != group_commands.end()) {
+        seen = it->second;
+        contributors.push_back(x);  // the original is in this very write
+      } else {
+        std::string value;
+        rocksdb::Status rs = db_->Get(rocksdb::ReadOptions(), meta_, ToSlice(kCommandPrefix + cmd), &value);
+        if (rs.ok()) {
+          seen = DecodeCommandEntry(value);
+          if (!seen) {
+            x->status =
+                Status::Corruption(fmt::format("store {}: malformed command-id entry for {}", path_, cmd));
+            continue;
+          }
+        } else if (!rs.IsNotFound()) {
+          x->status = FromRocks(rs, fmt::format("store {}: reading command id {}", path_, cmd));
+          continue;
+        }
+      }
+      if (seen) {
+        if (seen->stream != stream) {
+          x->status = CommandReused(cmd, stream, seen->stream);
+        } else {
+          x->result = seen->result;
+          x->result.duplicate = true;
+        }
+        continue;
+      }
+    }
+    std::uint64_t& version = versions[stream];
+    Status s = CheckExpected(stream, x->expected, version);
+    if (!s.ok()) {
+      x->status = s;
+      continue;
+    }
+    AppendResult r;
+    r.first_position = head + 1;
+    EventRecord rec;
+    rec.stream = stream;
+    rec.command_id = std::string(x->command_id);
+    for (NewEvent& e : *x->events) {
+      rec.position = ++head;
+      rec.version = ++version;
+      rec.type = std::move(e.type);
+      rec.schema_version = e.schema_version;
+      rec.recorded_us = e.recorded_us;
+      rec.event_id = std::move(e.event_id);
+      rec.correlation_id = std::move(e.correlation_id);
+      rec.causation_id = std::move(e.causation_id);
+      rec.actor = std::move(e.actor);
+      rec.payload = std::move(e.payload);
+      batch.Put(log_, PositionKey(rec.position), EncodeRecord(rec));
+      batch.Put(streams_, StreamIndexKey(stream, rec.version), PositionKey(rec.position));
+    }
+    r.last_position = head;
+    r.next_expected_version = version;
+    batch.Put(meta_, kHeadPrefix + stream, EncodeBE64(version));
+    if (!x->command_id.empty()) {
+      CommandEntry entry{stream, r};
+      batch.Put(meta_, ToSlice(kCommandPrefix + std::string(x->command_id)), EncodeCommandEntry(entry));
+      group_commands.emplace(std::string(x->command_id), std::move(entry));
+    }
+    x->result = r;
+    contributors.push_back(x);
+    strongest = stronger(strongest, x->durability);
+    any_write = true;
+  }
+
+  // 3. Write once.
+  Status write_status;
+  if (any_write) {
+    rocksdb::WriteOptions wo;
+    wo.sync = strongest == Durability::kSync;
+    wo.disableWAL = strongest == Durability::kNone;
+    if (!wo.disableWAL && nowal_dirty_) {
+      // Earlier kNone writes exist only in memtables. A WAL write replayed
+      // after a crash without them would leave a gap in the log: flush first.
+      write_status = FlushLocked();
+    }
+    if (write_status.ok()) {
+      write_status = FromRocks(db_->Write(wo, &batch), fmt::format("store {}: write", path_));
+    }
+    if (write_status.ok()) {
+      if (wo.sync) {
+        sync_count_.fetch_add(1, std::memory_order_relaxed);
+        wal_unsynced_ = false;
+      } else if (wo.disableWAL) {
+        nowal_dirty_ = true;
+      } else {
+        wal_unsynced_ = true;
+      }
+    }
+  }
+
+  // 4. Publish.
+  std::lock_guard l(mu_);
+  if (write_status.ok()) {
+    for (const auto& [stream, version] : versions) versions_[stream] = version;
+    head_.store(head, std::memory_order_release);
+  } else {
+    write_error_ = write_status;
+    for (Writer* x : contributors) {
+      x->status = write_status;
+      x->result = AppendResult();
+    }
+  }
+}
+
+Status RocksDbStore::FlushLocked() {
+  if (db_ == nullptr || options_.read_only) return Status::Ok();
+  if (nowal_dirty_) {
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    CASELOOP_RETURN_IF_ERROR(FromRocks(db_->Flush(fo, handles_), fmt::format("store {}: flush", path_)));
+    nowal_dirty_ = false;
+  }
+  if (wal_unsynced_) {
+    CASELOOP_RETURN_IF_ERROR(FromRocks(db_->SyncWAL(), fmt::format("store {}: sync", path_)));
+    sync_count_.fetch_add(1, std::memory_order_relaxed);
+    wal_unsynced_ = false;
+  }
+  return Status::Ok();
+}
+
+Result<AppendResult> RocksDbStore::Append(std::string_view stream, ExpectedVersion expected,
+                                          std::vector<NewEvent> events, const AppendOptions& options) {
+  CASELOOP_RETURN_IF_ERROR(PrepareAppend(stream, events, options));
+  if (options_.read_only) return ReadOnlyError();
+  Writer w;
+  w.kind = WriterKind::kAppend;
+  w.durability = options.durability.value_or(options_.durability);
+  w.stream = stream;
+  w.expected = expected;
+  w.events = &events;
+  w.command_id = options.command_id;
+  for (const NewEvent& e : events) w.bytes += e.payload.size() + e.type.size() + 64;
+  Submit(w);
+  if (!w.status.ok()) return w.status;
+  return w.result;
+}
+
+Status RocksDbStore::SubmitBatch(std::function<Status(rocksdb::WriteBatch&)> build, std::size_t bytes) {
+  if (options_.read_only) return ReadOnlyError();
+  Writer w;
+  w.kind = WriterKind::kBatch;
+  w.durability = options_.durability;
+  w.build = std::move(build);
+  w.bytes = bytes;
+  Submit(w);
+  return w.status;
+}
+
+Status RocksDbStore::Flush() {
+  Writer w;
+  w.kind = WriterKind::kFlush;
+  Submit(w);
+  return w.status;
+}
+
+Status RocksDbStore::Close() {
+  Writer w;
+  w.kind = WriterKind::kClose;
+  Submit(w);
+  return w.status;
+}
+
+Status RocksDbStore::SaveSnapshot(std::string_view stream, std::uint64_t version, std::string_view state) {
+  CASELOOP_RETURN_IF_ERROR(ValidateStream(stream));
+  if (options_.read_only) return ReadOnlyError();
+  std::lock_guard sl(snapshot_mu_);
+  auto current = StreamVersion(stream);
+  if (!current.ok()) return current.status();
+  if (version == 0 || version > *current) {
+    return Status::InvalidArgument(fmt::format(
+        "stream {}: snapshot at version {}, but the stream is at version {}", stream, version, *current));
+  }
+  auto stored = LoadSnapshot(stream);
+  if (!stored.ok()) return stored.status();
+  if (stored->has_value() && (*stored)->first > version) return Status::Ok();
+  std::string key = kSnapshotPrefix + std::string(stream);
+  std::string value = EncodeBE64(version);
+  value.append(state);
+  return SubmitBatch(
+      [&](rocksdb::WriteBatch& b) {
+        return FromRocks(b.Put(meta_, key, value), fmt::format("store {}: snapshot of {}", path_, stream));
+      },
+      value.size());
+}
+
+Status RocksDbStore::CommitProjection(std::string_view name, const std::vector<KvOp>& ops,
+                                      std::uint64_t checkpoint) {
+  if (name.empty()) return Status::InvalidArgument("projection name is empty");
+  std::size_t bytes = 0;
+  for (const KvOp& op : ops) bytes += op.key.size() + op.value.size() + 16;
+  return SubmitBatch(
+      [&](rocksdb::WriteBatch& b) {
+        for (const KvOp& op : ops) {
+          rocksdb::Status s =
+              op.kind == KvOp::Kind::kPut ? b.Put(proj_, op.key, op.value) : b.Delete(proj_, op.key);
+          CASELOOP_RETURN_IF_ERROR(FromRocks(s, fmt::format("store {}: projection {}", path_, name)));
+        }
+        return FromRocks(b.Put(meta_, kCheckpointPrefix + std::string(name), EncodeBE64(checkpoint)),
+                         fmt::format("store {}: projection {}", path_, name));
+      },
+      bytes);
+}
+
+Status RocksDbStore::ResetProjection(std::string_view name, std::string_view prefix) {
+  if (name.empty()) return Status::InvalidArgument("projection name is empty");
+  return SubmitBatch(
+      [&](rocksdb::WriteBatch& b) {
+        const std::string where = fmt::format("store {}: reset of projection {}", path_, name);
+        std::string end = PrefixSuccessor(prefix);
+        if (!end.empty()) {
+          CASELOOP_RETURN_IF_ERROR(FromRocks(b.DeleteRange(proj_, ToSlice(prefix), end), where));
+        } else {
+          // No key bounds the prefix: delete up to and including the last key.
+          std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), proj_));
+          it->SeekToLast();
+          if (it->Valid() && ToView(it->key()) >= prefix) {
+            std::string last = it->key().ToString();
+            CASELOOP_RETURN_IF_ERROR(FromRocks(b.DeleteRange(proj_, ToSlice(prefix), last), where));
+            CASELOOP_RETURN_IF_ERROR(FromRocks(b.Delete(proj_, last), where));
+          }
+          CASELOOP_RETURN_IF_ERROR(FromRocks(it->status(), where));
+        }
+        return FromRocks(b.Put(meta_, kCheckpointPrefix + std::string(name), EncodeBE64(0)), where);
+      },
+      64);
+}
+
+// ---- Reads -------------------------------------------------------------------
+
+Result<std::uint64_t> RocksDbStore::ReadStreamVersion(std::string_view stream) {
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), meta_, ToSlice(kHeadPrefix + std::string(stream)), &value);
+  if (s.IsNotFound()) return std::uint64_t{0};
+  if (!s.ok()) return FromRocks(s, fmt::format("store {}: version of stream {}", path_, stream));
+  auto v = DecodeBE64(value);
+  if (!v)
+    return Status::Corruption(fmt::format("store {}: malformed version entry of stream {}", path_, stream));
+  return *v;
+}
+
+Result<std::uint64_t> RocksDbStore::StreamVersion(std::string_view stream) {
+  std::shared_lock dl(db_mu_);
+  CASELOOP_RETURN_IF_ERROR(CheckOpenLocked());
+  std::string key(stream);
+  {
+    std::lock_guard l(mu_);
+    if (auto it = versions_.find(key); it != versions_.end()) return it->second;
+  }
+  auto v = ReadStreamVersion(stream);
+  if (!v.ok()) return v;
+  // A stream without a cache entry has no write in flight (the leader inserts
+  // the entry before writing), so `v` is published, unless the entry appeared
+  // meanwhile: then the entry is the published value.
+  std::lock_guard l(mu_);
+  return versions_.try_emplace(key, *v).first->second;
+}
+
+Status RocksDbStore::ReadLogRecords(const std::vector<std::uint64_t>& positions,
+                                    std::vector<EventRecord>& out) {
+  std::vector<std::string> keys;
+  keys.reserve(positions.size());
+  for (std::uint64_t p : positions) keys.push_back(PositionKey(p));
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), log_);
+  std::vector<std::string> values;
+  std::vector<rocksdb::Status> st = db_->MultiGet(rocksdb::ReadOptions(), cfs, slices, &values);
+  for (std::size_t i = 0; i < positions.size(); ++i) {
+    if (st[i].IsNotFound()) {
+      return Status::Corruption(
+          fmt::format("store {}: record at position {} is missing from the log", path_, positions[i]));
+    }
+    CASELOOP_RETURN_IF_ERROR(
+        FromRocks(st[i], fmt::format("store {}: reading position {}", path_, positions[i])));
+    auto rec = DecodeRecord(values[i], positions[i]);
+    if (!rec.ok()) return rec.status();
+    out.push_back(std::move(*rec));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<EventRecord>> RocksDbStore::ReadStream(std::string_view stream, std::uint64_t from_version,
+                                                          std::size_t max) {
+  CASELOOP_RETURN_IF_ERROR(ValidateStream(stream));
+  std::shared_lock dl(db_mu_);
+  CASELOOP_RETURN_IF_ERROR(CheckOpenLocked());
+  const std::uint64_t head = head_.load(std::memory_order_acquire);
+  const std::string prefix = StreamPrefix(stream);
+  std::vector<EventRecord> out;
+  std::vector<std::uint64_t> positions;
+  std::vector<std::uint64_t> versions;
+  rocksdb::ReadOptions ro;
+  ro.prefix_same_as_start = true;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, streams_));
+  auto flush_chunk = [&]() -> Status {
+    std::size_t first = out.size();
+    CASELOOP_RETURN_IF_ERROR(ReadLogRecords(positions, out));
+    for (std::size_t i = 0; i < positions.size(); ++i) {
+      const EventRecord& r = out[first + i];
+      if (r.stream != stream || r.version != versions[i]) {
+        return Status::Corruption(fmt::format(
+            "store {}: stream {} version {} is indexed at position {}, which holds stream {} version {}",
+            path_, stream, versions[i], positions[i], r.stream, r.version));
+      }
+    }
+    positions.clear();
+    versions.clear();
+    return Status::Ok();
+  };
+  std::uint64_t expect_version = std::max<std::uint64_t>(from_version, 1);
+  for (it->Seek(StreamIndexKey(stream, expect_version)); it->Valid() && out.size() + positions.size() < max;
+       it->Next()) {
+    std::string_view key = ToView(it->key());
+    if (key.substr(0, prefix.size()) != prefix) break;
+    auto parsed = ParseStreamIndexKey(key);
+    auto pos = DecodeBE64(ToView(it->value()));
+    if (!parsed || !pos) {
+      return Status::Corruption(fmt::format("store {}: malformed index entry of stream {}", path_, stream));
+    }
+    if (*pos > head) break;  // not yet published
+    if (parsed->second != expect_version) {
+      return Status::Corruption(fmt::format("store {}: stream {} index has version {} where {} was expected",
+                                            path_, stream, parsed->second, expect_version));
+    }
+    ++expect_version;
+    positions.push_back(*pos);
+    versions.push_back(parsed->second);
+    if (positions.size() == kReadChunk) CASELOOP_RETURN_IF_ERROR(flush_chunk());
+  }
+  CASELOOP_RETURN_IF_ERROR(
+      FromRocks(it->status(), fmt::format("store {}: reading stream {}", path_, stream)));
+  CASELOOP_RETURN_IF_ERROR(flush_chunk());
+  return out;
+}
+
+Result<std::vector<EventRecord>> RocksDbStore::ReadAll(std::uint64_t from, std::size_t max) {
+  std::shared_lock dl(db_mu_);
+  CASELOOP_RETURN_IF_ERROR(CheckOpenLocked());
+  const std::uint64_t head = head_.load(std::memory_order_acquire);
+  std::vector<EventRecord> out;
+  if (from == 0) from = 1;
+  if (from > head || max == 0) return out;
+  std::uint64_t last = head;
+  if (max - 1 < head - from) last = from + max - 1;
+  out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(last - from + 1, 4096)));
+  const std::string upper = PositionKey(last + 1);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_));
+  std::uint64_t expect = from;
+  for (it->Seek(PositionKey(from)); it->Valid(); it->Next()) {
+    auto p = DecodeBE64(ToView(it->key()));
+    if (!p)
+      return Status::Corruption(
+          fmt::format("store {}: malformed log key after position {}", path_, expect - 1));
+    if (*p != expect) {
+      return Status::Corruption(fmt::format("store {}: log position {} is missing", path_, expect));
+    }
+    auto rec = DecodeRecord(ToView(it->value()), *p);
+    if (!rec.ok()) return rec.status();
+    out.push_back(std::move(*rec));
+    ++expect;
+  }
+  CASELOOP_RETURN_IF_ERROR(FromRocks(it->status(), fmt::format("store {}: reading the log", path_)));
+  if (expect != last + 1) {
+    return Status::Corruption(fmt::format("store {}: log position {} is missing", path_, expect));
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> RocksDbStore::ListStreams(std::string_view after, std::size_t max) {
+  std::shared_lock dl(db_mu_);
+  CASELOOP_RETURN_IF_ERROR(CheckOpenLocked());
+  std::vector<std::string> out;
+  const std::string prefix = kHeadPrefix;
+  const std::string start = prefix + std::string(after);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_));
+  for (it->Seek(start); it->Valid() && out.size() < max; it->Next()) {
+    std::string_view key = ToView(it->key());
+    if (key.substr(0, prefix.size()) != prefix) break;
+    if (key == start) continue;
+    out.emplace_back(key.substr(prefix.size()));
+  }
+  CASELOOP_RETURN_IF_ERROR(FromRocks(it->status(), fmt::format("store {}: listing streams", path_)));
+  return out;
+}
+
+Result<std::optional<std::pair<std::uint64_t, std::string>>> RocksDbStore::LoadSnapshot(
+    std::string_view stream) {
+  std::shared_lock dl(db_mu_);
+  CASELOOP_RETURN_IF_ERROR(CheckOpenLocked());
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), meta_, ToSlice(kSnapshotPrefix + std::string(stream)), &value);
+  using Snapshot = std::optional<std::pair<std::uint64_t, std::string>>;
+  if (s.IsNotFound()) return Snapshot();
+  CASELOOP_RETURN_IF_ERROR(FromRocks(s, fmt::format("store {}: snapshot of {}", path_, stream)));
+  if (value.size() < 8)
+    return Status::Corruption(fmt::format("store {}: malformed snapshot of {}", path_, stream));
+  return Snapshot(std::make_pair(*DecodeBE64(std::string_view(value).substr(0, 8)), value.substr(8)));
+}
+
+Result<std::uint64_t> RocksDbStore::ProjectionCheckpoint(std::string_view name) {
+  std::shared_lock dl(db_mu_);
+  CASELOOP_RETURN_IF_ERROR(CheckOpenLocked());
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), meta_, ToSlice(kCheckpointPrefix + std::string(name)), &value);
+  if (s.IsNotFound()) return std::uint64_t{0};
+  CASELOOP_RETURN_IF_ERROR(FromRocks(s, fmt::format("store {}: checkpoint of projection {}", path_, name)));
+  auto v = DecodeBE64(value);
+  if (!v)
+    return Status::Corruption(fmt::format("store {}: malformed checkpoint of projection {}", path_, name));
+  return *v;
+}
+
+Result<std::optional<std::string>> RocksDbStore::Get(std::string_view key) {
+  std::shared_lock dl(db_mu_);
+  CASELOOP_RETURN_IF_ERROR(CheckOpenLocked());
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), proj_, ToSlice(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  CASELOOP_RETURN_IF_ERROR(FromRocks(s, fmt::format("store {}: projection key", path_)));
+  return std::optional<std::string>(std::move(value));
+}
+
+Status RocksDbStore::Scan(std::string_view start, std::string_view end,
+                          const std::function<bool(std::string_view, std::string_view)>& fn) {
+  // Reads in chunks and calls fn without holding locks, so fn may call back
+  // into the store.
+  std::string next(start);
+  bool first = true;
+  for (;;) {
+    std::vector<std::pair<std::string, std::string>> items;
+    bool more = false;
+    {
+      std::shared_lock dl(db_mu_);
+      CASELOOP_RETURN_IF_ERROR(CheckOpenLocked());
+      rocksdb::ReadOptions ro;
+      rocksdb::Slice upper(end.data(), end.size());
+      if (!end.empty()) ro.iterate_upper_bound = &upper;
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, proj_));
+      it->Seek(next);
+      if (!first && it->Valid() && ToView(it->key()) == next) it->Next();
+      for (; it->Valid(); it->Next()) {
+        if (items.size() == kReadChunk) {
+          more = true;
+          break;
+        }
+        items.emplace_back(it->key().ToString(), it->value().ToString());
+      }
+      CASELOOP_RETURN_IF_ERROR(FromRocks(it->status(), fmt::format("store {}: projection scan", path_)));
+    }
+    for (const auto& [k, v] : items) {
+      if (!fn(k, v)) return Status::Ok();
+    }
+    if (!more || items.empty()) return Status::Ok();
+    next = items.back().first;
+    first = false;
+  }
+}
+
+// ---- Check -------------------------------------------------------------------
+
+Result<std::vector<std::string>> RocksDbStore::Check() {
+  std::shared_lock dl(db_mu_);
+  CASELOOP_RETURN_IF_ERROR(CheckOpenLocked());
+  std::vector<std::string> problems;
+  std::size_t more = 0;
+  auto add = [&](std::string line) {
+    if (problems.size() < kMaxCheckProblems) {
+      problems.push_back(std::move(line));
+    } else {
+      ++more;
+    }
+  };
+  // One consistent view: batches are atomic, so log, index and heads agree in it.
+  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  struct Release {
+    rocksdb::DB* db;
+    const rocksdb::Snapshot* s;
+    ~Release() {
+      if (s != nullptr) db->ReleaseSnapshot(s);
+    }
+  } release{db_, snapshot};
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  ro.total_order_seek = true;
+  ro.fill_cache = false;
+
+  // 1. The log: keys gap-free from 1, every record intact and indexed.
+  std::uint64_t expect = 1;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto p = DecodeBE64(ToView(it->key()));
+      if (!p) {
+        add(fmt::format("log: malformed key of {} bytes after position {}", it->key().size(), expect - 1));
+        continue;
+      }
+      if (*p != expect) {
+        add(*p == expect + 1 ? fmt::format("log: position {} is missing", expect)
+                             : fmt::format("log: positions {}..{} are missing", expect, *p - 1));
+      }
+      expect = *p + 1;
+      auto rec = DecodeRecord(ToView(it->value()), *p);
+      if (!rec.ok()) {
+        add(rec.status().message());
+        continue;
+      }
+      std::string value;
+      rocksdb::Status s = db_->Get(ro, streams_, StreamIndexKey(rec->stream, rec->version), &value);
+      if (s.IsNotFound()) {
+        add(fmt::format("record at position {}: stream {} version {} is not in the stream index", *p,
+                        rec->stream, rec->version));
+      } else if (!s.ok()) {
+        return FromRocks(s, fmt::format("store {}: check", path_));
+      } else if (DecodeBE64(value) != p) {
+        add(fmt::format("record at position {}: the index entry of stream {} version {} points elsewhere", *p,
+                        rec->stream, rec->version));
+      }
+    }
+    CASELOOP_RETURN_IF_ERROR(FromRocks(it->status(), fmt::format("store {}: check", path_)));
+  }
+  const std::uint64_t head = expect - 1;
+
+  // 2. The stream index: versions 1..n per stream, each entry pointing at the
+  //    record of that stream and version.
+  std::map<std::string, std::uint64_t> index_heads;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, streams_));
+    std::string stream;
+    std::uint64_t last = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto parsed = ParseStreamIndexKey(ToView(it->key()));
+      if (!parsed) {
+        add(fmt::format("stream index: malformed key of {} bytes", it->key().size()));
+        continue;
+      }
+      auto& [s, v] = *parsed;
+      if (s != stream) {
+        stream = s;
+        last = 0;
+      }
+      if (v != last + 1) {
+        add(fmt::format("stream {}: index has version {} after version {}", s, v, last));
+      }
+      last = v;
+      index_heads[s] = v;
+      auto pos = DecodeBE64(ToView(it->value()));
+      if (!pos) {
+        add(fmt::format("stream {} version {}: malformed index value", s, v));
+        continue;
+      }
+      if (*pos == 0 || *pos > head) {
+        add(fmt::format("stream {} version {}: index points at position {}, beyond the log head {}", s, v,
+                        *pos, head));
+        continue;
+      }
+      std::string value;
+      rocksdb::Status gs = db_->Get(ro, log_, PositionKey(*pos), &value);
+      if (gs.IsNotFound()) {
+        add(fmt::format("stream {} version {}: index points at position {}, which is missing", s, v, *pos));
+        continue;
+      }
+      CASELOOP_RETURN_IF_ERROR(FromRocks(gs, fmt::format("store {}: check", path_)));
+      auto rec = DecodeRecord(value, *pos);
+      if (!rec.ok()) continue;  // reported with the log
+      if (rec->stream != s || rec->version != v) {
+        add(fmt::format("stream {} version {}: index points at position {}, which holds stream {} version {}",
+                        s, v, *pos, rec->stream, rec->version));
+      }
+    }
+    CASELOOP_RETURN_IF_ERROR(FromRocks(it->status(), fmt::format("store {}: check", path_)));
+  }
+
+  // 3. Stream heads in "meta" agree with the index.
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, meta_));
+    const std::string prefix = kHeadPrefix;
+    std::map<std::string, std::uint64_t> heads;
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      std::string_view key = ToView(it->key());
+      if (key.substr(0, prefix.size()) != prefix) break;
+      std::string s(key.substr(prefix.size()));
+      auto v = DecodeBE64(ToView(it->value()));
+      if (!v) {
+        add(fmt::format("stream {}: malformed version entry", s));
+        continue;
+      }
+      heads[s] = *v;
+    }
+    CASELOOP_RETURN_IF_ERROR(FromRocks(it->status(), fmt::format("store {}: check", path_)));
+    for (const auto& [s, v] : heads) {
+      auto i = index_heads.find(s);
+      std::uint64_t indexed = i == index_heads.end() ? 0 : i->second;
+      if (indexed != v)
+        add(fmt::format("stream {}: version is {} but the index ends at version {}", s, v, indexed));
+    }
+    for (const auto& [s, v] : index_heads) {
+      if (!heads.count(s))
+        add(fmt::format("stream {}: indexed up to version {} but has no version entry", s, v));
+    }
+  }
+  if (more > 0) problems.push_back(fmt::format("... and {} more problems", more));
+  return problems;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EventStore>> OpenRocksDbStore(const std::string& path, const StoreOptions& options) {
+  if (path.empty()) return Status::InvalidArgument("store path is empty");
+  auto store = std::make_unique<RocksDbStore>(path, options);
+  CASELOOP_RETURN_IF_ERROR(store->Open());
+  return std::unique_ptr<EventStore>(std::move(store));
+}
+
+}  // namespace caseloop
