@@ -119,12 +119,20 @@ class Plan {
     return sum;
   }
 
-  // The number of working days in [from, to).
-  std::int64_t CountWorkingDays(std::int64_t from, std::int64_t to) const {
+  // The number of days in [from, to) that work by the weekday rule alone.
+  std::int64_t WeekdayCount(std::int64_t from, std::int64_t to) const {
     if (to <= from) return 0;
     std::int64_t n = to - from;
     std::int64_t count = n / 7 * weekly_;
-    for (std::int64_t d = from + n / 7 * 7; d < to; ++d) count += WeekdayWorks(d) ? 1 : 0;
+    int wd = WeekdayOf(static_cast<LocalDate>(from));
+    for (std::int64_t i = 0; i < n % 7; ++i) count += (mask_ >> ((wd + i) % 7)) & 1;
+    return count;
+  }
+
+  // The number of working days in [from, to).
+  std::int64_t CountWorkingDays(std::int64_t from, std::int64_t to) const {
+    if (to <= from) return 0;
+    std::int64_t count = WeekdayCount(from, to);
     auto lo = static_cast<LocalDate>(from);
     auto hi = static_cast<LocalDate>(to);
     for (auto it = cal_.holidays.lower_bound(lo); it != cal_.holidays.end() && *it < hi; ++it) {
@@ -137,36 +145,36 @@ class Plan {
   }
 
   // The day of the n-th working day counting from `day` (inclusive), n >= 1;
-  // kNoDay when there is none before kMaxDay.
+  // kNoDay when there is none up to kMaxDay. Between two special days
+  // (holidays, adjusted days) only the weekday rule applies, so the count is
+  // arithmetic: the cost is O(special days passed + log of their number).
   std::int64_t NthWorkingDay(std::int64_t day, std::int64_t n) const {
-    while (day <= kMaxDay) {
-      if (weekly_ == 0) {
-        // Only adjusted working days work.
-        auto it = cal_.extra_workdays.lower_bound(static_cast<LocalDate>(day));
-        if (it == cal_.extra_workdays.end()) return kNoDay;
-        day = *it;
-        if (--n == 0) return day;
-        ++day;
-        continue;
-      }
-      // Jump whole weeks that hold no holiday or adjusted day: each has
-      // exactly `weekly_` working days.
-      std::int64_t next_special = kNoDay;
-      auto h = cal_.holidays.lower_bound(static_cast<LocalDate>(day));
-      if (h != cal_.holidays.end()) next_special = *h;
-      auto x = cal_.extra_workdays.lower_bound(static_cast<LocalDate>(day));
-      if (x != cal_.extra_workdays.end()) next_special = std::min<std::int64_t>(next_special, *x);
-      std::int64_t weeks =
-          std::min((next_special == kNoDay ? kMaxDay : next_special - day) / 7, (n - 1) / weekly_);
-      if (weeks > 0) {
-        day += weeks * 7;
-        n -= weeks * weekly_;
-        continue;
-      }
-      if (IsWorking(day) && --n == 0) return day;
-      ++day;
+    auto h = cal_.holidays.lower_bound(static_cast<LocalDate>(day));
+    auto x = cal_.extra_workdays.lower_bound(static_cast<LocalDate>(day));
+    for (;;) {
+      const bool more_h = h != cal_.holidays.end();
+      const bool more_x = x != cal_.extra_workdays.end();
+      if (!more_h && !more_x) break;
+      const std::int64_t special = std::min<std::int64_t>(more_h ? *h : kNoDay, more_x ? *x : kNoDay);
+      const std::int64_t before = WeekdayCount(day, special);
+      if (before >= n) break;  // the answer lies before the next special day
+      n -= before;
+      // The special day itself: an adjusted day works, a holiday does not.
+      const bool is_extra = more_x && *x == special;
+      if (more_h && *h == special) ++h;
+      if (is_extra) ++x;
+      if (is_extra && --n == 0) return special;
+      day = special + 1;
     }
-    return kNoDay;
+    if (weekly_ == 0) return kNoDay;
+    // Only the weekday rule from here on: whole weeks, then at most a week.
+    const std::int64_t weeks = (n - 1) / weekly_;
+    day += weeks * 7;
+    n -= weeks * weekly_;
+    if (day > kMaxDay) return kNoDay;
+    for (;; ++day) {
+      if (WeekdayWorks(day) && --n == 0) return day > kMaxDay ? kNoDay : day;
+    }
   }
 
  private:

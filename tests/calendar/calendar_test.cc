@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <random>
@@ -291,6 +292,10 @@ TEST_CASE("AddWorkingTime and WorkingTimeBetween agree with a minute-by-minute w
   cal.holidays.insert(*ParseLocalDate("2025-05-05"));
   cal.extra_workdays.insert(*ParseLocalDate("2025-04-27"));  // a Sunday
   cal.extra_workdays.insert(*ParseLocalDate("2025-05-10"));  // a Saturday
+  cal.holidays.insert(*ParseLocalDate("2025-04-19"));        // a Saturday holiday: no effect
+  cal.extra_workdays.insert(*ParseLocalDate("2025-04-15"));  // a Tuesday "adjusted" day: no effect
+  cal.holidays.insert(*ParseLocalDate("2025-04-22"));        // in both sets: works
+  cal.extra_workdays.insert(*ParseLocalDate("2025-04-22"));
   std::mt19937_64 rng(7);
   const Instant base = At("2025-03-29T00:00");
   std::uniform_int_distribution<int> start_minute(0, 50 * 1440);
@@ -357,13 +362,17 @@ TEST_CASE("long limits are fast and exact") {
   const Instant s = At("2025-03-31T10:30");
   cal.holidays.erase(LocalDateOf(cal, s));  // the start day stays a working day
   const TimeLimit ten_years = *ParseTimeLimit("3660wd");
-  auto t0 = std::chrono::steady_clock::now();
+  // The fastest of several batches, so that a busy machine does not fail the test.
   Instant d;
-  for (int i = 0; i < 100; ++i) d = DeadlineAfter(cal, s + Micros(i), ten_years);
-  auto per_call = (std::chrono::steady_clock::now() - t0) / 100;
-  MESSAGE("3660 wd deadline: ", std::chrono::duration_cast<std::chrono::microseconds>(per_call).count(),
-          " us per call");
-  CHECK(per_call < std::chrono::milliseconds(2));
+  auto best = std::chrono::steady_clock::duration::max();
+  for (int batch = 0; batch < 10; ++batch) {
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 10; ++i) d = DeadlineAfter(cal, s + Micros(batch * 10 + i), ten_years);
+    best = std::min(best, (std::chrono::steady_clock::now() - t0) / 10);
+  }
+  MESSAGE("3660 wd deadline: ", std::chrono::duration_cast<std::chrono::nanoseconds>(best).count(),
+          " ns per call");
+  CHECK(best < std::chrono::milliseconds(1));
   CHECK(WorkingTimeBetween(cal, s + Micros(99), d) == LimitLength(cal, ten_years));
   // The same by walking day by day: 3660 working days after the start day.
   LocalDate x = LocalDateOf(cal, s);
@@ -375,4 +384,38 @@ TEST_CASE("long limits are fast and exact") {
   CHECK(Local(cal, d).substr(10) == "T10:30:00+08:00");
   // A natural 10-year limit is plain addition.
   CHECK(DeadlineAfter(cal, s, *ParseTimeLimit("3660d")) - s == Hours(3660 * 24));
+}
+
+TEST_CASE("whole working days agree with a day-by-day walk for random calendars") {
+  std::mt19937_64 rng(99);
+  const LocalDate first = *ParseLocalDate("2025-01-01");
+  std::uniform_int_distribution<int> mask(0, 127);
+  std::uniform_int_distribution<int> day(first, first + 800);
+  std::uniform_int_distribution<int> specials(0, 60);
+  std::uniform_int_distribution<int> amount(1, 500);
+  for (int i = 0; i < 300; ++i) {
+    Calendar cal;
+    cal.workdays = static_cast<std::uint8_t>(mask(rng));
+    for (int k = specials(rng); k > 0; --k) cal.holidays.insert(day(rng));
+    for (int k = specials(rng) / 3; k > 0; --k) cal.extra_workdays.insert(day(rng));
+    if (cal.workdays == 0 && cal.extra_workdays.empty()) continue;
+    LocalDate start = day(rng) - 100;
+    const int n = amount(rng);
+    // Start at 17:00 (the end of the day), so n working days end at 17:00 of the n-th next working day.
+    Instant s = At(FormatLocalDate(start) + "T17:00");
+    Instant got = AddWorkingTime(cal, s, Micros(n * 7 * kHour));
+    LocalDate x = start;
+    int left = n;
+    while (left > 0 && x < first + 100000) {
+      ++x;
+      if (cal.IsWorkingDay(x)) --left;
+    }
+    INFO("mask=", int(cal.workdays), " start=", FormatLocalDate(start), " n=", n);
+    if (left > 0) {
+      CHECK(got == Instant::max());
+      continue;
+    }
+    CHECK(Local(cal, got) == FormatLocalDate(x) + "T17:00:00+08:00");
+    CHECK(WorkingTimeBetween(cal, s, got) == Micros(n * 7 * kHour));
+  }
 }
