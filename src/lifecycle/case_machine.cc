@@ -347,9 +347,32 @@ struct CaseMachine::Impl {
   CaseFsm fsm;
 };
 
+namespace {
+
+enum class Outcome { kFired, kRefused, kThrew };
+
+// Processes `trigger` on `fsm`. kThrew: an action threw and the machine may be
+// mid-transition; the caller must restore it.
+Outcome FireOn(CaseFsm& fsm, EventType trigger) {
+  const auto index = static_cast<std::size_t>(trigger);
+  if (index >= kProcessors.size()) return Outcome::kRefused;
+  fsm.exception_seen = false;
+  const msm::back::HandledEnum handled = kProcessors[index](fsm);
+  if (fsm.exception_seen) return Outcome::kThrew;
+  return handled == msm::back::HANDLED_TRUE ? Outcome::kFired : Outcome::kRefused;
+}
+
+LifecycleState StateOf(const CaseFsm& fsm) {
+  const int id = fsm.current_state()[0];
+  if (id < 0 || id >= kLifecycleStateCount) return LifecycleState::kNone;
+  return kStateOfId[id];
+}
+
+}  // namespace
+
+// A moved-from machine (impl_ null) behaves as a fresh one at kNone.
 CaseMachine::CaseMachine() : impl_(std::make_unique<Impl>()) {}
 CaseMachine::~CaseMachine() = default;
-// A moved-from machine (impl_ null) behaves as a fresh one at kNone.
 CaseMachine::CaseMachine(const CaseMachine& other)
     : impl_(other.impl_ ? std::make_unique<Impl>(*other.impl_) : std::make_unique<Impl>()) {}
 CaseMachine& CaseMachine::operator=(const CaseMachine& other) {
@@ -364,44 +387,52 @@ bool CaseMachine::IsReachable(LifecycleState state, PendingRequest pending) {
 }
 
 CaseMachine CaseMachine::At(LifecycleState state, PendingRequest pending) {
-  CaseMachine machine;
-  if (!IsReachable(state, pending)) return machine;
-  for (EventType trigger : ShortestPaths().path[NodeIndex(state, pending)]) {
-    machine.Fire(trigger);
-  }
-  return machine;
+  if (!IsReachable(state, pending)) return CaseMachine();
+  // The decider and Evolve position a machine for every command and event, so
+  // each reachable pair is replayed once and then copied.
+  static const std::vector<CaseMachine> positioned = [] {
+    std::vector<CaseMachine> machines(kNodeCount);
+    for (int node = 0; node < kNodeCount; ++node) {
+      if (!ShortestPaths().reachable[node]) continue;
+      for (EventType trigger : ShortestPaths().path[node]) {
+        FireOn(machines[node].impl_->fsm, trigger);
+      }
+    }
+    return machines;
+  }();
+  return positioned[NodeIndex(state, pending)];
 }
 
 bool CaseMachine::Fire(EventType trigger) {
   if (!impl_) impl_ = std::make_unique<Impl>();
-  const auto index = static_cast<std::size_t>(trigger);
-  if (index >= kProcessors.size()) return false;
-  CaseFsm& fsm = impl_->fsm;
   const LifecycleState state_before = state();
-  const PendingRequest pending_before = fsm.pending;
-  fsm.exception_seen = false;
-  const msm::back::HandledEnum handled = kProcessors[index](fsm);
-  if (fsm.exception_seen) {
-    // An action threw mid-transition: put the machine back where it was.
-    const std::size_t refusals = fsm.refusals;
-    *this = At(state_before, pending_before);
-    impl_->fsm.refusals = refusals + 1;
-    return false;
+  const PendingRequest pending_before = pending();
+  switch (FireOn(impl_->fsm, trigger)) {
+    case Outcome::kFired:
+      return true;
+    case Outcome::kRefused:
+      return false;
+    case Outcome::kThrew: {
+      // Put the machine back where it was, and count the refusal.
+      const std::size_t refusals = impl_->fsm.refusals;
+      *this = At(state_before, pending_before);
+      impl_->fsm.refusals = refusals + 1;
+      return false;
+    }
   }
-  return handled == msm::back::HANDLED_TRUE;
+  return false;
 }
 
 bool CaseMachine::Allows(EventType trigger) const {
-  CaseMachine copy(*this);
-  return copy.Fire(trigger);
+  if (!impl_) return CaseMachine().Allows(trigger);
+  // On the stack: no allocation. The source must be const: MSM's perfect-
+  // forwarding constructor would otherwise win over its copy constructor and
+  // build a machine in the initial state.
+  CaseFsm copy = std::as_const(impl_->fsm);
+  return FireOn(copy, trigger) == Outcome::kFired;
 }
 
-LifecycleState CaseMachine::state() const {
-  if (!impl_) return LifecycleState::kNone;
-  const int id = impl_->fsm.current_state()[0];
-  if (id < 0 || id >= kLifecycleStateCount) return LifecycleState::kNone;
-  return kStateOfId[id];
-}
+LifecycleState CaseMachine::state() const { return impl_ ? StateOf(impl_->fsm) : LifecycleState::kNone; }
 
 PendingRequest CaseMachine::pending() const { return impl_ ? impl_->fsm.pending : PendingRequest::kNone; }
 
