@@ -225,7 +225,7 @@ static_assert(mpl::size<msm::back::generate_state_set<CaseFsm::stt>::type>::valu
               "every LifecycleState appears in the transition table, and nothing else");
 
 template <std::size_t... I>
-std::array<LifecycleState, kLifecycleStateCount> MakeStateMap(std::index_sequence<I...>) {
+constexpr std::array<LifecycleState, kLifecycleStateCount> MakeStateMap(std::index_sequence<I...>) {
   std::array<LifecycleState, kLifecycleStateCount> map{};
   ((map[msm::back::get_state_id<CaseFsm::stt, St<static_cast<LifecycleState>(I)>>::type::value] =
         static_cast<LifecycleState>(I)),
@@ -233,7 +233,7 @@ std::array<LifecycleState, kLifecycleStateCount> MakeStateMap(std::index_sequenc
   return map;
 }
 // MSM state id -> LifecycleState.
-const std::array<LifecycleState, kLifecycleStateCount> kStateOfId =
+constexpr std::array<LifecycleState, kLifecycleStateCount> kStateOfId =
     MakeStateMap(std::make_index_sequence<kLifecycleStateCount>());
 
 // EventType -> process_event with the matching MSM event type.
