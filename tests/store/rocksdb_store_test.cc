@@ -1,0 +1,279 @@
+// RocksDB-specific behaviour: corruption on disk, Check, locking, read-only
+// opens, bad directories, the format marker.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <rocksdb/db.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "caseloop/event_store.h"
+#include "store/store_internal.h"
+#include "store_test_util.h"
+
+using namespace caseloop;
+using caseloop::testing::MakeEvent;
+using caseloop::testing::TempDir;
+
+namespace {
+
+std::unique_ptr<EventStore> MustOpen(const std::string& path, const StoreOptions& o = {}) {
+  auto r = OpenRocksDbStore(path, o);
+  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+  return std::move(r).value();
+}
+
+void AppendEvents(EventStore& s, const std::string& stream, int n) {
+  std::vector<NewEvent> events;
+  for (int i = 0; i < n; ++i) events.push_back(MakeEvent("Evt", stream + "#" + std::to_string(i)));
+  auto r = s.Append(stream, ExpectedVersion::Any(), std::move(events));
+  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+}
+
+// Raw access to the column families, bypassing the store.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path) {
+    std::vector<std::string> names;
+    REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &handles_, &db_);
+    REQUIRE_MESSAGE(s.ok(), s.ToString());
+    for (std::size_t i = 0; i < names.size(); ++i) by_name_[names[i]] = handles_[i];
+  }
+  ~RawDb() {
+    for (auto* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
+    delete db_;
+  }
+  std::string Get(const char* cf, const std::string& key) {
+    std::string v;
+    REQUIRE(db_->Get(rocksdb::ReadOptions(), by_name_.at(cf), key, &v).ok());
+    return v;
+  }
+  void Put(const char* cf, const std::string& key, const std::string& value) {
+    REQUIRE(db_->Put(rocksdb::WriteOptions(), by_name_.at(cf), key, value).ok());
+  }
+  void Delete(const char* cf, const std::string& key) {
+    REQUIRE(db_->Delete(rocksdb::WriteOptions(), by_name_.at(cf), key).ok());
+  }
+
+ private:
+  rocksdb::DB* db_ = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::map<std::string, rocksdb::ColumnFamilyHandle*> by_name_;
+};
+
+bool AnyLineHas(const std::vector<std::string>& lines, const std::string& text) {
+  for (const auto& l : lines) {
+    if (l.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string Joined(const std::vector<std::string>& lines) {
+  std::string s;
+  for (const auto& l : lines) s += l + "\n";
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("rocksdb: a flipped byte in a stored record is Corruption naming its position") {
+  TempDir dir;
+  {
+    auto store = MustOpen(dir.path());
+    AppendEvents(*store, "C1", 3);
+    AppendEvents(*store, "C2", 1);
+    REQUIRE(store->Close().ok());
+  }
+  {
+    RawDb raw(dir.path());
+    std::string key = store_internal::PositionKey(2);
+    std::string value = raw.Get(store_internal::kLogCf, key);
+    value[value.size() / 2] ^= 0x10;
+    raw.Put(store_internal::kLogCf, key, value);
+  }
+  auto store = MustOpen(dir.path());
+  auto all = store->ReadAll(1, 10);
+  REQUIRE(all.status().IsCorruption());
+  CHECK(all.status().message().find("position 2") != std::string::npos);
+  auto stream = store->ReadStream("C1", 1);
+  REQUIRE(stream.status().IsCorruption());
+  CHECK(stream.status().message().find("position 2") != std::string::npos);
+  // Records around it still read.
+  CHECK(store->ReadAll(3, 10)->size() == 2);
+  CHECK(store->ReadStream("C1", 3)->size() == 1);
+  CHECK(store->ReadStream("C2", 1)->size() == 1);
+  auto problems = store->Check();
+  REQUIRE(problems.ok());
+  CHECK_MESSAGE(problems->size() == 1, Joined(*problems));
+  CHECK(AnyLineHas(*problems, "position 2: checksum mismatch"));
+}
+
+TEST_CASE("rocksdb: Check reports gaps, unindexed records and bad index entries") {
+  TempDir dir;
+  {
+    auto store = MustOpen(dir.path());
+    AppendEvents(*store, "C1", 3);  // 1..3
+    AppendEvents(*store, "C2", 2);  // 4..5
+    AppendEvents(*store, "C3", 1);  // 6
+    REQUIRE(store->Check()->empty());
+    REQUIRE(store->Close().ok());
+  }
+  {
+    RawDb raw(dir.path());
+    raw.Delete(store_internal::kLogCf, store_internal::PositionKey(2));               // a gap
+    raw.Delete(store_internal::kStreamsCf, store_internal::StreamIndexKey("C2", 2));  // unindexed record 5
+    raw.Put(store_internal::kStreamsCf, store_internal::StreamIndexKey("C3", 1),      // points at C2's record
+            store_internal::PositionKey(4));
+  }
+  auto store = MustOpen(dir.path());
+  auto problems = store->Check();
+  REQUIRE(problems.ok());
+  INFO(Joined(*problems));
+  CHECK(AnyLineHas(*problems, "log: position 2 is missing"));
+  CHECK(AnyLineHas(*problems, "stream C1 version 2: index points at position 2, which is missing"));
+  CHECK(AnyLineHas(*problems, "record at position 5: stream C2 version 2 is not in the stream index"));
+  CHECK(AnyLineHas(*problems, "stream C2: version is 2 but the index ends at version 1"));
+  CHECK(AnyLineHas(*problems,
+                   "stream C3 version 1: index points at position 4, which holds stream C2 version 1"));
+  CHECK(
+      AnyLineHas(*problems, "record at position 6: the index entry of stream C3 version 1 points elsewhere"));
+  CHECK(store->ReadAll(1, 10).status().IsCorruption());
+  auto c3 = store->ReadStream("C3", 1);
+  REQUIRE(c3.status().IsCorruption());
+  CHECK(c3.status().message().find("position 4") != std::string::npos);
+}
+
+TEST_CASE("rocksdb: a second open of the same directory is refused") {
+  TempDir dir;
+  auto store = MustOpen(dir.path());
+  AppendEvents(*store, "C1", 1);
+  auto second = OpenRocksDbStore(dir.path());
+  REQUIRE(second.status().IsIOError());
+  CHECK(second.status().message().find("database " + dir.path() + " is locked by another process") == 0);
+  // Another process.
+  // Everything the child needs is built before fork: after it, only exec.
+  std::string dir_env = "CASELOOP_LOCK_CHILD_DIR=" + dir.path();
+  char* argv[] = {const_cast<char*>("store_test"), const_cast<char*>("-tc=rocksdb: lock child"),
+                  const_cast<char*>("--no-version"), nullptr};
+  char* envp[] = {dir_env.data(), nullptr};
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int null_fd = open("/dev/null", O_WRONLY);
+    if (null_fd >= 0) dup2(null_fd, STDOUT_FILENO);
+    execve("/proc/self/exe", argv, envp);
+    _exit(99);
+  }
+  int wstatus = 0;
+  REQUIRE(waitpid(pid, &wstatus, 0) == pid);
+  REQUIRE(WIFEXITED(wstatus));
+  CHECK(WEXITSTATUS(wstatus) == 42);  // the child saw the expected IOError
+  REQUIRE(store->Close().ok());
+  CHECK(OpenRocksDbStore(dir.path()).ok());
+}
+
+// Runs only as the child of the test above.
+TEST_CASE("rocksdb: lock child") {
+  const char* dir = std::getenv("CASELOOP_LOCK_CHILD_DIR");
+  if (dir == nullptr) return;
+  auto r = OpenRocksDbStore(dir);
+  bool expected = r.status().IsIOError() &&
+                  r.status().message().find("is locked by another process") != std::string::npos;
+  std::_Exit(expected ? 42 : 1);
+}
+
+TEST_CASE("rocksdb: read-only open reads and refuses writes") {
+  TempDir dir;
+  {
+    auto store = MustOpen(dir.path());
+    AppendEvents(*store, "C1", 2);
+    REQUIRE(store->CommitProjection("p", {{KvOp::Kind::kPut, "k", "v"}}, 2).ok());
+    REQUIRE(store->Close().ok());
+  }
+  StoreOptions ro;
+  ro.read_only = true;
+  auto store = MustOpen(dir.path(), ro);
+  CHECK(store->HeadPosition() == 2);
+  CHECK(store->ReadStream("C1", 1)->size() == 2);
+  CHECK(**store->Get("k") == "v");
+  CHECK(store->Check()->empty());
+  auto w = store->Append("C1", ExpectedVersion::Any(), {MakeEvent("Evt", "x")});
+  REQUIRE(w.status().IsIOError());
+  CHECK(w.status().message().find("read-only") != std::string::npos);
+  CHECK(store->CommitProjection("p", {}, 3).IsIOError());
+  CHECK(store->SaveSnapshot("C1", 1, "s").IsIOError());
+  CHECK(store->Flush().ok());
+  CHECK(store->Close().ok());
+
+  TempDir missing;
+  auto none = OpenRocksDbStore(missing.path(), ro);
+  CHECK(none.status().IsIOError());
+}
+
+TEST_CASE("rocksdb: unusable directories give a status, not a crash") {
+  TempDir dir;
+  SUBCASE("nested directories are created") {
+    auto r = OpenRocksDbStore(dir.path() + "/a/b/c");
+    CHECK(r.ok());
+  }
+  SUBCASE("a regular file") {
+    std::ofstream(dir.path()) << "not a directory";
+    auto r = OpenRocksDbStore(dir.path());
+    CHECK(r.status().IsIOError());
+  }
+  SUBCASE("create_if_missing = false") {
+    StoreOptions o;
+    o.create_if_missing = false;
+    auto r = OpenRocksDbStore(dir.path(), o);
+    CHECK(r.status().IsIOError());
+  }
+  SUBCASE("garbage CURRENT and MANIFEST") {
+    std::filesystem::create_directories(dir.path());
+    std::ofstream(dir.path() + "/CURRENT") << "MANIFEST-000001\n";
+    std::ofstream(dir.path() + "/MANIFEST-000001") << "garbage garbage garbage garbage";
+    auto r = OpenRocksDbStore(dir.path());
+    REQUIRE_FALSE(r.ok());
+    CHECK((r.status().IsCorruption() || r.status().IsIOError()));
+    CHECK(r.status().message().find(dir.path()) != std::string::npos);
+  }
+  SUBCASE("an empty path") { CHECK(OpenRocksDbStore("").status().IsInvalidArgument()); }
+}
+
+TEST_CASE("rocksdb: an unknown store format version is refused") {
+  TempDir dir;
+  {
+    auto store = MustOpen(dir.path());
+    AppendEvents(*store, "C1", 1);
+    REQUIRE(store->Close().ok());
+  }
+  {
+    RawDb raw(dir.path());
+    CHECK(raw.Get(store_internal::kMetaCf, store_internal::kFormatKey) == "1");
+    raw.Put(store_internal::kMetaCf, store_internal::kFormatKey, "99");
+  }
+  auto r = OpenRocksDbStore(dir.path());
+  REQUIRE(r.status().IsCorruption());
+  CHECK(r.status().message().find("format version \"99\"") != std::string::npos);
+}
+
+TEST_CASE("rocksdb: buffered and unlogged appends are synced by Flush") {
+  TempDir dir;
+  StoreOptions o;
+  o.durability = Durability::kBuffered;
+  auto store = MustOpen(dir.path(), o);
+  AppendEvents(*store, "C1", 1);
+  CHECK(store->SyncCount() == 0);
+  REQUIRE(store->Flush().ok());
+  CHECK(store->SyncCount() == 1);
+  REQUIRE(store->Flush().ok());  // nothing left to sync
+  CHECK(store->SyncCount() == 1);
+  AppendOptions sync;
+  sync.durability = Durability::kSync;
+  REQUIRE(store->Append("C1", ExpectedVersion::Exactly(1), {MakeEvent("Evt", "s")}, sync).ok());
+  CHECK(store->SyncCount() == 2);
+}
