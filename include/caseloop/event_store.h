@@ -43,8 +43,9 @@ Result<Durability> ParseDurability(std::string_view name);       // InvalidArgum
 struct NewEvent {
   std::string type;                 // e.g. "CaseDispatched"; non-empty, <= 64 bytes
   std::uint32_t schema_version = 1; // version of the payload's schema for this type
-  std::int64_t recorded_us = 0;     // business time, UTC microseconds since epoch
-  std::string event_id;             // unique id (the store generates one when empty)
+  std::int64_t recorded_us = 0;     // business time, UTC microseconds since epoch (0 = now)
+  std::string event_id;             // unique id (the store generates one when empty:
+                                    // 32 random lower-case hex digits)
   std::string actor;                // who caused it ("I1", "D1", "$timer", ...)
   std::string correlation_id;       // optional
   std::string causation_id;         // optional
@@ -122,10 +123,12 @@ class EventStore {
 
   // Atomically appends `events` (non-empty) to `stream`: all of them or none,
   // in one write together with the stream index, the global log and the
-  // command-id index. Errors: InvalidArgument (empty stream or events, bad
-  // type), Conflict (expected version does not match; the message carries the
-  // actual version, e.g. "stream C7: expected version 3, actual 5"),
-  // IOError, Unavailable (closed).
+  // command-id index. A stream name is 1..200 bytes without NUL bytes.
+  // Errors: InvalidArgument (bad stream name, no events, a type that is empty
+  // or longer than 64 bytes), Conflict (expected version does not match; the
+  // message carries the actual version, e.g. "stream C7: expected version 3,
+  // actual 5"; or the command id was already used for another stream),
+  // IOError (also: opened read-only), Unavailable (closed).
   virtual Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected,
                                       std::vector<NewEvent> events,
                                       const AppendOptions& options = {}) = 0;
@@ -148,7 +151,9 @@ class EventStore {
   virtual Result<std::vector<std::string>> ListStreams(std::string_view after, std::size_t max) = 0;
 
   // Snapshots: an opaque encoding of a stream's state at `version`. Saving a
-  // snapshot at a version older than the stored one is ignored.
+  // snapshot at a version older than the stored one is ignored (and returns
+  // OK). Errors: InvalidArgument when `version` is 0 or beyond the stream's
+  // current version.
   virtual Status SaveSnapshot(std::string_view stream, std::uint64_t version,
                               std::string_view state) = 0;
   // The latest snapshot of `stream` as (version, state), or nullopt.
