@@ -66,10 +66,6 @@ std::vector<EventType> CandidateEvents(CommandType t) {
   return {};
 }
 
-bool IsRequest(CommandType t) {
-  return t == CommandType::kReturn || t == CommandType::kExtend || t == CommandType::kSuspend;
-}
-
 class Decider {
  public:
   Decider(const CaseState& s, const Command& c, const Config& cfg, Instant now, const CaseLookup* lookup)
@@ -136,8 +132,16 @@ Status Decider::CheckLifecycle() const {
       s_.pending == PendingRequest::kNone) {
     return NotAllowed("no pending request");
   }
-  if (IsRequest(c_.type) && s_.pending != PendingRequest::kNone) {
-    return NotAllowed(fmt::format("a {} request is pending", Name(s_.pending)));
+  if (s_.pending != PendingRequest::kNone) {
+    // Refused only because of the pending request (a second request, accept
+    // or feedback before the dispatcher answers)?
+    CaseMachine free = CaseMachine::At(s_.state, PendingRequest::kNone);
+    for (EventType e : CandidateEvents(c_.type)) {
+      if (free.Allows(e)) {
+        return NotAllowed(fmt::format("{} {} request is pending",
+                                      s_.pending == PendingRequest::kExtend ? "an" : "a", Name(s_.pending)));
+      }
+    }
   }
   return NotAllowed();
 }
