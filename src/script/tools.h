@@ -15,17 +15,17 @@
 namespace caseloop {
 
 struct ImportOptions {
-  std::string file;           // CSV path
-  std::string id_column;      // required
-  std::string created_column; // required
-  std::string unit_column;    // required
-  std::string due_column;     // optional ("" = none)
-  std::string closed_column;  // optional
-  std::string category_column;// optional
-  std::string time_format = "%Y-%m-%d %H:%M:%S";  // strptime-style
+  std::string file;                               // CSV path
+  std::string id_column;                          // required
+  std::string created_column;                     // required
+  std::string unit_column;                        // required
+  std::string due_column;                         // optional ("" = none)
+  std::string closed_column;                      // optional
+  std::string category_column;                    // optional
+  std::string time_format = "%Y-%m-%d %H:%M:%S";  // strptime-style; "iso" = ParseInstant
   std::optional<int> utc_offset_minutes;          // default: the calendar's
-  bool strict = false;        // any skipped row makes the result an error
-  bool progress = false;      // draw a progress bar on stderr (a terminal)
+  bool strict = false;                            // any skipped row makes the result an error
+  bool progress = false;                          // draw a progress bar on stderr (a terminal)
 };
 
 struct ImportSummary {
@@ -33,6 +33,8 @@ struct ImportSummary {
   std::int64_t imported = 0;   // new cases
   std::int64_t unchanged = 0;  // already imported with the same content
   std::int64_t skipped = 0;    // rows that could not be imported
+  std::int64_t updated = 0;    // already there, completed by this run (e.g. closed since)
+  double seconds = 0;          // wall time of the run
 };
 
 // Imports history: each row becomes a case reported, registered and dispatched

@@ -1,0 +1,709 @@
+// ImportCsv (script/tools.h): history from a CSV export becomes cases.
+//
+// Each valid row is a chain of commands on its own case: report, register,
+// dispatch (at the created time, to the row's unit, with the due time as the
+// deadline or with no deadline) and, when the row is closed, accept, feedback
+// and a passing verification (at the closed time). The driver thread reads
+// rows and submits; engine threads only post completions back to it, so every
+// decision is taken on one thread while many rows are in flight.
+//
+// Every command carries a deterministic id ("import/<case>/<step>"), so a
+// repeated import appends nothing; a case that already exists is compared
+// with the row through its history (see Reconcile).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <ostream>
+#include <set>
+#include <unordered_map>
+
+#include "caseloop/engine.h"
+#include "script/tools.h"
+#include "script/tools_internal.h"
+
+namespace caseloop {
+namespace {
+
+// The centre's import actor (receiver, shift leader, dispatcher) and the
+// inspector who verifies imported closures. Ids may not start with '$'.
+constexpr char kImportStaff[] = "import";
+constexpr char kImportInspector[] = "import-verifier";
+// Categories the import defines live in the event classes 90..99: 9000 is the
+// generic one, 9001..9999 are given, in order of first appearance, to the
+// category values of the file that the catalogue does not know.
+constexpr char kGenericCategory[] = "9000";
+constexpr char kGenericCategoryName[] = "imported (no category)";
+constexpr std::size_t kMaxInFlight = 512;
+
+enum Step : int { kReportStep, kRegisterStep, kDispatchStep, kAcceptStep, kFeedbackStep, kVerifyStep, kDone };
+constexpr const char* kStepNames[] = {"report", "register", "dispatch", "accept", "feedback", "verify"};
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+std::uint32_t Fnv1a(std::string_view s) {
+  std::uint32_t h = 2166136261u;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 16777619u;
+  }
+  return h;
+}
+
+// A unit id from a column value: blanks and control characters become '_'
+// (runs collapse), a leading '$' becomes '_', and a value longer than 64
+// bytes keeps its first 55 bytes plus '~' and a hash. The value itself is the
+// unit's name.
+std::string UnitIdFromValue(std::string_view value) {
+  std::string id;
+  bool blank = false;
+  for (char c : value) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) {
+      if (!blank) id.push_back('_');
+      blank = true;
+    } else {
+      id.push_back(c);
+      blank = false;
+    }
+  }
+  if (!id.empty() && id[0] == '$') id[0] = '_';
+  if (id.size() > 64) {
+    std::size_t cut = 55;
+    while (cut > 0 && (static_cast<unsigned char>(id[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 boundary
+    id = fmt::format("{}~{:08x}", id.substr(0, cut), Fnv1a(value));
+  }
+  return id;
+}
+
+// The parsed content of a row, as compared between duplicate rows and with
+// an existing case.
+struct RowContent {
+  int line = 0;
+  Instant created{};
+  std::string unit;  // unit id
+  std::optional<Instant> due;
+  std::optional<Instant> closed;
+  CaseKind kind = CaseKind::kEvent;
+  std::string category;
+};
+
+struct Row {
+  std::string id;
+  RowContent content;
+  int step = kReportStep;
+  bool existing = false;        // the case was there before this run
+  bool verify_retried = false;  // the verification was retried with the assigned inspector
+  std::string verifier = kImportInspector;
+};
+
+struct Completion {
+  std::size_t slot;
+  Result<CommandAck> result;
+};
+
+class Importer {
+ public:
+  Importer(Engine& engine, const ImportOptions& options, std::ostream& out, std::ostream& err)
+      : engine_(engine), options_(options), out_(out), err_(err) {}
+
+  Result<ImportSummary> Run();
+
+ private:
+  Status OpenColumns(const tools::CsvReader::Record& header);
+  Status EnsureActors();
+  // Parses and checks a record; returns false (after recording why, or
+  // counting it unchanged) when it is not to be submitted.
+  bool ParseRow(const tools::CsvReader::Record& rec, Row& row);
+  Result<Instant> ParseTime(std::string_view text);
+  Result<std::string> UnitFor(std::string_view value);
+  Result<std::pair<CaseKind, std::string>> CategoryFor(std::string_view value);
+  Status Define(const ConfigChange& change);
+
+  void Submit(std::size_t slot);
+  void OnCompletion(Completion& c);
+  // The case exists already: compare it with the row and continue it, or
+  // count it unchanged, or skip the row.
+  void Reconcile(std::size_t slot);
+  void Finish(std::size_t slot);
+  void Skip(int line, std::string reason);
+  void SkipSlot(std::size_t slot, std::string reason);
+
+  Engine& engine_;
+  const ImportOptions& options_;
+  std::ostream& out_;
+  std::ostream& err_;
+  ImportSummary summary_;
+  Status fatal_;
+  std::vector<std::pair<int, std::string>> errors_;
+
+  int offset_minutes_ = 0;
+  bool iso_times_ = false;
+  int col_id_ = -1, col_created_ = -1, col_unit_ = -1, col_due_ = -1, col_closed_ = -1, col_category_ = -1;
+  int needed_fields_ = 0;
+
+  Config config_;
+  std::unordered_map<std::string, std::string> unit_ids_;               // column value -> unit id
+  std::unordered_map<std::string, std::string> unit_values_;            // unit id -> column value
+  std::map<std::string, std::pair<CaseKind, std::string>> categories_;  // column value -> (kind, code)
+  int next_category_code_ = 9001;
+  std::unordered_map<std::string, RowContent> seen_;  // case id -> first row with it
+
+  std::vector<Row> slots_;
+  std::vector<std::size_t> free_;
+  std::size_t in_flight_ = 0;
+  tools::CompletionQueue<Completion> queue_;
+};
+
+Status Importer::OpenColumns(const tools::CsvReader::Record& header) {
+  // The first of repeated names wins (Boston's export repeats two columns).
+  std::map<std::string, int> index;
+  for (std::size_t i = 0; i < header.fields.size(); ++i) {
+    index.emplace(std::string(Trim(header.fields[i])), static_cast<int>(i));
+  }
+  std::vector<std::string> missing;
+  auto find = [&](const std::string& name, const char* flag, int& col, bool required) {
+    if (name.empty()) {
+      if (required) missing.push_back(fmt::format("{} (not given)", flag));
+      return;
+    }
+    auto it = index.find(name);
+    if (it == index.end()) {
+      missing.push_back(fmt::format("'{}' ({})", name, flag));
+      return;
+    }
+    col = it->second;
+    needed_fields_ = std::max(needed_fields_, col + 1);
+  };
+  find(options_.id_column, "--id", col_id_, true);
+  find(options_.created_column, "--created", col_created_, true);
+  find(options_.unit_column, "--unit", col_unit_, true);
+  find(options_.due_column, "--due", col_due_, false);
+  find(options_.closed_column, "--closed", col_closed_, false);
+  find(options_.category_column, "--category", col_category_, false);
+  if (!missing.empty()) {
+    std::string have;
+    for (std::size_t i = 0; i < header.fields.size() && i < 40; ++i) {
+      have += (i ? ", " : "") + header.fields[i];
+    }
+    std::string list;
+    for (std::size_t i = 0; i < missing.size(); ++i) list += (i ? ", " : "") + missing[i];
+    return Status::InvalidArgument(
+        fmt::format("{}: no column {} in the header (columns: {})", options_.file, list, have));
+  }
+  return Status::Ok();
+}
+
+Status Importer::Define(const ConfigChange& change) {
+  auto ack = engine_.Configure(change);
+  if (!ack.ok()) return ack.status();
+  return ApplyConfigChange(config_, change);
+}
+
+Status Importer::EnsureActors() {
+  if (!config_.HasRole(kImportStaff, Role::kReceiver) || !config_.HasRole(kImportStaff, Role::kShiftLeader) ||
+      !config_.HasRole(kImportStaff, Role::kDispatcher)) {
+    ConfigChange c;
+    c.type = ConfigChangeType::kDefineStaff;
+    c.staff = {kImportStaff, {Role::kReceiver, Role::kShiftLeader, Role::kDispatcher}};
+    CASELOOP_RETURN_IF_ERROR(Define(c));
+  }
+  if (config_.inspectors.count(kImportInspector) == 0) {
+    ConfigChange c;
+    c.type = ConfigChangeType::kDefineInspector;
+    c.inspector = {kImportInspector, ""};
+    CASELOOP_RETURN_IF_ERROR(Define(c));
+  }
+  return Status::Ok();
+}
+
+Result<Instant> Importer::ParseTime(std::string_view text) {
+  if (iso_times_) return ParseInstant(Trim(text), offset_minutes_);
+  return tools::ParseTimeWithFormat(text, options_.time_format, offset_minutes_);
+}
+
+Result<std::string> Importer::UnitFor(std::string_view value) {
+  std::string v(Trim(value));
+  auto it = unit_ids_.find(v);
+  if (it != unit_ids_.end()) return it->second;
+  std::string id = UnitIdFromValue(v);
+  auto other = unit_values_.find(id);
+  if (other != unit_values_.end() && other->second != v) {
+    id = fmt::format("{}~{:08x}", id.substr(0, 55), Fnv1a(v));  // two values, one id
+  }
+  if (config_.units.count(id) == 0) {
+    ConfigChange c;
+    c.type = ConfigChangeType::kDefineUnit;
+    c.unit = {id, v};
+    Status s = Define(c);
+    if (!s.ok()) return s;
+  }
+  unit_ids_[v] = id;
+  unit_values_[id] = v;
+  return id;
+}
+
+Result<std::pair<CaseKind, std::string>> Importer::CategoryFor(std::string_view value) {
+  std::string v(Trim(value));
+  auto it = categories_.find(v);
+  if (it != categories_.end()) return it->second;
+  std::optional<std::pair<CaseKind, std::string>> found;
+  if (v.empty()) {
+    if (config_.FindCategory(CaseKind::kEvent, kGenericCategory) == nullptr) {
+      ConfigChange c;
+      c.type = ConfigChangeType::kDefineCategory;
+      c.category.kind = CaseKind::kEvent;
+      c.category.code = kGenericCategory;
+      c.category.name = kGenericCategoryName;
+      Status s = Define(c);
+      if (!s.ok()) return s;
+    }
+    found = {CaseKind::kEvent, kGenericCategory};
+  } else if (v.size() == 4 && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    // A code the catalogue knows (events first).
+    if (config_.FindCategory(CaseKind::kEvent, v))
+      found = {CaseKind::kEvent, v};
+    else if (config_.FindCategory(CaseKind::kComponent, v))
+      found = {CaseKind::kComponent, v};
+  }
+  if (!found) {
+    // A category of that name (an earlier import defined it).
+    for (const auto& [key, info] : config_.categories) {
+      if (info.name == v) {
+        found = key;
+        break;
+      }
+    }
+  }
+  if (!found) {
+    while (next_category_code_ <= 9999 &&
+           config_.FindCategory(CaseKind::kEvent, std::to_string(next_category_code_)) != nullptr) {
+      ++next_category_code_;
+    }
+    if (next_category_code_ > 9999) {
+      return Status::InvalidArgument(
+          fmt::format("category '{}': no free code left in 9001..9999 for imported categories", v));
+    }
+    ConfigChange c;
+    c.type = ConfigChangeType::kDefineCategory;
+    c.category.kind = CaseKind::kEvent;
+    c.category.code = std::to_string(next_category_code_);
+    c.category.name = v;
+    Status s = Define(c);
+    if (!s.ok()) return s;
+    found = {CaseKind::kEvent, c.category.code};
+  }
+  categories_[v] = *found;
+  return *found;
+}
+
+void Importer::Skip(int line, std::string reason) {
+  ++summary_.skipped;
+  errors_.emplace_back(line, fmt::format("row {}: {}", line, reason));
+}
+
+std::string Differences(const RowContent& a, const RowContent& b) {
+  std::vector<std::string> d;
+  if (a.created != b.created) d.push_back("created");
+  if (a.unit != b.unit) d.push_back("unit");
+  if (a.due != b.due) d.push_back("due");
+  if (a.closed != b.closed) d.push_back("closed");
+  if (a.kind != b.kind || a.category != b.category) d.push_back("category");
+  std::string out;
+  for (std::size_t i = 0; i < d.size(); ++i) out += (i ? ", " : "") + d[i];
+  return out;
+}
+
+bool Importer::ParseRow(const tools::CsvReader::Record& rec, Row& row) {
+  const int line = rec.line;
+  if (!rec.error.empty()) {
+    Skip(line, "malformed CSV: " + rec.error);
+    return false;
+  }
+  if (static_cast<int>(rec.fields.size()) < needed_fields_) {
+    std::string which;
+    auto check = [&](int col, const std::string& name) {
+      if (col >= static_cast<int>(rec.fields.size()) && which.empty()) which = name;
+    };
+    check(col_id_, options_.id_column);
+    check(col_created_, options_.created_column);
+    check(col_unit_, options_.unit_column);
+    check(col_due_, options_.due_column);
+    check(col_closed_, options_.closed_column);
+    check(col_category_, options_.category_column);
+    Skip(line, fmt::format("only {} fields: column '{}' is missing", rec.fields.size(), which));
+    return false;
+  }
+  auto field = [&](int col) { return col < 0 ? std::string_view() : Trim(rec.fields[col]); };
+  row.id = std::string(field(col_id_));
+  if (row.id.empty()) {
+    Skip(line, fmt::format("empty id (column '{}')", options_.id_column));
+    return false;
+  }
+  RowContent& c = row.content;
+  c.line = line;
+  std::string_view created = field(col_created_);
+  if (created.empty()) {
+    Skip(line, fmt::format("case {}: empty created time (column '{}')", row.id, options_.created_column));
+    return false;
+  }
+  auto t = ParseTime(created);
+  if (!t.ok()) {
+    Skip(line,
+         fmt::format("case {}: column '{}': {}", row.id, options_.created_column, t.status().message()));
+    return false;
+  }
+  c.created = *t;
+  std::string_view unit = field(col_unit_);
+  if (unit.empty()) {
+    Skip(line, fmt::format("case {}: empty unit (column '{}')", row.id, options_.unit_column));
+    return false;
+  }
+  std::string_view due = field(col_due_);
+  if (!due.empty()) {
+    auto d = ParseTime(due);
+    if (!d.ok()) {
+      Skip(line, fmt::format("case {}: column '{}': {}", row.id, options_.due_column, d.status().message()));
+      return false;
+    }
+    if (*d < c.created) {
+      Skip(line, fmt::format("case {}: due '{}' is before created '{}'", row.id, due, created));
+      return false;
+    }
+    c.due = *d;
+  }
+  std::string_view closed = field(col_closed_);
+  if (!closed.empty()) {
+    auto d = ParseTime(closed);
+    if (!d.ok()) {
+      Skip(line,
+           fmt::format("case {}: column '{}': {}", row.id, options_.closed_column, d.status().message()));
+      return false;
+    }
+    if (*d < c.created) {
+      Skip(line, fmt::format("case {}: closed '{}' is before created '{}'", row.id, closed, created));
+      return false;
+    }
+    c.closed = *d;
+  }
+  // Units and categories are defined as needed (configuration events).
+  auto unit_id = UnitFor(unit);
+  if (!unit_id.ok()) {
+    if (unit_id.status().IsInvalidArgument() || unit_id.status().IsNotFound()) {
+      Skip(line, fmt::format("case {}: unit '{}': {}", row.id, unit, unit_id.status().message()));
+    } else {
+      fatal_ = unit_id.status();
+    }
+    return false;
+  }
+  c.unit = *unit_id;
+  auto category = CategoryFor(field(col_category_));
+  if (!category.ok()) {
+    if (category.status().IsInvalidArgument() || category.status().IsNotFound()) {
+      Skip(line, fmt::format("case {}: {}", row.id, category.status().message()));
+    } else {
+      fatal_ = category.status();
+    }
+    return false;
+  }
+  c.kind = category->first;
+  c.category = category->second;
+  // The same id twice in the file.
+  auto [it, fresh] = seen_.emplace(row.id, c);
+  if (!fresh) {
+    std::string diff = Differences(it->second, c);
+    if (diff.empty()) {
+      ++summary_.unchanged;
+    } else {
+      Skip(line,
+           fmt::format("case {}: id already on row {} with a different {}", row.id, it->second.line, diff));
+    }
+    return false;
+  }
+  return true;
+}
+
+void Importer::Submit(std::size_t slot) {
+  Row& row = slots_[slot];
+  const RowContent& c = row.content;
+  Command cmd;
+  cmd.case_id = row.id;
+  cmd.command_id = fmt::format("import/{}/{}", row.id, kStepNames[row.step]);
+  switch (row.step) {
+    case kReportStep:
+      cmd.type = CommandType::kReport;
+      cmd.actor = kImportStaff;
+      cmd.at = c.created;
+      cmd.kind = c.kind;
+      cmd.category = c.category;
+      cmd.source = ReportSource::kHotline;
+      break;
+    case kRegisterStep:
+      cmd.type = CommandType::kRegister;
+      cmd.actor = kImportStaff;
+      cmd.at = c.created;
+      cmd.category = c.category;
+      break;
+    case kDispatchStep:
+      cmd.type = CommandType::kDispatch;
+      cmd.actor = kImportStaff;
+      cmd.at = c.created;
+      cmd.unit = c.unit;
+      if (c.due) {
+        cmd.deadline = c.due;
+      } else {
+        cmd.no_deadline = true;
+      }
+      break;
+    case kAcceptStep:
+      cmd.type = CommandType::kAccept;
+      cmd.actor = c.unit;
+      cmd.at = c.closed;
+      break;
+    case kFeedbackStep:
+      cmd.type = CommandType::kFeedback;
+      cmd.actor = c.unit;
+      cmd.at = c.closed;
+      cmd.note = "imported";
+      break;
+    case kVerifyStep:
+      cmd.type = CommandType::kVerify;
+      cmd.actor = row.verifier;
+      cmd.at = c.closed;
+      cmd.verify_pass = true;
+      break;
+    default:
+      return;
+  }
+  engine_.SubmitAsync(std::move(cmd), [this, slot](Result<CommandAck> r) {
+    queue_.Push(Completion{slot, std::move(r)});
+  });
+}
+
+void Importer::Finish(std::size_t slot) {
+  Row& row = slots_[slot];
+  if (row.existing) {
+    ++summary_.updated;
+  } else {
+    ++summary_.imported;
+  }
+  free_.push_back(slot);
+  --in_flight_;
+}
+
+void Importer::SkipSlot(std::size_t slot, std::string reason) {
+  Skip(slots_[slot].content.line, std::move(reason));
+  free_.push_back(slot);
+  --in_flight_;
+}
+
+void Importer::OnCompletion(Completion& done) {
+  const std::size_t slot = done.slot;
+  Row& row = slots_[slot];
+  if (!done.result.ok()) {
+    Status s = done.result.status();
+    if (row.step == kReportStep && s.IsConflict()) {
+      Reconcile(slot);  // the case exists (reported by other commands)
+      return;
+    }
+    if (row.step == kVerifyStep && s.IsRejected() && !row.verify_retried) {
+      // Verification belongs to the inspector the engine assigned.
+      row.verify_retried = true;
+      auto state = engine_.State(row.id);
+      if (state.ok() && !state->verifier.empty() && state->verifier != row.verifier) {
+        row.verifier = state->verifier;
+        Submit(slot);
+        return;
+      }
+    }
+    if (s.IsIOError() || s.IsUnavailable() || s.IsCorruption()) {
+      if (fatal_.ok()) fatal_ = s;
+    }
+    SkipSlot(slot, fmt::format("case {}: '{}' refused: {}", row.id, kStepNames[row.step], s.ToString()));
+    return;
+  }
+  if (row.step == kReportStep && done.result->duplicate) {
+    Reconcile(slot);  // reported by an earlier import
+    return;
+  }
+  ++row.step;
+  if (row.step == kAcceptStep && !row.content.closed) row.step = kDone;
+  if (row.step == kDone) {
+    Finish(slot);
+  } else {
+    Submit(slot);
+  }
+}
+
+void Importer::Reconcile(std::size_t slot) {
+  Row& row = slots_[slot];
+  const RowContent& want = row.content;
+  auto history = engine_.History(row.id);
+  if (!history.ok()) {
+    SkipSlot(slot, fmt::format("case {}: exists but its history cannot be read: {}", row.id,
+                               history.status().ToString()));
+    return;
+  }
+  RowContent have;
+  have.line = want.line;
+  int done = kReportStep;  // steps present
+  std::string foreign;
+  for (const LoggedEvent& le : *history) {
+    if (!le.event) continue;
+    const CaseEvent& e = *le.event;
+    switch (e.type) {
+      case EventType::kCaseReported:
+        have.created = e.time;
+        have.kind = e.kind;
+        have.category = e.category;
+        done = std::max(done, int(kRegisterStep));
+        break;
+      case EventType::kCaseRegistered:
+        if (!e.category.empty()) have.category = e.category;
+        done = std::max(done, int(kDispatchStep));
+        break;
+      case EventType::kCaseDispatched:
+        have.unit = e.unit;
+        have.due = e.deadline;
+        done = std::max(done, int(kAcceptStep));
+        break;
+      case EventType::kCaseAccepted:
+        done = std::max(done, int(kFeedbackStep));
+        break;
+      case EventType::kFeedbackSubmitted:
+        have.closed = e.time;
+        done = std::max(done, int(kVerifyStep));
+        break;
+      case EventType::kVerificationPassed:
+        done = kDone;
+        break;
+      case EventType::kTaskOverdue:
+      case EventType::kCaseSupervised:
+        break;
+      default:
+        if (foreign.empty()) foreign = std::string(Name(e.type));
+    }
+  }
+  if (!foreign.empty()) {
+    SkipSlot(slot, fmt::format("case {}: already exists with a history the import does not write ('{}')",
+                               row.id, foreign));
+    return;
+  }
+  // Compare what the existing case has with the row.
+  std::vector<std::string> diff;
+  if (have.created != want.created) diff.push_back("created");
+  if (have.kind != want.kind || have.category != want.category) diff.push_back("category");
+  if (done > kDispatchStep && (have.unit != want.unit || have.due != want.due)) diff.push_back("unit or due");
+  if (done > kFeedbackStep && have.closed != want.closed) diff.push_back("closed");
+  if (!diff.empty()) {
+    std::string list;
+    for (std::size_t i = 0; i < diff.size(); ++i) list += (i ? ", " : "") + diff[i];
+    SkipSlot(slot, fmt::format("case {}: already exists with a different {}", row.id, list));
+    return;
+  }
+  if (done == kAcceptStep && !want.closed) done = kDone;  // open, as the row
+  if (done == kDone) {
+    ++summary_.unchanged;
+    free_.push_back(slot);
+    --in_flight_;
+    return;
+  }
+  row.existing = true;
+  row.step = done;
+  Submit(slot);
+}
+
+Result<ImportSummary> Importer::Run() {
+  const auto started = std::chrono::steady_clock::now();
+  std::error_code ec;
+  if (!std::filesystem::exists(options_.file, ec)) {
+    return Status::NotFound(fmt::format("import: file '{}' does not exist", options_.file));
+  }
+  std::ifstream in(options_.file, std::ios::binary);
+  if (!in) return Status::IOError(fmt::format("import: cannot open '{}'", options_.file));
+  const auto file_size = std::filesystem::file_size(options_.file, ec);
+  tools::CsvReader reader(in);
+  tools::CsvReader::Record rec;
+  if (!reader.Next(rec))
+    return Status::InvalidArgument(fmt::format("{}: empty file (no header)", options_.file));
+  if (!rec.error.empty()) {
+    return Status::InvalidArgument(fmt::format("{}: malformed header: {}", options_.file, rec.error));
+  }
+  CASELOOP_RETURN_IF_ERROR(OpenColumns(rec));
+
+  config_ = engine_.CurrentConfig();
+  offset_minutes_ = options_.utc_offset_minutes.value_or(config_.calendar.utc_offset_minutes);
+  iso_times_ = options_.time_format.empty() || options_.time_format == "iso";
+  for (const auto& [id, info] : config_.units) unit_values_[id] = info.name;
+  CASELOOP_RETURN_IF_ERROR(EnsureActors());
+
+  tools::ProgressBar bar(options_.progress, "import");
+  slots_.resize(kMaxInFlight);
+  for (std::size_t i = kMaxInFlight; i > 0; --i) free_.push_back(i - 1);
+  bool input_done = false;
+  for (;;) {
+    while (!input_done && fatal_.ok() && !free_.empty()) {
+      if (!reader.Next(rec)) {
+        input_done = true;
+        break;
+      }
+      ++summary_.rows;
+      Row row;
+      if (!ParseRow(rec, row)) continue;
+      std::size_t slot = free_.back();
+      free_.pop_back();
+      ++in_flight_;
+      slots_[slot] = std::move(row);
+      Submit(slot);
+    }
+    if (in_flight_ == 0 && (input_done || !fatal_.ok() || free_.empty())) break;
+    for (Completion& c : queue_.WaitAll()) OnCompletion(c);
+    if (file_size > 0) {
+      bar.Update(static_cast<double>(reader.bytes_read()) / static_cast<double>(file_size),
+                 fmt::format("{} rows", summary_.rows));
+    }
+  }
+  bar.Finish();
+  summary_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  std::stable_sort(errors_.begin(), errors_.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [line, message] : errors_) err_ << message << '\n';
+  if (!fatal_.ok()) {
+    return Status(fatal_.code(), fmt::format("import {}: stopped after {} rows: {}", options_.file,
+                                             summary_.rows, fatal_.message()));
+  }
+  if (summary_.updated > 0) {
+    out_ << fmt::format("imported {}, updated {}, unchanged {}, skipped {} of {} rows\n", summary_.imported,
+                        summary_.updated, summary_.unchanged, summary_.skipped, summary_.rows);
+  } else {
+    out_ << fmt::format("imported {}, unchanged {}, skipped {} of {} rows\n", summary_.imported,
+                        summary_.unchanged, summary_.skipped, summary_.rows);
+  }
+  if (options_.strict && summary_.skipped > 0) {
+    return Status::InvalidArgument(fmt::format("import {}: {} of {} rows skipped (strict)", options_.file,
+                                               summary_.skipped, summary_.rows));
+  }
+  return summary_;
+}
+
+}  // namespace
+
+Result<ImportSummary> ImportCsv(Engine& engine, const ImportOptions& options, std::ostream& out,
+                                std::ostream& err) {
+  try {
+    Importer importer(engine, options, out, err);
+    return importer.Run();
+  } catch (const std::exception& e) {
+    return Status::IOError(fmt::format("import {}: {}", options.file, e.what()));
+  }
+}
+
+}  // namespace caseloop
