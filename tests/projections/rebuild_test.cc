@@ -1,0 +1,469 @@
+// Incremental projection, crash in the middle of projecting, and rebuild from
+// position 1 all give the same state, on a large random history.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+#include <sstream>
+
+#include "history.h"
+
+namespace caseloop::testing {
+namespace {
+
+// splitmix64: deterministic on every platform (unlike std distributions).
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) : s_(seed) {}
+  std::uint64_t Next() {
+    std::uint64_t z = (s_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  std::int64_t Uniform(std::int64_t lo, std::int64_t hi) {  // [lo, hi]
+    return lo + static_cast<std::int64_t>(Next() % static_cast<std::uint64_t>(hi - lo + 1));
+  }
+  bool Chance(int percent) { return Uniform(0, 99) < percent; }
+
+ private:
+  std::uint64_t s_;
+};
+
+constexpr std::int64_t kMinute = 60'000'000;
+constexpr std::int64_t kHour = 60 * kMinute;
+
+struct RandomHistory {
+  History h;
+  std::int64_t reports = 0;
+  std::int64_t closes = 0;
+  std::int64_t open_tasks_with_deadline = 0;  // at the end of the history
+};
+
+// One case's events, times strictly increasing.
+class CaseGen {
+ public:
+  CaseGen(History& h, Rng& rng, std::string id, Instant start)
+      : h_(h), rng_(rng), c_(std::move(id)), t_(start) {}
+
+  // Returns {reported, closed, open task with deadline at the end}.
+  std::tuple<bool, bool, bool> Run(const std::vector<std::string>& earlier) {
+    const bool inspector = rng_.Chance(70);
+    const std::string reporter = inspector ? "I" + std::to_string(rng_.Uniform(1, 6)) : "RCV";
+    const char* cats[] = {"0101", "0102", "0103"};
+    const char* grids[] = {"620103001001001", "620103002001004", "620104001002001", ""};
+    h_.Report(c_, t_, reporter, inspector ? ReportSource::kInspector : ReportSource::kHotline,
+              cats[rng_.Uniform(0, 2)], grids[rng_.Uniform(0, 3)],
+              rng_.Chance(50) ? CaseKind::kEvent : CaseKind::kComponent);
+    int r = static_cast<int>(rng_.Uniform(0, 99));
+    if (r < 8) {
+      h_.Reject(c_, Step());
+      return {true, false, false};
+    }
+    if (r < 12 && !earlier.empty()) {
+      h_.Merge(c_, Step(), earlier[rng_.Uniform(0, earlier.size() - 1)]);
+      return {true, false, false};
+    }
+    if (r < 15) return {true, false, false};  // left reported
+    h_.Register(c_, Step());
+    if (rng_.Chance(4)) {
+      h_.Void(c_, Step());
+      return {true, false, false};
+    }
+    std::string unit = RandomUnit();
+    std::uint32_t task = 1;
+    Dispatch(unit, task);
+    for (int step = 0; step < 12; ++step) {
+      int choice = static_cast<int>(rng_.Uniform(0, 99));
+      if (choice < 8) {  // return
+        Advance();
+        h_.Return(c_, t_, unit);
+        open_ = false;
+        int next = static_cast<int>(rng_.Uniform(0, 99));
+        if (next < 60) {
+          std::string other = RandomUnit();
+          if (other == unit) other = "U0";
+          unit = other;
+          Dispatch(unit, ++task);
+          continue;
+        }
+        if (next < 80) h_.Void(c_, Step());
+        return {true, false, false};
+      }
+      if (choice < 18) {  // extension, only before the deadline
+        if (deadline_ && !marked_) {
+          Instant t = t_ + Micros(rng_.Uniform(1, 30) * kMinute);
+          if (t < *deadline_) {
+            t_ = t;
+            deadline_ = *deadline_ + Micros(24 * kHour);
+            h_.Extend(c_, t_, unit, *deadline_);
+          }
+        }
+        continue;
+      }
+      if (choice < 24) {  // suspension
+        Advance();
+        h_.Suspend(c_, t_, unit);
+        open_ = false;
+        if (rng_.Chance(20)) return {true, false, false};
+        t_ += Micros(rng_.Uniform(1, 200) * kHour);
+        deadline_ =
+            deadline_ ? std::optional<Instant>(t_ + Micros(rng_.Uniform(1, 48) * kHour)) : std::nullopt;
+        h_.Resume(c_, t_, unit, deadline_.value_or(t_));
+        if (!deadline_) h_.events.back().deadline.reset();
+        open_ = true;
+        continue;
+      }
+      if (choice < 29) {  // left open
+        Advance();
+        return {true, false, deadline_.has_value()};
+      }
+      if (choice < 33) {
+        Advance();
+        h_.Void(c_, t_);
+        return {true, false, false};
+      }
+      // Feedback, then verification.
+      Advance();
+      const bool on_time = !deadline_ || t_ <= *deadline_;
+      h_.Feedback(c_, t_, unit, on_time, "I" + std::to_string(rng_.Uniform(1, 6)), t_ + Micros(kHour));
+      open_ = false;
+      int v = static_cast<int>(rng_.Uniform(0, 99));
+      if (v < 15) return {true, false, false};  // awaiting verification
+      t_ += Micros(rng_.Uniform(10, 120) * kMinute);
+      if (v < 75) {
+        h_.Pass(c_, t_);
+        return {true, true, false};
+      }
+      ++task;
+      marked_ = false;
+      deadline_ = deadline_ ? std::optional<Instant>(t_ + Micros(rng_.Uniform(2, 96) * kHour)) : std::nullopt;
+      h_.Fail(c_, t_, unit, deadline_, task);
+      open_ = true;
+    }
+    return {true, false, open_ && deadline_.has_value()};
+  }
+
+ private:
+  std::string RandomUnit() { return "U" + std::to_string(rng_.Uniform(1, 6)); }
+  Instant Step() { return t_ += Micros(rng_.Uniform(1, 180) * kMinute); }
+  void Dispatch(const std::string& unit, std::uint32_t task) {
+    Step();
+    deadline_ =
+        rng_.Chance(5) ? std::nullopt : std::optional<Instant>(t_ + Micros(rng_.Uniform(2, 96) * kHour));
+    marked_ = false;
+    open_ = true;
+    h_.Dispatch(c_, t_, unit, deadline_, task);
+    task_ = task;
+    unit_ = unit;
+    if (rng_.Chance(80)) h_.Accept(c_, Step(), unit);
+  }
+  // Moves time on; the timer marks the open task overdue when its deadline passes.
+  void Advance() {
+    Instant next = t_ + Micros(rng_.Uniform(1, 120) * kHour);
+    if (open_ && deadline_ && !marked_ && next > *deadline_ && *deadline_ > t_) {
+      h_.MarkOverdue(c_, *deadline_, unit_, task_);
+      marked_ = true;
+    }
+    t_ = std::max(next, t_ + Micros(1));
+    if (h_.events.back().time >= t_) t_ = h_.events.back().time + Micros(1);
+  }
+
+  History& h_;
+  Rng& rng_;
+  std::string c_;
+  Instant t_;
+  std::optional<Instant> deadline_;
+  bool marked_ = false;
+  bool open_ = false;
+  std::uint32_t task_ = 0;
+  std::string unit_;
+};
+
+RandomHistory MakeRandomHistory(int cases, std::uint64_t seed) {
+  Rng rng(seed);
+  RandomHistory out;
+  std::vector<std::string> ids;
+  const std::int64_t start = MicrosOf(At("2025-01-01T00:00"));
+  for (int i = 0; i < cases; ++i) {
+    std::string id = "K" + std::to_string(100000 + i);
+    Instant t0 = InstantFromMicros(start + rng.Uniform(0, 180 * 24) * kHour + rng.Uniform(0, 59) * kMinute);
+    CaseGen gen(out.h, rng, id, t0);
+    auto [reported, closed, open] = gen.Run(ids);
+    out.reports += reported;
+    out.closes += closed;
+    out.open_tasks_with_deadline += open;
+    ids.push_back(id);
+  }
+  // The global log in business-time order (each case's own order is kept).
+  std::stable_sort(out.h.events.begin(), out.h.events.end(),
+                   [](const CaseEvent& a, const CaseEvent& b) { return a.time < b.time; });
+  return out;
+}
+
+using Dump = std::vector<std::pair<std::string, std::string>>;
+
+Dump DumpKeyspace(EventStore* store) {
+  Dump d;
+  REQUIRE(store
+              ->Scan("", "",
+                     [&](std::string_view k, std::string_view v) {
+                       d.emplace_back(k, v);
+                       return true;
+                     })
+              .ok());
+  for (const char* name : {"deadline", "evaluation"}) {
+    auto cp = store->ProjectionCheckpoint(name);
+    REQUIRE(cp.ok());
+    d.emplace_back(std::string("checkpoint ") + name, std::to_string(*cp));
+  }
+  return d;
+}
+
+std::string Opt(const std::optional<double>& v) {
+  if (!v) return "null";
+  std::ostringstream os;
+  os.precision(17);
+  os << *v;
+  return os.str();
+}
+
+// Every query answer for a set of periods and instants, as text.
+std::string AllQueries(Projections& p) {
+  std::ostringstream os;
+  std::vector<std::pair<const char*, const char*>> periods = {
+      {"2025-01-01", "2025-02-01"}, {"2025-02-01", "2025-03-01"}, {"2025-03-01", "2025-04-01"},
+      {"2025-04-01", "2025-07-01"}, {"2025-01-01", "2025-04-01"}, {"2025-06-01", "2025-08-01"}};
+  for (auto [from, to] : periods) {
+    for (std::optional<Instant> at :
+         {std::optional<Instant>(), std::optional<Instant>(At("2025-03-15T12:00")),
+          std::optional<Instant>(At("2026-01-01"))}) {
+      PeriodQuery q{At(from), At(to), at, ""};
+      os << "period " << from << " " << to << " at " << (at ? MicrosOf(*at) : -1) << "\n";
+      auto rates = p.Rates(q, Config{});
+      REQUIRE(rates.ok());
+      for (const auto& r : *rates) {
+        CHECK(r.due == r.handled + r.overdue_open);
+        CHECK(r.late == r.handled - r.on_time);
+        CHECK(r.reworked <= r.handled);
+        CHECK(r.extended <= r.due);
+        os << r.unit << " " << r.due << " " << r.handled << " " << r.on_time << " " << r.late << " "
+           << r.overdue_open << " " << r.reworked << " " << r.extended << " " << Opt(r.handling_rate) << " "
+           << Opt(r.on_time_rate) << " " << Opt(r.rework_rate) << " " << Opt(r.overdue_open_rate) << " "
+           << Opt(r.extension_rate) << " " << Opt(r.score) << " " << r.grade.value_or('-') << "\n";
+      }
+      auto ins = p.Inspectors(q);
+      REQUIRE(ins.ok());
+      for (const auto& i : *ins) {
+        os << i.inspector << " " << i.reports << " " << i.valid << " " << i.verifications << " "
+           << i.verified_on_time << "\n";
+      }
+      auto c = p.Centre(q, Config{});
+      REQUIRE(c.ok());
+      os << c->received << " " << c->registered << " " << c->rejected << " " << c->voided << " " << c->closed
+         << " " << c->closed_on_time << "\n";
+      for (const auto& [k, n] : c->received_by_category) os << k << "=" << n << " ";
+      for (const auto& [k, n] : c->received_by_grid) os << k << "=" << n << " ";
+      os << "\n";
+    }
+  }
+  for (const char* at : {"2025-02-01", "2025-04-15T10:00", "2026-01-01"}) {
+    auto o = p.Overdue(At(at));
+    REQUIRE(o.ok());
+    for (const auto& t : *o) os << t.case_id << " " << t.unit << " " << t.overdue_hours << "\n";
+    auto w = p.Workload(At(at));
+    REQUIRE(w.ok());
+    for (const auto& u : *w) os << u.unit << " " << u.open_tasks << " " << u.overdue_tasks << "\n";
+    auto d = p.DueBefore(At(at), 50);
+    REQUIRE(d.ok());
+    for (const auto& t : *d) os << t.case_id << " " << t.task << " " << MicrosOf(t.deadline) << "\n";
+  }
+  return os.str();
+}
+
+// Forwards to another store; CommitProjection fails after `ok_commits` calls.
+class FailingStore final : public EventStore {
+ public:
+  FailingStore(EventStore* inner, int ok_commits) : in_(inner), left_(ok_commits) {}
+
+  Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected, std::vector<NewEvent> events,
+                              const AppendOptions& options) override {
+    return in_->Append(stream, expected, std::move(events), options);
+  }
+  Result<std::vector<EventRecord>> ReadStream(std::string_view stream, std::uint64_t from,
+                                              std::size_t max) override {
+    return in_->ReadStream(stream, from, max);
+  }
+  Result<std::vector<EventRecord>> ReadAll(std::uint64_t from, std::size_t max) override {
+    return in_->ReadAll(from, max);
+  }
+  std::uint64_t HeadPosition() const override { return in_->HeadPosition(); }
+  Result<std::uint64_t> StreamVersion(std::string_view stream) override { return in_->StreamVersion(stream); }
+  Result<std::vector<std::string>> ListStreams(std::string_view after, std::size_t max) override {
+    return in_->ListStreams(after, max);
+  }
+  Status SaveSnapshot(std::string_view stream, std::uint64_t version, std::string_view state) override {
+    return in_->SaveSnapshot(stream, version, state);
+  }
+  Result<std::optional<std::pair<std::uint64_t, std::string>>> LoadSnapshot(
+      std::string_view stream) override {
+    return in_->LoadSnapshot(stream);
+  }
+  Status CommitProjection(std::string_view name, const std::vector<KvOp>& ops, std::uint64_t cp) override {
+    if (left_-- <= 0) return Status::IOError("injected failure: disk full");
+    return in_->CommitProjection(name, ops, cp);
+  }
+  Result<std::uint64_t> ProjectionCheckpoint(std::string_view name) override {
+    return in_->ProjectionCheckpoint(name);
+  }
+  Result<std::optional<std::string>> Get(std::string_view key) override { return in_->Get(key); }
+  Status Scan(std::string_view start, std::string_view end,
+              const std::function<bool(std::string_view, std::string_view)>& fn) override {
+    return in_->Scan(start, end, fn);
+  }
+  Status ResetProjection(std::string_view name, std::string_view prefix) override {
+    return in_->ResetProjection(name, prefix);
+  }
+  Result<std::vector<std::string>> Check() override { return in_->Check(); }
+  Status Flush() override { return in_->Flush(); }
+  std::uint64_t SyncCount() const override { return in_->SyncCount(); }
+  Status Close() override { return in_->Close(); }
+
+ private:
+  EventStore* in_;
+  int left_;
+};
+
+TEST_CASE("random history: incremental == rebuild == resumed after a crash") {
+  RandomHistory rh = MakeRandomHistory(2000, 20250401);
+  MESSAGE("events: " << rh.h.events.size());
+  REQUIRE(rh.h.events.size() > 10000);
+
+  // Incremental: the log grows while the projections catch up in small batches.
+  auto store = NewMemoryStore();
+  auto inc = Projections::Create(store.get(), ProjectionOptions{64});
+  {
+    History partial;
+    for (std::size_t i = 0; i < rh.h.events.size(); ++i) {
+      partial.events.push_back(rh.h.events[i]);
+      if (i % 997 == 0 || i + 1 == rh.h.events.size()) {
+        partial.Flush(store.get());
+        REQUIRE(inc->CatchUp().ok());
+        CHECK(inc->Lag() == 0);
+      }
+    }
+  }
+  CHECK(inc->Checkpoint() == store->HeadPosition());
+  auto check = inc->Check();
+  REQUIRE(check.ok());
+  CHECK(check->empty());
+  const Dump incremental = DumpKeyspace(store.get());
+  const std::string incremental_answers = AllQueries(*inc);
+
+  // Sanity against the generator: all-time centre figures and open tasks.
+  {
+    PeriodQuery all{At("2024-01-01"), At("2027-01-01"), std::nullopt, ""};
+    auto c = inc->Centre(all, Config{});
+    REQUIRE(c.ok());
+    CHECK(c->received == rh.reports);
+    CHECK(c->closed == rh.closes);
+    auto overdue = inc->Overdue(At("2030-01-01"));
+    REQUIRE(overdue.ok());
+    CHECK(static_cast<std::int64_t>(overdue->size()) == rh.open_tasks_with_deadline);
+    // The history exercises every figure.
+    auto rates = inc->Rates(all, Config{});
+    REQUIRE(rates.ok());
+    UnitRates sum;
+    for (const auto& r : *rates) {
+      sum.due += r.due;
+      sum.handled += r.handled;
+      sum.late += r.late;
+      sum.overdue_open += r.overdue_open;
+      sum.reworked += r.reworked;
+      sum.extended += r.extended;
+    }
+    MESSAGE("units " << rates->size() << " due " << sum.due << " handled " << sum.handled << " late "
+                     << sum.late << " overdue_open " << sum.overdue_open << " reworked " << sum.reworked
+                     << " extended " << sum.extended << " rejected " << c->rejected << " voided "
+                     << c->voided);
+    CHECK(rates->size() == 7);
+    CHECK(sum.late > 50);
+    CHECK(sum.overdue_open > 50);
+    CHECK(sum.reworked > 50);
+    CHECK(sum.extended > 50);
+    CHECK(c->rejected > 50);
+    CHECK(c->voided > 50);
+  }
+
+  SUBCASE("rebuild from position 1 gives the same state") {
+    REQUIRE(inc->Rebuild().ok());
+    CHECK(DumpKeyspace(store.get()) == incremental);
+    CHECK(AllQueries(*inc) == incremental_answers);
+    // A fresh Projections object over the same store sees the same.
+    auto again = Projections::Create(store.get());
+    CHECK(again->Checkpoint() == store->HeadPosition());
+    REQUIRE(again->CatchUp().ok());
+    CHECK(AllQueries(*again) == incremental_answers);
+  }
+
+  SUBCASE("a crash in the middle of projecting: resume counts every event once") {
+    // Commits alternate deadline, evaluation: odd counts leave the two
+    // projections at different checkpoints.
+    for (int ok_commits : {0, 1, 7, 40, 151}) {
+      CAPTURE(ok_commits);
+      auto other = NewMemoryStore();
+      History copy;
+      copy.events = rh.h.events;
+      copy.Flush(other.get());
+      FailingStore failing(other.get(), ok_commits);
+      {
+        auto crashed = Projections::Create(&failing, ProjectionOptions{64});
+        Status s = crashed->CatchUp();
+        CHECK(s.IsIOError());
+        CHECK(s.message().find("injected failure") != std::string::npos);
+        CHECK(crashed->Checkpoint() < other->HeadPosition());
+      }
+      // "Restart": a new Projections over the same store, other batch size.
+      auto resumed = Projections::Create(other.get(), ProjectionOptions{1000});
+      CHECK(resumed->Lag() > 0);
+      REQUIRE(resumed->CatchUp().ok());
+      CHECK(DumpKeyspace(other.get()) == incremental);
+      CHECK(AllQueries(*resumed) == incremental_answers);
+    }
+  }
+}
+
+TEST_CASE("CatchUp(until) stops at the position; a bad event is reported with its position") {
+  auto store = NewMemoryStore();
+  History h;
+  h.Open("C1", At("2025-04-01T09:00"), "A", At("2025-04-02T09:00"));  // 3 events
+  h.Open("C2", At("2025-04-01T09:00"), "A", At("2025-04-02T09:00"));
+  h.Flush(store.get());
+  auto p = Projections::Create(store.get(), ProjectionOptions{2});
+  REQUIRE(p->CatchUp(3).ok());
+  CHECK(p->Checkpoint() == 3);
+  CHECK(p->Lag() == 3);
+  auto open = p->DueBefore(At("2026-01-01"), 10);
+  REQUIRE(open.ok());
+  CHECK(open->size() == 1);
+  REQUIRE(p->CatchUp().ok());
+  CHECK(p->Lag() == 0);
+
+  // Configuration events are skipped; an undecodable case event stops the
+  // projections just before it, with a message naming its position.
+  NewEvent cfg;
+  cfg.type = "unit_defined";
+  cfg.payload = "not a case event";
+  REQUIRE(store->Append(kConfigStream, ExpectedVersion::Any(), {cfg}).ok());
+  NewEvent bad;
+  bad.type = "case_dispatched";
+  bad.payload = "garbage";
+  REQUIRE(store->Append("C3", ExpectedVersion::Any(), {bad}).ok());
+  Status s = p->CatchUp();
+  CHECK_FALSE(s.ok());
+  CHECK(s.message().find("position 8") != std::string::npos);
+  CHECK(p->Checkpoint() == 7);
+}
+
+}  // namespace
+}  // namespace caseloop::testing
