@@ -76,6 +76,17 @@ std::optional<T> GetOptional(In& ar, GetFn get) {
   return get(ar);
 }
 
+// Reads a string written by cereal (uint64 length, bytes), refusing a length
+// above `limit` (the payload's size) before allocating anything: a corrupted
+// length must not make the decoder allocate gigabytes.
+inline void GetString(In& ar, std::string& s, std::size_t limit) {
+  cereal::size_type n = 0;
+  ar(cereal::make_size_tag(n));
+  if (n > limit) throw DecodeError("string length " + std::to_string(n) + " exceeds the payload");
+  s.resize(static_cast<std::size_t>(n));
+  ar(cereal::binary_data(s.data(), s.size()));
+}
+
 // Throws DecodeError when the input has bytes left over.
 inline void ExpectEnd(std::istream& is) {
   if (is.peek() != std::char_traits<char>::eof()) throw DecodeError("trailing bytes after the payload");

@@ -84,8 +84,9 @@ std::string EncodeConfigChange(const ConfigChange& c) {
 
 namespace {
 
-ConfigChange DecodeV1(std::istream& is) {
+ConfigChange DecodeV1(std::istream& is, std::size_t limit) {
   codec::In ar(is);
+  auto str = [&](std::string& out) { codec::GetString(ar, out, limit); };
   ConfigChange c;
   c.type = GetEnum(ar, ConfigChangeType::kSetPolicy, "configuration change type");
   switch (c.type) {
@@ -111,28 +112,34 @@ ConfigChange DecodeV1(std::istream& is) {
       break;
     }
     case ConfigChangeType::kDefineUnit:
-      ar(c.unit.id, c.unit.name);
+      str(c.unit.id);
+      str(c.unit.name);
       break;
     case ConfigChangeType::kDefineInspector:
-      ar(c.inspector.id, c.inspector.grid_prefix);
+      str(c.inspector.id);
+      str(c.inspector.grid_prefix);
       break;
     case ConfigChangeType::kDefineStaff: {
       std::uint32_t n = 0;
-      ar(c.staff.id, n);
+      str(c.staff.id);
+      ar(n);
       if (n > 16) throw codec::DecodeError(fmt::format("{} roles", n));
       for (std::uint32_t i = 0; i < n; ++i) c.staff.roles.push_back(GetEnum(ar, Role::kSupervisor, "role"));
       break;
     }
     case ConfigChangeType::kDefineCategory:
       c.category.kind = GetEnum(ar, CaseKind::kEvent, "kind");
-      ar(c.category.code, c.category.name);
+      str(c.category.code);
+      str(c.category.name);
       c.category.limit = GetLimit(ar);
       c.category.emergency_limit = codec::GetOptional<TimeLimit>(ar, GetLimit);
       c.category.verify_limit = GetLimit(ar);
       break;
     case ConfigChangeType::kDefineRoute:
       c.route.kind = GetEnum(ar, CaseKind::kEvent, "kind");
-      ar(c.route.code, c.route.unit, c.route.grid_prefix);
+      str(c.route.code);
+      str(c.route.unit);
+      str(c.route.grid_prefix);
       break;
     case ConfigChangeType::kSetWeights:
       ar(c.weights.handling, c.weights.on_time, c.weights.rework, c.weights.overdue, c.weights.extension);
@@ -154,12 +161,14 @@ ConfigChange DecodeV1(std::istream& is) {
 
 Result<ConfigChange> DecodeConfigChange(std::string_view payload, std::uint32_t schema_version) {
   if (schema_version != 1) {
-    return Status::Corruption(fmt::format("configuration change: {} schema {} (current is 1)",
-                                          schema_version > 1 ? "newer" : "unknown", schema_version));
+    if (schema_version > 1) {
+      return Status::Corruption(fmt::format("configuration change: newer schema {} > 1", schema_version));
+    }
+    return Status::Corruption(fmt::format("configuration change: unknown schema {}", schema_version));
   }
   try {
     std::istringstream is{std::string(payload)};
-    return DecodeV1(is);
+    return DecodeV1(is, payload.size());
   } catch (const std::exception& e) {
     return Status::Corruption(fmt::format("configuration change: cannot decode payload: {}", e.what()));
   }

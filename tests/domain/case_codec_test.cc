@@ -1,0 +1,257 @@
+// The case event codec: a round trip for every event type, the envelope,
+// corruption on an unknown type / newer schema / damaged payload, and the
+// JSON view of an event's fields.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "domain_test_util.h"
+
+using namespace caseloop;
+using namespace caseloop::testing;
+
+namespace {
+
+// An event with every field set to a non-default value.
+CaseEvent Full(EventType type) {
+  CaseEvent e;
+  e.type = type;
+  e.case_id = "A1";
+  e.time = T("2025-03-31T10:30");
+  e.actor = "D1";
+  e.kind = CaseKind::kComponent;
+  e.category = "0101";
+  e.source = ReportSource::kCitizen;
+  e.grid = "620102001001001";
+  e.component = "6201020101000001";
+  e.lat = 36.0611;
+  e.lon = 103.8343;
+  e.address = "西津西路 12 号";
+  e.description = "井盖缺失";
+  e.emergency = true;
+  e.into = "A0";
+  e.unit = "WATER";
+  e.reason = "r";
+  e.note = "n";
+  e.limit = TimeLimit::WorkingHours(4);
+  e.deadline = T("2025-03-31T15:30");
+  e.task = 3;
+  e.remaining_us = 28LL * 3600 * 1000000;
+  e.verifier = "I1";
+  e.on_time = false;
+  e.request = PendingRequest::kSuspend;
+  return e;
+}
+
+void CheckSame(const CaseEvent& a, const CaseEvent& b) {
+  CHECK(a.type == b.type);
+  CHECK(a.case_id == b.case_id);
+  CHECK(a.time == b.time);
+  CHECK(a.actor == b.actor);
+  CHECK(a.kind == b.kind);
+  CHECK(a.category == b.category);
+  CHECK(a.source == b.source);
+  CHECK(a.grid == b.grid);
+  CHECK(a.component == b.component);
+  CHECK(a.lat == b.lat);
+  CHECK(a.lon == b.lon);
+  CHECK(a.address == b.address);
+  CHECK(a.description == b.description);
+  CHECK(a.emergency == b.emergency);
+  CHECK(a.into == b.into);
+  CHECK(a.unit == b.unit);
+  CHECK(a.reason == b.reason);
+  CHECK(a.note == b.note);
+  CHECK(a.limit == b.limit);
+  CHECK(a.deadline == b.deadline);
+  CHECK(a.task == b.task);
+  CHECK(a.remaining_us == b.remaining_us);
+  CHECK(a.verifier == b.verifier);
+  CHECK(a.on_time == b.on_time);
+  CHECK(a.request == b.request);
+}
+
+EventRecord AsRecord(const NewEvent& n, std::uint64_t position = 17) {
+  EventRecord r;
+  r.position = position;
+  r.stream = "A1";
+  r.version = 1;
+  r.type = n.type;
+  r.schema_version = n.schema_version;
+  r.recorded_us = n.recorded_us;
+  r.actor = n.actor;
+  r.payload = n.payload;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("every event type round-trips, fully populated and empty") {
+  for (int i = 0; i < kEventTypeCount; ++i) {
+    auto type = static_cast<EventType>(i);
+    INFO(Name(type));
+    for (bool full : {true, false}) {
+      CaseEvent e;
+      if (full) {
+        e = Full(type);
+      } else {
+        e.type = type;
+        e.case_id = "A1";
+        e.time = T("2025-04-05T22:20");
+        e.actor = "$timer";
+      }
+      NewEvent n = EncodeCaseEvent(e);
+      CHECK(n.type == Name(type));
+      CHECK(n.schema_version == kCaseEventSchemaVersion);
+      CHECK(n.recorded_us == MicrosOf(e.time));
+      CHECK(n.actor == e.actor);
+      auto back = DecodeCaseEvent(AsRecord(n));
+      REQUIRE_MESSAGE(back.ok(), back.status().ToString());
+      CheckSame(*back, e);
+    }
+  }
+}
+
+TEST_CASE("the events Decide produces round-trip and rebuild the same case") {
+  // A case through most of the lifecycle; every decided event goes through
+  // the codec before Evolve.
+  Sim sim(WorkedConfig());
+  sim.At("2025-03-31T09:00");
+  Command r = Report("A9", CaseKind::kEvent, "0102", ReportSource::kInspector, "620102001001002", "I1");
+  r.lat = 36.1;
+  r.address = "西园路";
+  sim.Ok(r);
+  sim.Ok(Cmd(CommandType::kRegister, "A9", "L1"));
+  sim.Ok(Cmd(CommandType::kDispatch, "A9", "D1"));
+  sim.Ok(Cmd(CommandType::kAccept, "A9", "STREET"));
+  sim.Ok(WithReason(WithLimit(Cmd(CommandType::kExtend, "A9", "STREET"), "2wh"), "rain"));
+  sim.Ok(Cmd(CommandType::kApprove, "A9", "D1"));
+  sim.Ok(WithReason(Cmd(CommandType::kSuspend, "A9", "STREET"), "permit"));
+  sim.Ok(Cmd(CommandType::kApprove, "A9", "D1"));
+  sim.At("2025-04-01T09:00");
+  sim.Ok(Cmd(CommandType::kResume, "A9", "D1"));
+  sim.Ok(Cmd(CommandType::kFeedback, "A9", "STREET"));
+  sim.Ok(Verify("A9", false, "I1"));
+  CaseState rebuilt;
+  for (const CaseEvent& e : sim.Log("A9")) {
+    auto back = DecodeCaseEvent(AsRecord(EncodeCaseEvent(e)));
+    REQUIRE(back.ok());
+    REQUIRE(Evolve(rebuilt, *back, sim.config()).ok());
+  }
+  const CaseState& live = sim.State("A9");
+  CHECK(rebuilt.state == live.state);
+  CHECK(rebuilt.deadline == live.deadline);
+  CHECK(rebuilt.task == live.task);
+  CHECK(rebuilt.task_length == live.task_length);
+  CHECK(rebuilt.reworks == live.reworks);
+  CHECK(rebuilt.extensions == live.extensions);
+  CHECK(rebuilt.version == live.version);
+}
+
+TEST_CASE("unknown type, newer or unknown schema and damaged payloads are corruption") {
+  NewEvent n = EncodeCaseEvent(Full(EventType::kCaseDispatched));
+  EventRecord r = AsRecord(n);
+
+  EventRecord unknown = r;
+  unknown.type = "x";
+  auto u = DecodeCaseEvent(unknown);
+  CHECK(u.status().IsCorruption());
+  CHECK(u.status().message() == "position 17: unknown event type 'x'");
+
+  EventRecord newer = r;
+  newer.schema_version = 3;
+  auto nw = DecodeCaseEvent(newer);
+  CHECK(nw.status().IsCorruption());
+  CHECK(nw.status().message().find("position 17: newer schema 3 > 1") == 0);
+
+  EventRecord zero = r;
+  zero.schema_version = 0;
+  CHECK(DecodeCaseEvent(zero).status().IsCorruption());
+
+  // Every truncation, trailing garbage, an unknown presence bit, a bad enum.
+  for (std::size_t len = 0; len < r.payload.size(); ++len) {
+    EventRecord t = r;
+    t.payload = r.payload.substr(0, len);
+    auto d = DecodeCaseEvent(t);
+    CHECK(d.status().IsCorruption());
+    if (len == 0) CHECK(d.status().message().find("position 17: cannot decode 'case_dispatched'") == 0);
+  }
+  EventRecord trailing = r;
+  trailing.payload += '\0';
+  CHECK(DecodeCaseEvent(trailing).status().IsCorruption());
+  EventRecord bits = r;
+  bits.payload[3] = '\x80';  // the mask is little-endian: bit 31
+  CHECK(DecodeCaseEvent(bits).status().IsCorruption());
+  // A huge string length is refused before any allocation.
+  CaseEvent small;
+  small.type = EventType::kCaseAccepted;
+  small.unit = "W";
+  EventRecord len = AsRecord(EncodeCaseEvent(small));
+  for (int i = 4; i < 12; ++i) len.payload[i] = '\x7f';
+  CHECK(DecodeCaseEvent(len).status().IsCorruption());
+  // Byte flips anywhere never crash.
+  for (std::size_t i = 0; i < r.payload.size(); ++i) {
+    EventRecord f = r;
+    f.payload[i] = static_cast<char>(f.payload[i] ^ 0xA5);
+    (void)DecodeCaseEvent(f);
+  }
+}
+
+TEST_CASE("the case id comes from the stream when the payload has none") {
+  CaseEvent e;
+  e.type = EventType::kCaseAccepted;
+  e.unit = "WATER";
+  EventRecord r = AsRecord(EncodeCaseEvent(e));
+  r.stream = "B7";
+  auto back = DecodeCaseEvent(r);
+  REQUIRE(back.ok());
+  CHECK(back->case_id == "B7");
+}
+
+TEST_CASE("JSON fields: only what the event type means, times at the offset") {
+  using nlohmann::json;
+  CaseEvent d = Full(EventType::kCaseDispatched);
+  json j = json::parse(CaseEventFieldsJson(d, 8 * 60));
+  CHECK(j ==
+        json::parse(R"({"unit":"WATER","deadline":"2025-03-31T15:30:00+08:00","task":3,"limit":"4wh"})"));
+  CHECK(json::parse(CaseEventFieldsJson(d, 0))["deadline"] == "2025-03-31T07:30:00+00:00");
+
+  CaseEvent nd;
+  nd.type = EventType::kCaseDispatched;
+  nd.unit = "W";
+  nd.task = 1;
+  CHECK(json::parse(CaseEventFieldsJson(nd, 480)) == json::parse(R"({"unit":"W","deadline":null,"task":1})"));
+
+  json rep = json::parse(CaseEventFieldsJson(Full(EventType::kCaseReported), 480));
+  CHECK(rep["kind"] == "component");
+  CHECK(rep["source"] == "citizen");
+  CHECK(rep["grid"] == "620102001001001");
+  CHECK(rep["address"] == "西津西路 12 号");
+  CHECK(rep["emergency"] == true);
+  CHECK(!rep.contains("unit"));
+  CHECK(!rep.contains("deadline"));
+
+  json fb = json::parse(CaseEventFieldsJson(Full(EventType::kFeedbackSubmitted), 480));
+  CHECK(fb["on_time"] == false);
+  CHECK(fb["verifier"] == "I1");
+  CHECK(fb["verify_deadline"] == "2025-03-31T15:30:00+08:00");
+  CHECK(!fb.contains("reason"));
+
+  json den = json::parse(CaseEventFieldsJson(Full(EventType::kRequestDenied), 480));
+  CHECK(den == json::parse(R"({"unit":"WATER","request":"suspend","reason":"r"})"));
+
+  json sus = json::parse(CaseEventFieldsJson(Full(EventType::kSuspensionApproved), 480));
+  CHECK(sus["remaining_minutes"] == 28 * 60);
+
+  CHECK(json::parse(CaseEventFieldsJson(Full(EventType::kCaseMerged), 480)) ==
+        json::parse(R"({"into":"A0"})"));
+  CHECK(json::parse(CaseEventFieldsJson(Full(EventType::kCaseSentToCoordination), 480)) == json::object());
+
+  // Every type gives an object; invalid UTF-8 does not throw.
+  for (int i = 0; i < kEventTypeCount; ++i) {
+    CaseEvent e = Full(static_cast<EventType>(i));
+    e.note = "\xff\xfe";
+    e.reason = "\xc3";
+    CHECK(json::parse(CaseEventFieldsJson(e, 480)).is_object());
+  }
+}

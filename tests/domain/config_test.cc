@@ -1,0 +1,319 @@
+// Configuration: routing, validation of every change type, the config codec,
+// and the default district.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "domain_test_util.h"
+
+using namespace caseloop;
+using namespace caseloop::testing;
+
+namespace {
+constexpr auto C = CaseKind::kComponent;
+constexpr auto E = CaseKind::kEvent;
+
+void CheckApply(Config& config, const ConfigChange& change, StatusCode code, const std::string& message) {
+  Status s = ApplyConfigChange(config, change);
+  INFO(ConfigEventTypeName(change.type));
+  CHECK(s.code() == code);
+  CHECK(s.message() == message);
+}
+}  // namespace
+
+TEST_CASE("routing: the most specific grid prefix wins; no match or a tie -> coordination") {
+  Config config;
+  for (const char* u : {"STREET", "ST2", "ENFORCE", "OTHER"})
+    REQUIRE(ApplyConfigChange(config, UnitChange(u, u)).ok());
+  REQUIRE(ApplyConfigChange(config, CategoryChange(E, "0102", "暴露垃圾", "1wd")).ok());
+  REQUIRE(ApplyConfigChange(config, CategoryChange(C, "0102", "污水井盖", "4wh")).ok());
+  REQUIRE(ApplyConfigChange(config, RouteChange(E, "0102", "ENFORCE")).ok());
+  REQUIRE(ApplyConfigChange(config, RouteChange(E, "0102", "STREET", "620102001")).ok());
+  REQUIRE(ApplyConfigChange(config, RouteChange(E, "0102", "ST2", "620102001002")).ok());
+  // Defining the same rule twice changes nothing.
+  REQUIRE(ApplyConfigChange(config, RouteChange(E, "0102", "ST2", "620102001002")).ok());
+  CHECK(config.routes.size() == 3);
+
+  CHECK(config.Route(E, "0102", "620102001001001") == "STREET");
+  CHECK(config.Route(E, "0102", "620102001002001") == "ST2");
+  CHECK(config.Route(E, "0102", "620102002001001") == "ENFORCE");  // grid-less fallback
+  CHECK(config.Route(E, "0102", "") == "ENFORCE");
+  CHECK(config.Route(C, "0102", "620102001001001") == std::nullopt);  // other kind: no rule
+  CHECK(config.Route(E, "0103", "620102001001001") == std::nullopt);
+
+  // Two equally specific rules naming different units: a tie.
+  REQUIRE(ApplyConfigChange(config, RouteChange(E, "0102", "OTHER", "620102001")).ok());
+  CHECK(config.Route(E, "0102", "620102001001001") == std::nullopt);
+  CHECK(config.Route(E, "0102", "620102001002001") == "ST2");  // a longer rule still wins
+  REQUIRE(ApplyConfigChange(config, RouteChange(E, "0102", "OTHER", "")).ok());
+  CHECK(config.Route(E, "0102", "") == std::nullopt);
+}
+
+TEST_CASE("FindCategory and HasRole") {
+  Config config = WorkedConfig();
+  REQUIRE(config.FindCategory(C, "0101") != nullptr);
+  CHECK(config.FindCategory(C, "0101")->name == "上水井盖");
+  CHECK(config.FindCategory(E, "0101") == nullptr);
+  CHECK(config.FindCategory(E, "0401")->emergency_limit == TimeLimit::NaturalHours(2));
+  CHECK(config.HasRole("D1", Role::kDispatcher));
+  CHECK(!config.HasRole("D1", Role::kReceiver));
+  CHECK(!config.HasRole("WATER", Role::kDispatcher));
+  CHECK(!config.HasRole("nobody", Role::kReceiver));
+}
+
+TEST_CASE("validation of every change type") {
+  Config config = WorkedConfig();
+  const Config before = config;
+
+  ConfigChange cal = Change(ConfigChangeType::kSetCalendar);
+  cal.calendar.periods = {{13 * 60, 17 * 60}, {9 * 60, 12 * 60}};
+  CHECK(ApplyConfigChange(config, cal).IsInvalidArgument());
+  cal.calendar.periods = {};
+  CHECK(ApplyConfigChange(config, cal).IsInvalidArgument());
+  cal.calendar = Calendar{};
+  cal.calendar.workdays = 0;
+  CHECK(ApplyConfigChange(config, cal).IsInvalidArgument());
+  cal.calendar = Calendar{};
+  cal.calendar.utc_offset_minutes = 15 * 60;
+  CheckApply(config, cal, StatusCode::kInvalidArgument, "calendar: UTC offset 900 minutes is out of range");
+
+  // kSetCalendar keeps holidays and adjusted working days.
+  cal.calendar = Calendar{};
+  cal.calendar.utc_offset_minutes = -5 * 60;
+  cal.calendar.workdays = 0x3F;  // mon-sat
+  cal.calendar.holidays.insert(1);
+  REQUIRE(ApplyConfigChange(config, cal).ok());
+  CHECK(config.calendar.utc_offset_minutes == -300);
+  CHECK(config.calendar.workdays == 0x3F);
+  CHECK(config.calendar.holidays == before.calendar.holidays);  // not replaced by the change's
+  ConfigChange wd = Change(ConfigChangeType::kAddWorkday);
+  wd.date = *ParseLocalDate("2025-04-04");
+  REQUIRE(ApplyConfigChange(config, wd).ok());  // the holiday becomes a working day
+  CHECK(config.calendar.holidays.empty());
+  CHECK(config.calendar.extra_workdays.count(wd.date) == 1);
+  ConfigChange hol = Change(ConfigChangeType::kAddHoliday);
+  hol.date = -1;
+  CHECK(ApplyConfigChange(config, hol).IsInvalidArgument());
+
+  CheckApply(config, UnitChange("", "x"), StatusCode::kInvalidArgument, "unit id is empty");
+  CheckApply(config, UnitChange("$timer", "x"), StatusCode::kInvalidArgument,
+             "unit id '$timer': ids starting with '$' are reserved");
+  CheckApply(config, InspectorChange("I9", "62a"), StatusCode::kInvalidArgument,
+             "inspector I9: grid prefix '62a' must be at most 15 digits");
+  CheckApply(config, InspectorChange("I9", "6201020010010011"), StatusCode::kInvalidArgument,
+             "inspector I9: grid prefix '6201020010010011' must be at most 15 digits");
+  CheckApply(config, StaffChange("X1", {}), StatusCode::kInvalidArgument,
+             "staff X1: at least one role is required");
+  REQUIRE(ApplyConfigChange(config, StaffChange("X1", {Role::kDispatcher, Role::kDispatcher})).ok());
+  CHECK(config.staff["X1"].roles.size() == 1);
+
+  CheckApply(config, CategoryChange(E, "102", "x", "1wd"), StatusCode::kInvalidArgument,
+             "category event 102: code must be 4 digits");
+  ConfigChange cat = CategoryChange(E, "0501", "x", "1wd");
+  cat.category.limit.amount = 0;
+  CheckApply(config, cat, StatusCode::kInvalidArgument,
+             "category event 0501 limit: time limit must be positive");
+  cat.category.limit = TimeLimit::WorkingDays(1);
+  cat.category.emergency_limit = TimeLimit::NaturalHours(-1);
+  CheckApply(config, cat, StatusCode::kInvalidArgument,
+             "category event 0501 emergency_limit: time limit must be positive");
+
+  CheckApply(config, RouteChange(E, "0102", "STREETX"), StatusCode::kNotFound,
+             "route event 0102 → unit STREETX: unknown unit");
+  CheckApply(config, RouteChange(E, "0999", "STREET"), StatusCode::kNotFound,
+             "route event 0999 → unit STREET: unknown category");
+  CheckApply(config, RouteChange(E, "0102", "STREET", "62x"), StatusCode::kInvalidArgument,
+             "route event 0102 grid 62x → unit STREET: grid prefix '62x' must be at most 15 digits");
+  CheckApply(config, RouteChange(E, "01022", "STREET"), StatusCode::kInvalidArgument,
+             "route event 01022 → unit STREET: code must be 4 digits");
+
+  ConfigChange w = Change(ConfigChangeType::kSetWeights);
+  w.weights.rework = -1;
+  CheckApply(config, w, StatusCode::kInvalidArgument, "weights: rework must be a finite number >= 0, got -1");
+  w.weights.rework = std::numeric_limits<double>::quiet_NaN();
+  CHECK(ApplyConfigChange(config, w).IsInvalidArgument());
+  w.weights.rework = std::numeric_limits<double>::infinity();
+  CHECK(ApplyConfigChange(config, w).IsInvalidArgument());
+  w.weights = {0, 0, 0, 0, 0};
+  CheckApply(config, w, StatusCode::kInvalidArgument, "weights: the weights must sum to a positive number");
+  w.weights = {1, 0, 0, 0, 0};
+  REQUIRE(ApplyConfigChange(config, w).ok());
+  CHECK(config.weights.handling == 1);
+
+  ConfigChange p = Change(ConfigChangeType::kSetPolicy);
+  p.policy.yellow_percent = 101;
+  CheckApply(config, p, StatusCode::kInvalidArgument,
+             "policy: yellow_percent must be within 0..100, got 101");
+  p.policy.yellow_percent = 70;
+  p.policy.grid_group_digits = 0;
+  CHECK(ApplyConfigChange(config, p).IsInvalidArgument());
+  p.policy.grid_group_digits = 9;
+  p.policy.auto_supervise_after_working_minutes = -1;
+  CHECK(ApplyConfigChange(config, p).IsInvalidArgument());
+  p.policy.auto_supervise_after_working_minutes = 60;
+  REQUIRE(ApplyConfigChange(config, p).ok());
+  CHECK(config.policy.yellow_percent == 70);
+
+  ConfigChange bad;
+  bad.type = static_cast<ConfigChangeType>(42);
+  CHECK(ApplyConfigChange(config, bad).IsInvalidArgument());
+}
+
+TEST_CASE("config event type names") {
+  std::set<std::string> seen;
+  for (int i = 0; i <= static_cast<int>(ConfigChangeType::kSetPolicy); ++i) {
+    auto t = static_cast<ConfigChangeType>(i);
+    std::string name(ConfigEventTypeName(t));
+    CHECK(ParseConfigEventType(name) == t);
+    seen.insert(name);
+  }
+  CHECK(seen.size() == 10);
+  CHECK(ConfigEventTypeName(ConfigChangeType::kDefineRoute) == "route_defined");
+  CHECK(ConfigEventTypeName(ConfigChangeType::kSetCalendar) == "calendar_set");
+  CHECK(!ParseConfigEventType("case_reported"));
+}
+
+TEST_CASE("config codec: every change of the default district round-trips") {
+  std::vector<ConfigChange> changes = DefaultConfigChanges();
+  ConfigChange cal = Change(ConfigChangeType::kSetCalendar);
+  cal.calendar.utc_offset_minutes = -330;
+  cal.calendar.periods = {{8 * 60, 12 * 60 + 30}};
+  changes.push_back(cal);
+  ConfigChange hol = Change(ConfigChangeType::kAddHoliday);
+  hol.date = 20182;
+  changes.push_back(hol);
+  hol.type = ConfigChangeType::kAddWorkday;
+  changes.push_back(hol);
+  ConfigChange w = Change(ConfigChangeType::kSetWeights);
+  w.weights = {1.5, 2, 3, 4, 0.25};
+  changes.push_back(w);
+  ConfigChange p = Change(ConfigChangeType::kSetPolicy);
+  p.policy = {false, false, 65, 120, 12};
+  changes.push_back(p);
+  changes.push_back(StaffChange("M", {Role::kReceiver, Role::kSupervisor}));
+
+  Config direct, decoded;
+  for (const ConfigChange& c : changes) {
+    std::string payload = EncodeConfigChange(c);
+    auto back = DecodeConfigChange(payload, 1);
+    REQUIRE_MESSAGE(back.ok(), back.status().ToString());
+    CHECK(back->type == c.type);
+    CHECK(EncodeConfigChange(*back) == payload);
+    REQUIRE(ApplyConfigChange(direct, c).ok());
+    REQUIRE(ApplyConfigChange(decoded, *back).ok());
+  }
+  CHECK(direct.calendar == decoded.calendar);
+  CHECK(direct.units.size() == decoded.units.size());
+  CHECK(direct.routes.size() == decoded.routes.size());
+  CHECK(decoded.weights.extension == 0.25);
+  CHECK(decoded.policy.grid_group_digits == 12);
+  CHECK(!decoded.policy.enforce_permissions);
+  CHECK(decoded.staff["M"].roles == std::vector<Role>{Role::kReceiver, Role::kSupervisor});
+  for (const auto& [key, cat] : direct.categories) {
+    const CategoryInfo& d = decoded.categories.at(key);
+    CHECK(d.name == cat.name);
+    CHECK(d.limit == cat.limit);
+    CHECK(d.emergency_limit == cat.emergency_limit);
+    CHECK(d.verify_limit == cat.verify_limit);
+  }
+}
+
+TEST_CASE("config codec: bad payloads are corruption, never a crash") {
+  std::string payload = EncodeConfigChange(CategoryChange(E, "0102", "暴露垃圾", "1wd", "2h"));
+  for (std::size_t n = 0; n < payload.size(); ++n) {
+    auto r = DecodeConfigChange(payload.substr(0, n), 1);
+    CHECK(r.status().IsCorruption());
+  }
+  CHECK(DecodeConfigChange(payload + "x", 1).status().IsCorruption());
+  auto newer = DecodeConfigChange(payload, 3);
+  CHECK(newer.status().IsCorruption());
+  CHECK(newer.status().message() == "configuration change: newer schema 3 > 1");
+  std::string bad_type = payload;
+  bad_type[0] = 77;
+  CHECK(DecodeConfigChange(bad_type, 1).status().IsCorruption());
+  // A corrupted string length must not make the decoder allocate wildly or crash.
+  std::string bad_len = payload;
+  for (int i = 2; i < 9; ++i) bad_len[i] = '\xff';
+  CHECK(DecodeConfigChange(bad_len, 1).status().IsCorruption());
+}
+
+TEST_CASE("the default district") {
+  Config config;
+  for (const ConfigChange& c : DefaultConfigChanges()) {
+    Status s = ApplyConfigChange(config, c);
+    REQUIRE_MESSAGE(s.ok(), ConfigEventTypeName(c.type), ": ", s.ToString());
+  }
+  CHECK(config.calendar == Calendar{});
+  for (const char* u : {"POLICE",        "CIVIL",         "PLANNING",      "TRANSPORT",   "ENV",
+                        "ENFORCE",       "ST_XIHU",       "ST_JIANLANLU",  "ST_XIYUAN",   "ST_XIZHAN",
+                        "ST_DUNHUANGLU", "ST_GONGJIAWAN", "ST_YANJIAPING", "ST_XIUCHUAN", "POWER",
+                        "TELECOM",       "POST",          "MOBILE",        "UNICOM",      "WATER"}) {
+    CHECK_MESSAGE(config.units.count(u) == 1, u);
+  }
+  CHECK(config.units.at("ST_XIYUAN").name == "西园街道");
+  for (const char* s : {"R1", "L1", "D1", "S1"}) CHECK(config.staff.count(s) == 1);
+  CHECK(config.HasRole("L1", Role::kShiftLeader));
+  CHECK(config.HasRole("S1", Role::kSupervisor));
+  CHECK(config.inspectors.size() >= 3);
+
+  // The classes of domain.md §3: components 01-06, events 01-05, each with subclasses.
+  for (int cls = 1; cls <= 6; ++cls) {
+    std::string code = "0" + std::to_string(cls) + "01";
+    CHECK_MESSAGE(config.FindCategory(C, code) != nullptr, "component ", code);
+  }
+  for (int sub = 1; sub <= 6; ++sub) {
+    CHECK(config.FindCategory(E, "010" + std::to_string(sub)) != nullptr);
+  }
+  for (int cls = 2; cls <= 5; ++cls) {
+    CHECK(config.FindCategory(E, "0" + std::to_string(cls) + "01") != nullptr);
+  }
+  CHECK(config.FindCategory(C, "0101")->name == "上水井盖");
+  CHECK(config.FindCategory(E, "0102")->name == "暴露垃圾");
+  // Emergencies carry natural-hour emergency limits.
+  for (const auto& [key, cat] : config.categories) {
+    if (key.first == E && key.second.substr(0, 2) == "04") {
+      REQUIRE(cat.emergency_limit.has_value());
+      CHECK(cat.emergency_limit->unit == TimeLimit::Unit::kNatural);
+    }
+  }
+
+  // Components by owner; events by locality with a fallback where sensible.
+  CHECK(config.Route(C, "0101", "620102003001001") == "WATER");
+  CHECK(config.Route(C, "0301", "") == "POWER");  // 路灯
+  CHECK(config.Route(C, "0201", "") == "POLICE");
+  CHECK(config.Route(C, "0204", "") == "TRANSPORT");
+  CHECK(config.Route(E, "0102", "620102003001001") == "ST_XIYUAN");
+  CHECK(config.Route(E, "0102", "620102008001001") == "ST_XIUCHUAN");
+  CHECK(config.Route(E, "0102", "") == std::nullopt);  // no grid, no locality: coordination
+  CHECK(config.Route(E, "0101", "620102001001001") == "ST_XIHU");
+  CHECK(config.Route(E, "0101", "") == "ENFORCE");
+  CHECK(config.Route(E, "0402", "") == "WATER");
+  CHECK(config.Route(C, "0106", "620102001001001") == std::nullopt);  // telecom cover: three carriers
+  // Every category can be routed somewhere or is deliberately left to coordination.
+  for (const auto& [key, cat] : config.categories) {
+    bool has_rule = false;
+    for (const RouteRule& r : config.routes) has_rule |= r.kind == key.first && r.code == key.second;
+    CHECK_MESSAGE(has_rule, Name(key.first), " ", key.second);
+  }
+}
+
+TEST_CASE("the default district runs a case end to end") {
+  Config config;
+  for (const ConfigChange& c : DefaultConfigChanges()) REQUIRE(ApplyConfigChange(config, c).ok());
+  Sim sim(std::move(config));
+  sim.At("2025-03-31T09:00");
+  sim.Ok(Report("K1", E, "0102", ReportSource::kHotline, "620102003001001", "R1"));
+  sim.Ok(Cmd(CommandType::kRegister, "K1", "L1"));
+  sim.Ok(Cmd(CommandType::kDispatch, "K1", "D1"));
+  CHECK(sim.State("K1").unit == "ST_XIYUAN");
+  CHECK(Fmt(sim.State("K1").deadline) == "2025-03-31T14:00:00+08:00");  // 4wh
+  sim.Ok(Cmd(CommandType::kAccept, "K1", "ST_XIYUAN"));
+  sim.Ok(Cmd(CommandType::kSupervise, "K1", "S1"));
+  sim.Ok(Cmd(CommandType::kFeedback, "K1", "ST_XIYUAN"));
+  CHECK(sim.State("K1").verifier == "I3");  // patrols 620102003
+  CHECK(Fmt(sim.State("K1").verify_deadline) == "2025-03-31T10:00:00+08:00");
+  sim.Ok(Verify("K1", true, "I3"));
+  CHECK(sim.View("K1").state == LifecycleState::kClosed);
+}
