@@ -16,11 +16,8 @@ namespace {
 
 constexpr char kBegin[] = "<!-- BEGIN GENERATED: CaseMachine::TableMarkdown() -->\n";
 constexpr char kEnd[] = "<!-- END GENERATED -->";
-const std::string kPath = std::string(CASELOOP_SOURCE_DIR) + "/docs/lifecycle.md";
 
-}  // namespace
-
-TEST_CASE("docs/lifecycle.md holds the current TableMarkdown()") {
+void CheckDoc(const std::string& kPath) {
   std::ifstream in(kPath, std::ios::binary);
   REQUIRE_MESSAGE(in.good(), "cannot read ", kPath);
   std::stringstream buffer;
@@ -52,4 +49,11 @@ TEST_CASE("docs/lifecycle.md holds the current TableMarkdown()") {
                 "  CASELOOP_UPDATE_DOCS=1 <build>/bin/lifecycle_test -tc='docs*'\n"
                 "and commit the result. Expected between the markers:\n",
                 wanted);
+}
+
+}  // namespace
+
+TEST_CASE("docs/lifecycle.md and docs/design.md hold the current TableMarkdown()") {
+  CheckDoc(std::string(CASELOOP_SOURCE_DIR) + "/docs/lifecycle.md");
+  CheckDoc(std::string(CASELOOP_SOURCE_DIR) + "/docs/design.md");
 }
