@@ -380,6 +380,7 @@ void RocksDbStore::WriteGroup(const std::vector<Writer*>& group) {
     for (Writer* x : group) x->status = Status::Unavailable(fmt::format("event store {} is closed", path_));
     return;
   }
+  if (const auto& hook = LeaderHookForTesting(); hook) hook(group.size());
   // 1. Current versions of the group's streams: from the cache, else from the
   //    store (authoritative: only the leader writes). Entries are inserted
   //    into the cache before the write so readers can rely on them.

@@ -171,6 +171,11 @@ Status CommandReused(std::string_view command_id, std::string_view new_stream, s
                                       old_stream, new_stream));
 }
 
+std::function<void(std::size_t)>& LeaderHookForTesting() {
+  static std::function<void(std::size_t)> hook;
+  return hook;
+}
+
 std::string NewEventId() {
   thread_local std::mt19937_64 gen([] {
     std::random_device rd;

@@ -4,6 +4,7 @@
 #define CASELOOP_STORE_STORE_INTERNAL_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,6 +73,12 @@ Status PrepareAppend(std::string_view stream, std::vector<NewEvent>& events, con
 Status CheckExpected(std::string_view stream, const ExpectedVersion& expected, std::uint64_t current);
 // Conflict: `command_id` was used for another stream.
 Status CommandReused(std::string_view command_id, std::string_view new_stream, std::string_view old_stream);
+
+// Test hook, in the spirit of RocksDB's TEST_SYNC_POINT: when set, the
+// RocksDB store's leader calls it with the size of the group it is about to
+// write, holding no store mutex (tests block in it to make groups form).
+// REQUIRES: set and cleared only while no store is writing.
+std::function<void(std::size_t)>& LeaderHookForTesting();
 
 // 32 lower-case hex digits from a per-thread random generator.
 std::string NewEventId();

@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <thread>
 
 #include "caseloop/event_store.h"
 #include "store/store_internal.h"
@@ -276,4 +277,75 @@ TEST_CASE("rocksdb: buffered and unlogged appends are synced by Flush") {
   sync.durability = Durability::kSync;
   REQUIRE(store->Append("C1", ExpectedVersion::Exactly(1), {MakeEvent("Evt", "s")}, sync).ok());
   CHECK(store->SyncCount() == 2);
+}
+
+TEST_CASE("rocksdb: one group checks versions and command ids across its writers") {
+  TempDir dir;
+  auto store = MustOpen(dir.path());
+  std::vector<std::size_t> groups;
+  std::atomic<int> waiting{0};
+  // The first leader (the blocker) waits until the others are queued, so the
+  // next leader takes all of them in one group.
+  store_internal::LeaderHookForTesting() = [&](std::size_t n) {
+    groups.push_back(n);
+    if (groups.size() == 1) {
+      while (waiting.load() < 5) std::this_thread::yield();
+      std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    }
+  };
+  std::thread blocker([&] { AppendEvents(*store, "B", 1); });
+  while (groups.empty()) std::this_thread::yield();
+
+  std::vector<Result<AppendResult>> results(5, Status::IOError("not run"));
+  std::vector<std::thread> threads;
+  auto run = [&](int i, std::string stream, ExpectedVersion ev, std::string cmd) {
+    threads.emplace_back([&, i, stream, ev, cmd] {
+      AppendOptions o;
+      o.command_id = cmd;
+      ++waiting;
+      results[i] = store->Append(stream, ev, {MakeEvent("Evt", "r" + std::to_string(i))}, o);
+    });
+  };
+  run(0, "G", ExpectedVersion::NoStream(), "");
+  // Queue order is not fixed; each writer's outcome is checked by kind below.
+  run(1, "G", ExpectedVersion::Any(), "cmd-x");
+  run(2, "G", ExpectedVersion::Any(), "cmd-x");
+  run(3, "H", ExpectedVersion::Any(), "cmd-x");
+  run(4, "H", ExpectedVersion::Any(), "");
+  for (auto& t : threads) t.join();
+  blocker.join();
+  store_internal::LeaderHookForTesting() = nullptr;
+
+  REQUIRE(groups.size() >= 2);
+  CHECK(groups[0] == 1);
+  CHECK(groups[1] == 5);  // everything queued behind the blocker went in one group
+  CHECK(store->SyncCount() == 2);
+  for (auto& r : results) REQUIRE_MESSAGE((r.ok() || r.status().IsConflict()), r.status().ToString());
+  // The NoStream append conflicts only if a cmd-x append to G came first.
+  // Exactly one of the three cmd-x appends is the original, one of the other
+  // two is its duplicate (same stream) or a Conflict (other stream).
+  int originals = 0, duplicates = 0, reused = 0;
+  for (int i = 1; i <= 3; ++i) {
+    if (!results[i].ok()) {
+      CHECK(results[i].status().message().find("cmd-x") != std::string::npos);
+      ++reused;
+    } else if (results[i]->duplicate) {
+      ++duplicates;
+    } else {
+      ++originals;
+    }
+  }
+  CHECK(originals == 1);
+  CHECK(duplicates + reused == 2);
+  CHECK(results[4].ok());
+  if (!results[0].ok()) {
+    CHECK(results[0].status().message() == "stream G: expected no stream, actual version 1");
+  }
+  std::size_t written = 1;  // the blocker
+  for (auto& r : results) written += r.ok() && !r->duplicate ? 1 : 0;
+  auto all = store->ReadAll(1, 100);
+  REQUIRE(all.ok());
+  CHECK(all->size() == written);
+  CHECK(all->size() == store->HeadPosition());
+  CHECK(store->Check()->empty());
 }
