@@ -433,6 +433,113 @@ TEST_CASE("random history: incremental == rebuild == resumed after a crash") {
   }
 }
 
+// A direct evaluation of domain.md §7 over the raw events, without the
+// projection's keys or timelines: the oracle for the random history.
+struct OracleCounts {
+  std::int64_t due = 0, handled = 0, on_time = 0, reworked = 0, extended = 0;
+  bool operator==(const OracleCounts&) const = default;
+};
+
+std::map<std::string, OracleCounts> OracleRates(const std::vector<CaseEvent>& log, Instant from, Instant to,
+                                                Instant at) {
+  struct Rec {
+    Instant first{};
+    bool returned = false, voided = false, suspended = false, fb = false, failed = false, fb_on_time = false;
+    int fails = 0, exts = 0;
+    std::optional<Instant> deadline;
+  };
+  std::map<std::string, std::map<std::string, Rec>> recs;  // case -> unit -> record
+  std::map<std::string, std::string> current;
+  for (const CaseEvent& e : log) {
+    if (e.time > at) continue;
+    auto& units = recs[e.case_id];
+    std::string& cur = current[e.case_id];
+    Rec* r = cur.empty() ? nullptr : &units[cur];
+    switch (e.type) {
+      case EventType::kCaseDispatched: {
+        cur = e.unit;
+        bool fresh = units.count(cur) == 0;
+        r = &units[cur];
+        if (fresh) r->first = e.time;
+        r->returned = false;
+        r->suspended = false;
+        r->deadline = e.deadline;
+        break;
+      }
+      case EventType::kReturnApproved:
+        if (r) r->returned = true;
+        cur.clear();
+        break;
+      case EventType::kExtensionApproved:
+        if (r) ++r->exts, r->deadline = e.deadline;
+        break;
+      case EventType::kSuspensionApproved:
+        if (r) r->suspended = true;
+        break;
+      case EventType::kCaseResumed:
+        if (r) r->suspended = false, r->deadline = e.deadline;
+        break;
+      case EventType::kFeedbackSubmitted:
+        if (r) r->fb = true, r->failed = false, r->fb_on_time = e.on_time.value_or(true);
+        break;
+      case EventType::kVerificationFailed:
+        if (r) r->failed = true, ++r->fails, r->deadline = e.deadline, r->suspended = false;
+        break;
+      case EventType::kCaseVoided:
+      case EventType::kCaseMerged:
+        if (r) r->voided = true;
+        break;
+      default:
+        break;
+    }
+  }
+  std::map<std::string, OracleCounts> out;
+  for (const auto& [c, units] : recs) {
+    for (const auto& [u, r] : units) {
+      if (r.first < from || r.first >= to || r.returned || r.voided) continue;
+      const bool handled = r.fb && !r.failed;
+      const bool overdue = !handled && !r.suspended && r.deadline && at > *r.deadline;
+      if (!handled && !overdue) continue;
+      OracleCounts& o = out[u];
+      ++o.due;
+      if (r.exts > 0) ++o.extended;
+      if (handled) {
+        ++o.handled;
+        if (r.fb_on_time) ++o.on_time;
+        if (r.fails > 0) ++o.reworked;
+      }
+    }
+  }
+  return out;
+}
+
+TEST_CASE("random history: Rates agree with a direct evaluation of the raw events") {
+  RandomHistory rh = MakeRandomHistory(2000, 7);
+  auto store = NewMemoryStore();
+  rh.h.Flush(store.get());
+  auto p = Projections::Create(store.get());
+  REQUIRE(p->CatchUp().ok());
+  std::int64_t total_due = 0;
+  for (auto [from, to] : {std::pair{"2025-01-01", "2025-04-01"}, std::pair{"2025-04-01", "2025-07-01"},
+                          std::pair{"2025-02-01", "2025-03-01"}, std::pair{"2025-05-15", "2025-05-16"}}) {
+    for (const char* at : {"2025-02-10T10:00", "2025-05-15T18:00", "2025-06-30T23:59", "2026-01-01"}) {
+      CAPTURE(from);
+      CAPTURE(at);
+      auto expected = OracleRates(rh.h.events, At(from), At(to), At(at));
+      PeriodQuery q{At(from), At(to), At(at), ""};
+      auto rates = p->Rates(q, Config{});
+      REQUIRE(rates.ok());
+      std::map<std::string, OracleCounts> got;
+      for (const auto& r : *rates) {
+        if (r.due > 0) got[r.unit] = {r.due, r.handled, r.on_time, r.reworked, r.extended};
+        total_due += r.due;
+      }
+      CHECK(got == expected);
+    }
+  }
+  CHECK(total_due > 1000);
+}
+
 TEST_CASE("CatchUp(until) stops at the position; a bad event is reported with its position") {
   auto store = NewMemoryStore();
   History h;
