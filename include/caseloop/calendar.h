@@ -53,7 +53,7 @@ struct Calendar {
   bool IsWorkingDay(LocalDate d) const;
   // REQUIRES-checker: periods sorted, non-overlapping, non-empty, inside a day,
   // at least one working weekday, no bit above Sunday in `workdays`, offset
-  // within 18:00 either side of UTC. Errors: InvalidArgument saying what is
+  // within 14:00 either side of UTC. Errors: InvalidArgument saying what is
   // wrong. The arithmetic below gives defined answers for any calendar (it
   // clamps, sorts and merges periods) but is only meaningful for a valid one.
   Status Validate() const;

@@ -49,7 +49,8 @@ Result<TimeLimit> ParseTimeLimit(std::string_view text);
 std::string FormatTimeLimit(const TimeLimit& limit);
 
 // Parses "2025-03-31T10:30", "2025-03-31T10:30:00", "2025-03-31 10:30:00",
-// optionally followed by "Z" or "+08:00" / "-05:00". A time without an offset
+// optionally followed by ".123456" (fractional seconds, after seconds only) and
+// "Z" or "+08:00" / "-05:00" / "+0800". A time without an offset
 // is local at `default_offset_minutes` east of UTC. Also accepts a bare date
 // "2025-03-31" (local midnight). Years 1970..9999 only. Errors:
 // InvalidArgument naming the text and what is wrong with it.
@@ -58,7 +59,8 @@ Result<Instant> ParseInstant(std::string_view text, int default_offset_minutes);
 // "YYYY-MM-DDTHH:MM:SS+HH:MM" at the given offset (seconds truncated).
 std::string FormatInstant(Instant t, int offset_minutes);
 
-// Parses "+08:00", "-05:30", "Z", "+0800". Errors: InvalidArgument.
+// Parses "+08:00", "-05:30", "Z", "+0800", "+08", at most 14:00 either side of
+// UTC (the range in use worldwide). Errors: InvalidArgument naming the text.
 Result<int> ParseUtcOffset(std::string_view text);
 std::string FormatUtcOffset(int offset_minutes);  // "+08:00"
 

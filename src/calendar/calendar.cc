@@ -156,6 +156,7 @@ class Plan {
       const bool more_x = x != cal_.extra_workdays.end();
       if (!more_h && !more_x) break;
       const std::int64_t special = std::min<std::int64_t>(more_h ? *h : kNoDay, more_x ? *x : kNoDay);
+      if (special > kMaxDay) break;  // beyond the instants we compute with
       const std::int64_t before = WeekdayCount(day, special);
       if (before >= n) break;  // the answer lies before the next special day
       n -= before;

@@ -201,7 +201,7 @@ std::string FormatPeriods(const std::vector<WorkPeriod>& periods) {
 Status Calendar::Validate() const {
   if (utc_offset_minutes < -kMaxOffsetMinutes || utc_offset_minutes > kMaxOffsetMinutes) {
     return Status::InvalidArgument(
-        fmt::format("calendar: UTC offset {} minutes is out of range (at most 18:00 either side of UTC)",
+        fmt::format("calendar: UTC offset {} minutes is out of range (at most 14:00 either side of UTC)",
                     utc_offset_minutes));
   }
   if ((workdays & 0x80) != 0) {

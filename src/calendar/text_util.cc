@@ -60,7 +60,7 @@ Result<int> ParseOffsetBody(std::string_view body, std::string_view whole) {
   int total = *h * 60 + *m;
   if (total > kMaxOffsetMinutes) {
     return Status::InvalidArgument(
-        fmt::format("UTC offset out of range in '{}' (at most 18:00 either side)", whole));
+        fmt::format("UTC offset out of range in '{}' (at most 14:00 either side)", whole));
   }
   return total;
 }

@@ -20,7 +20,7 @@ inline constexpr std::int64_t kMicrosPerDay = 1440 * kMicrosPerMinute;
 inline constexpr int kMinYear = 1970;
 inline constexpr int kMaxYear = 9999;
 // The largest accepted UTC offset, in minutes either side of UTC.
-inline constexpr int kMaxOffsetMinutes = 18 * 60;
+inline constexpr int kMaxOffsetMinutes = 14 * 60;  // -12:00 .. +14:00 are in use; config.cc checks the same
 
 inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <string>
 
@@ -269,6 +270,13 @@ TEST_CASE("calendars without working time never crash") {
   CHECK(LimitLength(cal, TimeLimit::WorkingDays(-1)) == Micros(0));
   CHECK(DeadlineAfter(cal, t, TimeLimit::NaturalMinutes(INT64_MAX)) == Instant::max());
   CHECK(LocalDateOf(cal, Instant::max()) > 0);
+  // Special days far outside the instants' range are harmless.
+  cal.holidays.insert(std::numeric_limits<LocalDate>::max());
+  cal.holidays.insert(std::numeric_limits<LocalDate>::min());
+  cal.extra_workdays.insert(std::numeric_limits<LocalDate>::max() - 1);
+  CHECK(Local(cal, DeadlineAfter(cal, t, TimeLimit::WorkingDays(1))) == "2025-04-01T10:00:00+08:00");
+  CHECK(AddWorkingTime(cal, t, Micros(std::numeric_limits<std::int64_t>::max() / 2)) == Instant::max());
+  CHECK(WorkingTimeBetween(cal, Instant::min(), Instant::max()) > Micros(0));
 }
 
 TEST_CASE("limit lengths and deadlines per unit") {

@@ -143,7 +143,7 @@ TEST_CASE("Calendar::Validate") {
   c.periods = {{600, 1500}};
   CHECK(Contains(ValidateError(c), "not inside the day"));
   c = cal;
-  c.utc_offset_minutes = 19 * 60;
+  c.utc_offset_minutes = 15 * 60;
   CHECK(Contains(ValidateError(c), "UTC offset"));
   c = cal;
   c.periods = {{0, 1440}};

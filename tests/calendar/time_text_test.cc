@@ -140,7 +140,7 @@ TEST_CASE("ParseInstant reads the accepted forms") {
   // Edges of the accepted years.
   CHECK(MustParse("1970-01-01T00:00Z") == InstantFromMicros(0));
   CHECK(MustParse("1970-01-01T00:00") == InstantFromMicros(-8 * kHour));
-  CHECK(ParseInstant("9999-12-31T23:59:59.999999-18:00", 0).ok());
+  CHECK(ParseInstant("9999-12-31T23:59:59.999999-14:00", 0).ok());
   CHECK(MustParse("2024-02-29T12:00Z") == InstantFromMicros((19782) * kDay + 12 * kHour));
   CHECK(MustParse("2000-02-29") < MustParse("2000-03-01"));
 }
@@ -200,7 +200,7 @@ TEST_CASE("FormatInstant writes local time with the offset, seconds truncated") 
 TEST_CASE("instants round-trip through text at any offset") {
   std::mt19937_64 rng(20250331);
   std::uniform_int_distribution<std::int64_t> secs(0, 253'402'300'799LL - 2 * 86400);  // up to 9999-12-30
-  std::uniform_int_distribution<int> offs(-18 * 60, 18 * 60);
+  std::uniform_int_distribution<int> offs(-14 * 60, 14 * 60);
   for (int i = 0; i < 20000; ++i) {
     Instant t = InstantFromMicros(secs(rng) * kSec + 86400 * kSec);
     int off = offs(rng);
@@ -223,9 +223,10 @@ TEST_CASE("UTC offsets") {
   CHECK(*ParseUtcOffset("-0530") == -330);
   CHECK(*ParseUtcOffset("+08") == 480);
   CHECK(*ParseUtcOffset("-00:00") == 0);
-  CHECK(*ParseUtcOffset("+18:00") == 1080);
-  for (const char* bad : {"", "08:00", "+8:00", "+08:0", "+08:60", "+19:00", "+18:01", "+08:00x", "UTC", "+",
-                          "+080", "+08:00:00"}) {
+  CHECK(*ParseUtcOffset("+14:00") == 840);
+  CHECK(*ParseUtcOffset("-14:00") == -840);
+  for (const char* bad : {"", "08:00", "+8:00", "+08:0", "+08:60", "+19:00", "+14:01", "-15:00", "+08:00x",
+                          "UTC", "+", "+080", "+08:00:00"}) {
     auto r = ParseUtcOffset(bad);
     INFO(bad);
     CHECK(r.status().IsInvalidArgument());
@@ -234,5 +235,5 @@ TEST_CASE("UTC offsets") {
   CHECK(FormatUtcOffset(480) == "+08:00");
   CHECK(FormatUtcOffset(-330) == "-05:30");
   CHECK(FormatUtcOffset(0) == "+00:00");
-  for (int m = -18 * 60; m <= 18 * 60; ++m) CHECK(*ParseUtcOffset(FormatUtcOffset(m)) == m);
+  for (int m = -14 * 60; m <= 14 * 60; ++m) CHECK(*ParseUtcOffset(FormatUtcOffset(m)) == m);
 }
