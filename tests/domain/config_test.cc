@@ -3,8 +3,10 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <set>
+#include <sstream>
 
 #include "domain_test_util.h"
 
@@ -316,4 +318,22 @@ TEST_CASE("the default district runs a case end to end") {
   CHECK(Fmt(sim.State("K1").verify_deadline) == "2025-03-31T10:00:00+08:00");
   sim.Ok(Verify("K1", true, "I3"));
   CHECK(sim.View("K1").state == LifecycleState::kClosed);
+}
+
+TEST_CASE("docs/domain-rules.md lists every unit and category of the default district") {
+  std::ifstream in(std::string(CASELOOP_SOURCE_DIR) + "/docs/domain-rules.md");
+  REQUIRE(in.good());
+  std::stringstream buf;
+  buf << in.rdbuf();
+  const std::string doc = buf.str();
+  Config config;
+  for (const ConfigChange& c : DefaultConfigChanges()) REQUIRE(ApplyConfigChange(config, c).ok());
+  for (const auto& [id, unit] : config.units) {
+    CHECK_MESSAGE(doc.find(id) != std::string::npos, id);
+    CHECK_MESSAGE(doc.find(unit.name) != std::string::npos, unit.name);
+  }
+  for (const auto& [key, cat] : config.categories) {
+    std::string row = "| " + key.second + " | " + cat.name + " | " + FormatTimeLimit(cat.limit) + " | ";
+    CHECK_MESSAGE(doc.find(row) != std::string::npos, row);
+  }
 }
