@@ -284,17 +284,19 @@ TEST_CASE("rocksdb: one group checks versions and command ids across its writers
   auto store = MustOpen(dir.path());
   std::vector<std::size_t> groups;
   std::atomic<int> waiting{0};
+  std::atomic<bool> blocking{false};
   // The first leader (the blocker) waits until the others are queued, so the
   // next leader takes all of them in one group.
   store_internal::LeaderHookForTesting() = [&](std::size_t n) {
     groups.push_back(n);
     if (groups.size() == 1) {
+      blocking = true;
       while (waiting.load() < 5) std::this_thread::yield();
       std::this_thread::sleep_for(std::chrono::milliseconds(150));
     }
   };
   std::thread blocker([&] { AppendEvents(*store, "B", 1); });
-  while (groups.empty()) std::this_thread::yield();
+  while (!blocking) std::this_thread::yield();
 
   std::vector<Result<AppendResult>> results(5, Status::IOError("not run"));
   std::vector<std::thread> threads;
