@@ -31,6 +31,12 @@ using projections::EvaluationProjection;
 constexpr int kCount = 2;  // 0: deadline, 1: evaluation
 constexpr const char* kNames[kCount] = {DeadlineProjection::kName, EvaluationProjection::kName};
 constexpr const char* kPrefixes[kCount] = {DeadlineProjection::kPrefix, EvaluationProjection::kPrefix};
+// The layout version of each projection's keyspace, stored at <prefix>~format
+// with every commit. A projection whose stored version differs (or is
+// missing) is rebuilt from position 1 by the next CatchUp. Bump when a key or
+// value layout changes (see docs/projections.md).
+constexpr const char* kFormatKeys[kCount] = {"dl/~format", "ev/~format"};
+constexpr const char* kFormat = "1";
 
 class ProjectionsImpl final : public Projections {
  public:
@@ -149,6 +155,7 @@ class ProjectionsImpl final : public Projections {
     const std::uint64_t last = decoded[n - 1].position;
     for (int i = 0; i < kCount; ++i) {
       if (last <= cp[i]) continue;
+      batches[i].Put(kFormatKeys[i], kFormat);
       Status s = store_->CommitProjection(kNames[i], batches[i].TakeOps(), last);
       if (!s.ok()) {
         return Status(s.code(), std::string("projection ") + kNames[i] + ": commit of checkpoint " +
@@ -166,7 +173,17 @@ class ProjectionsImpl final : public Projections {
       auto c = store_->ProjectionCheckpoint(kNames[i]);
       if (!c.ok()) return c.status();
       cp[i] = *c;
-      checkpoints_[i].store(*c);
+      if (cp[i] > 0) {
+        auto format = store_->Get(kFormatKeys[i]);
+        if (!format.ok()) return format.status();
+        if (*format != std::optional<std::string>(kFormat)) {
+          // Written by another layout version: start this projection afresh.
+          Status s = store_->ResetProjection(kNames[i], kPrefixes[i]);
+          if (!s.ok()) return s;
+          cp[i] = 0;
+        }
+      }
+      checkpoints_[i].store(cp[i]);
     }
     const std::uint64_t limit = std::min(until, store_->HeadPosition());
     while (std::min(cp[0], cp[1]) < limit) {

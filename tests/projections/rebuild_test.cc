@@ -540,6 +540,25 @@ TEST_CASE("random history: Rates agree with a direct evaluation of the raw event
   CHECK(total_due > 1000);
 }
 
+TEST_CASE("a keyspace written by another layout version is rebuilt by the next CatchUp") {
+  auto store = NewMemoryStore();
+  History h;
+  h.Open("C1", At("2025-04-01T09:00"), "A", At("2025-04-02T09:00"));
+  h.Open("C2", At("2025-04-01T09:00"), "B", At("2025-04-02T09:00"));
+  h.Flush(store.get());
+  auto p = Projections::Create(store.get());
+  REQUIRE(p->CatchUp().ok());
+  const Dump clean = DumpKeyspace(store.get());
+  // An older layout: a stale key and another format version.
+  REQUIRE(store
+              ->CommitProjection(
+                  "evaluation",
+                  {{KvOp::Kind::kPut, "ev/~format", "0"}, {KvOp::Kind::kPut, "ev/u/stale", "x"}}, 6)
+              .ok());
+  REQUIRE(p->CatchUp().ok());
+  CHECK(DumpKeyspace(store.get()) == clean);
+}
+
 TEST_CASE("CatchUp(until) stops at the position; a bad event is reported with its position") {
   auto store = NewMemoryStore();
   History h;
