@@ -3,7 +3,8 @@
 // The order of checks, so that a command with several problems reports the
 // most basic one:
 //   1. the case id; the case exists (NotFound) or, for report, does not (Conflict);
-//      the command's time is not before the case's last event;
+//      the command's time is not before the case's last event (the deadline
+//      timer, actor "$timer", is exempt: it dates its commands at the deadline);
 //   2. the lifecycle: the state machine, positioned at the case, must allow
 //      some event the command can produce (Rejected, naming state and command);
 //   3. permissions (policy enforce_permissions): the actor is known (NotFound)
@@ -212,6 +213,7 @@ Status Decider::CheckPermission() const {
       }
       return Status::Ok();
     case CommandType::kSupervise:
+      if (is_timer) return Status::Ok();  // automatic supervision (policy auto_supervise_*)
       return need_role({Role::kSupervisor});
     case CommandType::kMarkOverdue:
       if (is_timer) return Status::Ok();
@@ -533,7 +535,9 @@ Result<std::vector<CaseEvent>> Decider::Run() {
   } else if (s_.state == LifecycleState::kNone) {
     return Status::NotFound(fmt::format("unknown case {}", c_.case_id));
   }
-  if (s_.state != LifecycleState::kNone && now_ < s_.last_event_time) {
+  // The deadline timer dates its commands at the deadline (+1 µs), which may
+  // precede events recorded while the timer was late; it is exempt.
+  if (s_.state != LifecycleState::kNone && now_ < s_.last_event_time && c_.actor != kTimerActor) {
     return Invalid(
         fmt::format("time {} is before the case's last event at {}", Time(now_), Time(s_.last_event_time)));
   }

@@ -176,7 +176,8 @@ Status Evolve(CaseState& s, const CaseEvent& e, const Config& config) {
       break;
   }
   s.version += 1;
-  s.last_event_time = e.time;
+  // The latest business time seen (a timer event may be dated earlier).
+  s.last_event_time = std::max(s.last_event_time, e.time);
   return Status::Ok();
 }
 

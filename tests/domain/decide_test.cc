@@ -493,3 +493,23 @@ TEST_CASE("suspension with the clock on natural hours; resume re-arms from the r
   CHECK(sim.View("A5").light == Light::kRed);
   CHECK(sim.View("A5").overdue);
 }
+
+TEST_CASE("the deadline timer: dated at the deadline even after later events; automatic supervision") {
+  Sim sim = MakeSim();
+  Bring(sim, "A1", LifecycleState::kDispatched);  // deadline 15:00
+  sim.At("2025-03-31T16:00");
+  sim.Ok(Cmd(CT::kAccept, "A1", "WATER"));  // accepted late, before the timer ran
+  sim.At("2025-03-31T15:00:00.000001");     // the timer's command is dated deadline + 1 µs
+  Command m = Cmd(CT::kMarkOverdue, "A1", "$timer");
+  m.task = 1;
+  sim.Ok(m);
+  CHECK(sim.State("A1").overdue_marked);
+  CHECK(sim.State("A1").last_event_time == T("2025-03-31T16:00"));  // never goes back
+  // Anyone else still may not go back in time.
+  CHECK(sim.Run(Cmd(CT::kSupervise, "A1", "S1")).IsInvalidArgument());
+  sim.Ok(Cmd(CT::kSupervise, "A1", "$timer"));  // automatic supervision
+  CHECK(sim.State("A1").supervisions == 1);
+  sim.At("2025-03-31T16:30");
+  sim.Ok(Cmd(CT::kSupervise, "A1", "S1"));
+  CHECK(sim.State("A1").supervisions == 2);
+}
