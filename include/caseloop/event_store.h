@@ -43,7 +43,7 @@ Result<Durability> ParseDurability(std::string_view name);       // InvalidArgum
 struct NewEvent {
   std::string type;                 // e.g. "CaseDispatched"; non-empty, <= 64 bytes
   std::uint32_t schema_version = 1; // version of the payload's schema for this type
-  std::int64_t recorded_us = 0;     // business time, UTC microseconds since epoch (0 = now)
+  std::int64_t recorded_us = 0;     // business time, UTC microseconds since epoch (stored as given)
   std::string event_id;             // unique id (the store generates one when empty:
                                     // 32 random lower-case hex digits)
   std::string actor;                // who caused it ("I1", "D1", "$timer", ...)

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <chrono>
 #include <random>
 
 namespace caseloop {
@@ -120,7 +119,6 @@ Status PrepareAppend(std::string_view stream, std::vector<NewEvent>& events, con
         fmt::format("stream {}: command id longer than {} bytes", stream, kMaxIdBytes));
   }
   std::size_t bytes = 0;
-  std::int64_t now = 0;
   for (std::size_t i = 0; i < events.size(); ++i) {
     NewEvent& e = events[i];
     if (e.type.empty() || e.type.size() > kMaxTypeBytes) {
@@ -132,10 +130,6 @@ Status PrepareAppend(std::string_view stream, std::vector<NewEvent>& events, con
           fmt::format("stream {}: event {} has an id longer than {} bytes", stream, i, kMaxIdBytes));
     }
     if (e.event_id.empty()) e.event_id = NewEventId();
-    if (e.recorded_us == 0) {
-      if (now == 0) now = NowMicros();
-      e.recorded_us = now;
-    }
     bytes += e.type.size() + e.event_id.size() + e.actor.size() + e.correlation_id.size() +
              e.causation_id.size() + e.payload.size() + 64;
   }
@@ -183,12 +177,6 @@ std::string NewEventId() {
     return std::mt19937_64(seq);
   }());
   return fmt::format("{:016x}{:016x}", gen(), gen());
-}
-
-std::int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace store_internal

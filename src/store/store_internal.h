@@ -65,8 +65,9 @@ std::string PrefixSuccessor(std::string_view prefix);
 
 // Checks the stream name: 1..kMaxStreamBytes bytes, no NUL byte.
 Status ValidateStream(std::string_view stream);
-// Checks an append's arguments and fills what the store fills in: an event id
-// (32 random hex digits) where empty, recorded_us (now) where 0.
+// Checks an append's arguments and fills in an event id (32 random hex
+// digits) where it is empty. recorded_us is stored as given (0 stays 0: a
+// host's manual clock may well be at the epoch).
 Status PrepareAppend(std::string_view stream, std::vector<NewEvent>& events, const AppendOptions& options);
 // "expected version 3" / "expected no stream"; Conflict message for a mismatch.
 // Returns OK when `current` satisfies `expected`.
@@ -82,7 +83,6 @@ std::function<void(std::size_t)>& LeaderHookForTesting();
 
 // 32 lower-case hex digits from a per-thread random generator.
 std::string NewEventId();
-std::int64_t NowMicros();
 
 }  // namespace caseloop::store_internal
 
