@@ -706,9 +706,12 @@ Result<std::uint64_t> RocksDbStore::StreamVersion(std::string_view stream) {
   if (!v.ok()) return v;
   // A stream without a cache entry has no write in flight (the leader inserts
   // the entry before writing), so `v` is published, unless the entry appeared
-  // meanwhile: then the entry is the published value.
+  // meanwhile: then the entry is the published value. Unknown streams (0) are
+  // not cached, so lookups of arbitrary names do not grow the cache.
   std::lock_guard l(mu_);
-  return versions_.try_emplace(key, *v).first->second;
+  if (auto it = versions_.find(key); it != versions_.end()) return it->second;
+  if (*v != 0) versions_.emplace(std::move(key), *v);
+  return *v;
 }
 
 Status RocksDbStore::ReadLogRecords(const std::vector<std::uint64_t>& positions,
