@@ -41,22 +41,6 @@ bool Config::HasRole(const std::string& actor, Role role) const {
 
 namespace {
 
-Status CheckLimit(const TimeLimit& limit, std::string_view what) {
-  if (limit.amount <= 0) {
-    return Status::InvalidArgument(fmt::format("{}: time limit must be positive", what));
-  }
-  if (static_cast<std::uint8_t>(limit.unit) > 2) {
-    return Status::InvalidArgument(fmt::format("{}: unknown time limit unit", what));
-  }
-  // Ten years, as ParseTimeLimit allows.
-  constexpr std::int64_t kMaxMinutes = 10LL * 366 * 24 * 60;
-  std::int64_t minutes = limit.unit == TimeLimit::Unit::kWorkingDays ? limit.amount * 24 * 60 : limit.amount;
-  if (minutes > kMaxMinutes) {
-    return Status::InvalidArgument(fmt::format("{}: time limit longer than ten years", what));
-  }
-  return Status::Ok();
-}
-
 Status CheckGridPrefix(const std::string& prefix, std::string_view what) {
   if (prefix.size() > kGridDigits || !IsDigits(prefix)) {
     return Status::InvalidArgument(

@@ -252,7 +252,7 @@ std::string Decider::AssignVerifier() const {
 Status Decider::StartTask(CaseEvent& e, std::optional<TimeLimit> limit) const {
   e.task = s_.task + 1;
   if (limit) {
-    if (limit->amount <= 0) return Invalid("the time limit must be positive");
+    CASELOOP_RETURN_IF_ERROR(CheckLimit(*limit, fmt::format("{} {}: limit", name_, c_.case_id)));
     e.limit = limit;
     e.deadline = DeadlineAfter(cfg_.calendar, now_, *limit);
   }
@@ -266,6 +266,12 @@ Status Decider::Build(std::vector<CaseEvent>& out) const {
       if (!c_.kind) return Missing("kind");
       if (c_.category.empty()) return Missing("category");
       if (!c_.source) return Missing("source");
+      if (static_cast<std::uint8_t>(*c_.kind) > static_cast<std::uint8_t>(CaseKind::kEvent)) {
+        return Invalid(fmt::format("unknown kind {}", static_cast<int>(*c_.kind)));
+      }
+      if (static_cast<std::uint8_t>(*c_.source) > static_cast<std::uint8_t>(ReportSource::kCitizen)) {
+        return Invalid(fmt::format("unknown source {}", static_cast<int>(*c_.source)));
+      }
       auto cat = Category(*c_.kind, c_.category);
       if (!cat.ok()) return cat.status();
       if (!c_.grid.empty() && (c_.grid.size() != kGridDigits || !IsDigits(c_.grid))) {
@@ -297,6 +303,9 @@ Status Decider::Build(std::vector<CaseEvent>& out) const {
     case CommandType::kRegister: {
       CaseEvent e = NewEvent(EventType::kCaseRegistered);
       e.kind = c_.kind.value_or(s_.kind);
+      if (static_cast<std::uint8_t>(e.kind) > static_cast<std::uint8_t>(CaseKind::kEvent)) {
+        return Invalid(fmt::format("unknown kind {}", static_cast<int>(e.kind)));
+      }
       e.category = c_.category.empty() ? s_.category : c_.category;
       if (!c_.category.empty() || e.kind != s_.kind) {
         auto cat = Category(e.kind, e.category);
@@ -385,7 +394,7 @@ Status Decider::Build(std::vector<CaseEvent>& out) const {
     case CommandType::kExtend: {
       if (!c_.limit) return Missing("limit");
       if (c_.reason.empty()) return Missing("reason");
-      if (c_.limit->amount <= 0) return Invalid("the extension must be positive");
+      CASELOOP_RETURN_IF_ERROR(CheckLimit(*c_.limit, fmt::format("{} {}: limit", name_, c_.case_id)));
       if (s_.no_deadline || !s_.deadline) return Refused("the task has no deadline to extend");
       if (now_ > *s_.deadline) {
         return Refused(fmt::format("a request after the deadline ({}) is refused", Time(*s_.deadline)));

@@ -23,4 +23,18 @@ Status CheckId(std::string_view id, std::string_view what) {
   return Status::Ok();
 }
 
+Status CheckLimit(const TimeLimit& limit, std::string_view what) {
+  if (static_cast<std::uint8_t>(limit.unit) > static_cast<std::uint8_t>(TimeLimit::Unit::kWorkingDays)) {
+    return Status::InvalidArgument(fmt::format("{}: unknown time limit unit", what));
+  }
+  if (limit.amount <= 0) return Status::InvalidArgument(fmt::format("{}: time limit must be positive", what));
+  constexpr std::int64_t kMaxMinutes = 10LL * 366 * 24 * 60;
+  const std::int64_t max_amount =
+      limit.unit == TimeLimit::Unit::kWorkingDays ? kMaxMinutes / (24 * 60) : kMaxMinutes;
+  if (limit.amount > max_amount) {
+    return Status::InvalidArgument(fmt::format("{}: time limit longer than ten years", what));
+  }
+  return Status::Ok();
+}
+
 }  // namespace caseloop

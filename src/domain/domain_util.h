@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "caseloop/status.h"
+#include "caseloop/time.h"
 
 namespace caseloop {
 
@@ -28,6 +29,10 @@ inline bool IsCategoryCode(std::string_view s) { return s.size() == 4 && IsDigit
 // system streams and actors such as "$config" and "$timer").
 // Errors: InvalidArgument "<what> id '...' ...".
 Status CheckId(std::string_view id, std::string_view what);
+
+// A time limit: a known unit, a positive amount, at most ten years (as
+// ParseTimeLimit allows). Errors: InvalidArgument "<what>: ...".
+Status CheckLimit(const TimeLimit& limit, std::string_view what);
 
 }  // namespace caseloop
 

@@ -140,6 +140,13 @@ TEST_CASE("required fields") {
   Command bad_lat = r;
   bad_lat.lat = 91;
   CheckError(sim, bad_lat, StatusCode::kInvalidArgument, "report C1: lat must be within -90..90");
+  Command bad_kind = r;
+  bad_kind.kind = static_cast<CaseKind>(7);
+  CheckError(sim, bad_kind, StatusCode::kInvalidArgument, "report C1: unknown kind 7");
+  Command bad_source = r;
+  bad_source.source = static_cast<ReportSource>(9);
+  bad_source.actor = "R1";
+  CheckError(sim, bad_source, StatusCode::kInvalidArgument, "report C1: unknown source 9");
   CHECK(sim.cases().count("C1") == 0);
 
   Bring(sim, "C1", LifecycleState::kReported);
@@ -163,6 +170,13 @@ TEST_CASE("required fields") {
   both.no_deadline = true;
   CheckError(sim, both, StatusCode::kInvalidArgument,
              "dispatch C2: give at most one of limit, deadline and no_deadline");
+  Command zero = Cmd(CT::kDispatch, "C2", "D1");
+  zero.limit = TimeLimit::WorkingHours(0);
+  CheckError(sim, zero, StatusCode::kInvalidArgument, "dispatch C2: limit: time limit must be positive");
+  zero.limit = TimeLimit::WorkingDays(5000);
+  CheckError(sim, zero, StatusCode::kInvalidArgument, "dispatch C2: limit: time limit longer than ten years");
+  zero.limit = TimeLimit{static_cast<TimeLimit::Unit>(5), 10};
+  CheckError(sim, zero, StatusCode::kInvalidArgument, "dispatch C2: limit: unknown time limit unit");
   sim.Ok(Cmd(CT::kDispatch, "C2", "D1"));
   CheckError(sim, Cmd(CT::kReturn, "C2", "WATER"), StatusCode::kInvalidArgument, "return C2: missing reason");
   sim.Ok(Cmd(CT::kAccept, "C2", "WATER"));
