@@ -80,14 +80,18 @@ struct EngineOptions {
   bool default_config = false;
   // Arm deadline timers that append task_overdue events. Default: true.
   bool timers = true;
+  // Case states kept in memory (least recently used dropped first). A miss
+  // replays the case's stream, so this bounds memory, not correctness, however
+  // many cases the log holds. About 1 KiB per state. Default: 65536.
+  std::size_t case_cache_size = 65536;
 };
 
 struct CommandAck {
   std::string case_id;
   std::uint64_t first_position = 0;
   std::uint64_t last_position = 0;
-  std::uint64_t version = 0;   // the case stream's version after the command
-  bool duplicate = false;      // the command id had been seen: nothing new was written
+  std::uint64_t version = 0;  // the case stream's version after the command
+  bool duplicate = false;     // the command id had been seen: nothing new was written
   std::vector<EventType> events;
 };
 

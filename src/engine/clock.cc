@@ -1,0 +1,28 @@
+// SystemClock and ManualClock (declared in caseloop/engine.h).
+#include <chrono>
+#include <memory>
+
+#include "caseloop/engine.h"
+
+namespace caseloop {
+namespace {
+
+class WallClock final : public Clock {
+ public:
+  Instant Now() const override {
+    return std::chrono::time_point_cast<Micros>(std::chrono::system_clock::now());
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<Clock> SystemClock() {
+  static const std::shared_ptr<Clock> clock = std::make_shared<WallClock>();
+  return clock;
+}
+
+Instant ManualClock::Now() const { return InstantFromMicros(now_.load(std::memory_order_acquire)); }
+
+void ManualClock::Set(Instant t) { now_.store(MicrosOf(t), std::memory_order_release); }
+
+}  // namespace caseloop

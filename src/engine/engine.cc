@@ -1,0 +1,619 @@
+// Engine::Open, commands, configuration, queries, subscriptions and Close.
+// Timers are in timers.cc.
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <exception>
+#include <random>
+#include <utility>
+
+#include "caseloop/case.h"
+#include "engine/engine_impl.h"
+#include "engine/log_json.h"
+
+namespace caseloop {
+namespace {
+
+// Case states kept in memory. A miss replays the case's stream (a few events).
+constexpr std::size_t kDefaultCacheSize = 65536;
+
+std::string CommandName(const Command& c) { return std::string(Name(c.type)); }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Open / lifecycle
+
+Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
+  try {
+    if (options.worker_threads < 1) {
+      return Status::InvalidArgument("EngineOptions.worker_threads must be at least 1, got " +
+                                     std::to_string(options.worker_threads));
+    }
+    if (options.clock && options.clock->IsManual() && !dynamic_cast<ManualClock*>(options.clock.get())) {
+      return Status::InvalidArgument("EngineOptions.clock: a manual clock must be a caseloop::ManualClock");
+    }
+    std::unique_ptr<EventStore> store;
+    if (options.path.empty()) {
+      store = NewMemoryStore();
+    } else {
+      StoreOptions so;
+      so.durability = options.durability;
+      Result<std::unique_ptr<EventStore>> opened = OpenRocksDbStore(options.path, so);
+      if (!opened.ok()) return opened.status();
+      store = std::move(opened).value();
+    }
+    auto engine = std::make_unique<EngineImpl>(options, std::move(store));
+    Status s = engine->Init();
+    if (!s.ok()) {
+      (void)engine->Close();
+      return s;
+    }
+    return std::unique_ptr<Engine>(std::move(engine));
+  } catch (const std::exception& e) {
+    return Status::IOError(std::string("opening the engine failed: ") + e.what());
+  }
+}
+
+EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<EventStore> store)
+    : options_(options),
+      clock_(options.clock ? options.clock : SystemClock()),
+      store_(std::move(store)),
+      config_(std::make_shared<const Config>()),
+      cache_(options.case_cache_size > 0 ? options.case_cache_size : kDefaultCacheSize),
+      pool_(static_cast<std::size_t>(std::max(options.worker_threads, 1))),
+      timer_strand_(boost::asio::make_strand(pool_.get_executor())),
+      timer_(pool_.get_executor()) {
+  manual_ = dynamic_cast<ManualClock*>(clock_.get());
+  std::random_device rd;
+  std::uint64_t r = (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
+                    static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(r));
+  id_prefix_ = std::string("cmd/") + buf + "/";
+}
+
+EngineImpl::~EngineImpl() { (void)Close(); }
+
+Status EngineImpl::Init() {
+  CASELOOP_RETURN_IF_ERROR(LoadConfig());
+
+  // The latest business time: the maximum over the log's tail. Timer events
+  // are stamped at their (earlier) deadlines, so the maximum, not the last.
+  std::uint64_t head = store_->HeadPosition();
+  if (head > 0) {
+    std::uint64_t from = head > 1000 ? head - 999 : 1;
+    Result<std::vector<EventRecord>> tail = store_->ReadAll(from, 1000);
+    if (!tail.ok()) return tail.status();
+    std::int64_t latest = 0;
+    for (const EventRecord& r : *tail) latest = std::max(latest, r.recorded_us);
+    latest_recorded_us_.store(latest);
+  }
+
+  projections_ = Projections::Create(store_.get());
+  if (!projections_) return Status::IOError("the projections could not be created");
+  CASELOOP_RETURN_IF_ERROR(projections_->CatchUp());
+  projector_ = std::thread([this] { ProjectorLoop(); });
+
+  if (options_.timers) {
+    // Deadlines that passed while the engine was down, stamped at their deadline.
+    Result<std::optional<Instant>> next = RunDue(clock_->Now(), /*step_clock=*/false);
+    if (!next.ok()) return next.status();
+    if (!manual_ && next->has_value()) NoteDeadline(**next);
+  }
+  return Status::Ok();
+}
+
+Status EngineImpl::LoadConfig() {
+  Result<std::vector<EventRecord>> records = store_->ReadStream(kConfigStream);
+  if (!records.ok()) return records.status();
+  Config cfg;
+  for (const EventRecord& r : *records) {
+    Result<ConfigChange> change = DecodeConfigChange(r.payload, r.schema_version);
+    if (!change.ok()) {
+      return Status::Corruption("configuration event at position " + std::to_string(r.position) + " (" +
+                                r.type + "): " + change.status().message());
+    }
+    Status s = ApplyConfigChange(cfg, *change);
+    if (!s.ok()) {
+      return Status::Corruption("configuration event at position " + std::to_string(r.position) + " (" +
+                                r.type + ") does not apply: " + s.message());
+    }
+  }
+  std::uint64_t version = records->empty() ? 0 : records->back().version;
+
+  if (version == 0 && options_.default_config) {
+    std::vector<NewEvent> events;
+    Instant now = clock_->Now();
+    for (const ConfigChange& change : DefaultConfigChanges()) {
+      Status s = ApplyConfigChange(cfg, change);
+      if (!s.ok()) return Status::InvalidArgument("the default configuration does not apply: " + s.message());
+      NewEvent e;
+      e.type = std::string(ConfigEventTypeName(change.type));
+      e.recorded_us = MicrosOf(now);
+      e.actor = "$config";
+      e.payload = EncodeConfigChange(change);
+      events.push_back(std::move(e));
+    }
+    if (!events.empty()) {
+      Result<AppendResult> r = store_->Append(kConfigStream, ExpectedVersion::NoStream(), std::move(events));
+      if (!r.ok()) return r.status();
+      version = r->next_expected_version;
+      NoteAppended(MicrosOf(now));
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(configure_mu_);
+    config_version_ = version;
+  }
+  std::lock_guard<std::mutex> lock(config_mu_);
+  config_ = std::make_shared<const Config>(std::move(cfg));
+  return Status::Ok();
+}
+
+void EngineImpl::ProjectorLoop() {
+  auto stop = [this] { return projector_stop_.load(std::memory_order_acquire); };
+  while (!stop()) {
+    std::uint64_t seen = head_signal_->Seq();
+    if (projections_->Checkpoint() < store_->HeadPosition()) {
+      Status s = projections_->CatchUp();
+      if (s.ok()) continue;
+      // Queries report the error when they catch up inline; retry later.
+    }
+    head_signal_->Wait(seen, stop, std::chrono::milliseconds(500));
+  }
+}
+
+bool EngineImpl::Enter() {
+  std::lock_guard<std::mutex> lock(gate_mu_);
+  if (closing_.load(std::memory_order_relaxed)) return false;
+  ++in_flight_;
+  return true;
+}
+
+void EngineImpl::Leave() {
+  std::lock_guard<std::mutex> lock(gate_mu_);
+  if (--in_flight_ == 0) gate_cv_.notify_all();
+}
+
+Status EngineImpl::ClosedError(const std::string& what) const {
+  return Status::Unavailable("the engine is closed or closing: " + what + " refused");
+}
+
+Status EngineImpl::Close() {
+  std::lock_guard<std::mutex> close_lock(close_mu_);
+  {
+    std::unique_lock<std::mutex> lock(gate_mu_);
+    if (closed_) return close_status_;
+    closing_.store(true, std::memory_order_release);
+    // Every operation that passed the gate finishes (a queued SubmitAsync
+    // sees `closing_` and is refused with Unavailable, its callback runs).
+    gate_cv_.wait(lock, [this] { return in_flight_ == 0; });
+  }
+  StopTimers();
+  pool_.join();  // nothing is left to run: no command in flight, the timer cancelled
+
+  projector_stop_.store(true, std::memory_order_release);
+  head_signal_->Notify();
+  if (projector_.joinable()) projector_.join();
+
+  std::vector<std::shared_ptr<SubscriptionCore>> subs;
+  {
+    std::lock_guard<std::mutex> lock(subs_mu_);
+    for (auto& w : subs_)
+      if (auto s = w.lock()) subs.push_back(std::move(s));
+    subs_.clear();
+  }
+  for (auto& s : subs) s->Stop();
+
+  Status result;
+  if (projections_) {
+    Status s = projections_->CatchUp();  // so that the next Open starts without lag
+    (void)s;                             // not fatal: the next Open catches up
+    projections_.reset();
+  }
+  if (store_) {
+    Status f = store_->Flush();
+    Status c = store_->Close();
+    if (!f.ok())
+      result = f;
+    else if (!c.ok() && !c.IsUnavailable())
+      result = c;
+  }
+  std::lock_guard<std::mutex> lock(gate_mu_);
+  closed_ = true;
+  close_status_ = result;
+  return result;
+}
+
+// ---------------------------------------------------------------------------
+// Commands
+
+std::shared_ptr<const Config> EngineImpl::config() const {
+  std::lock_guard<std::mutex> lock(config_mu_);
+  return config_;
+}
+
+Config EngineImpl::CurrentConfig() const { return *config(); }
+
+std::string EngineImpl::NewCommandId() {
+  return id_prefix_ + std::to_string(id_counter_.fetch_add(1, std::memory_order_relaxed) + 1);
+}
+
+void EngineImpl::NoteAppended(std::int64_t max_recorded_us) {
+  std::int64_t cur = latest_recorded_us_.load(std::memory_order_relaxed);
+  while (max_recorded_us > cur &&
+         !latest_recorded_us_.compare_exchange_weak(cur, max_recorded_us, std::memory_order_acq_rel)) {
+  }
+  head_signal_->Notify();
+}
+
+Result<CommandAck> EngineImpl::Submit(const Command& command) {
+  if (!Enter()) return ClosedError("command '" + CommandName(command) + "' on case " + command.case_id);
+  GateGuard guard{this};
+  try {
+    return SubmitLocked(command);
+  } catch (const std::exception& e) {
+    return Status::IOError("command '" + CommandName(command) + "' on case " + command.case_id +
+                           " failed: " + e.what());
+  }
+}
+
+void EngineImpl::SubmitAsync(Command command, std::function<void(Result<CommandAck>)> done) {
+  if (!Enter()) {
+    Status s = ClosedError("command '" + CommandName(command) + "' on case " + command.case_id);
+    if (done) {
+      try {
+        done(s);
+      } catch (...) {
+      }
+    }
+    return;
+  }
+  boost::asio::post(pool_, [this, command = std::move(command), done = std::move(done)]() {
+    GateGuard guard{this};
+    Result<CommandAck> result =
+        ClosedError("command '" + CommandName(command) + "' on case " + command.case_id);
+    if (!closing_.load(std::memory_order_acquire)) {
+      try {
+        result = SubmitLocked(command);
+      } catch (const std::exception& e) {
+        result = Status::IOError("command '" + CommandName(command) + "' on case " + command.case_id +
+                                 " failed: " + e.what());
+      }
+    }
+    if (done) {
+      try {
+        done(std::move(result));
+      } catch (...) {
+        // No exception escapes an engine thread.
+      }
+    }
+  });
+}
+
+Result<CaseState> EngineImpl::LoadState(const std::string& case_id, const Config& cfg) {
+  if (std::optional<CaseState> cached = cache_.Get(case_id)) return std::move(*cached);
+  Result<std::vector<EventRecord>> records = store_->ReadStream(case_id);
+  if (!records.ok()) return records.status();
+  CaseState state;
+  state.id = case_id;
+  for (const EventRecord& r : *records) {
+    Result<CaseEvent> event = DecodeCaseEvent(r);
+    if (!event.ok()) return event.status();
+    CASELOOP_RETURN_IF_ERROR(Evolve(state, *event, cfg));
+  }
+  if (state.version > 0) cache_.Put(case_id, state);
+  return state;
+}
+
+Result<CommandAck> EngineImpl::AckFromLog(const std::string& stream, std::uint64_t first, std::uint64_t last,
+                                          bool duplicate) {
+  CommandAck ack;
+  ack.case_id = stream;
+  ack.first_position = first;
+  ack.last_position = last;
+  ack.duplicate = duplicate;
+  if (first > 0 && last >= first) {
+    Result<std::vector<EventRecord>> records = store_->ReadAll(first, last - first + 1);
+    if (!records.ok()) return records.status();
+    for (const EventRecord& r : *records) {
+      ack.version = std::max(ack.version, r.version);
+      if (std::optional<EventType> t = ParseEventType(r.type)) {
+        ack.events.push_back(*t);
+      } else if (Result<CaseEvent> e = DecodeCaseEvent(r); e.ok()) {
+        ack.events.push_back(e->type);
+      }
+    }
+  }
+  return ack;
+}
+
+Result<std::optional<CommandAck>> EngineImpl::FindCommand(const std::string& case_id,
+                                                          const std::string& command_id) {
+  Result<std::vector<EventRecord>> records = store_->ReadStream(case_id);
+  if (!records.ok()) return records.status();
+  std::uint64_t first = 0, last = 0;
+  for (const EventRecord& r : *records) {
+    if (r.command_id != command_id) continue;
+    if (first == 0) first = r.position;
+    last = r.position;
+  }
+  if (first == 0) return std::optional<CommandAck>();
+  Result<CommandAck> ack = AckFromLog(case_id, first, last, /*duplicate=*/true);
+  if (!ack.ok()) return ack.status();
+  return std::optional<CommandAck>(std::move(ack).value());
+}
+
+Result<CommandAck> EngineImpl::SubmitLocked(const Command& command, bool timer) {
+  const std::string& id = command.case_id;
+  if (id.empty())
+    return Status::InvalidArgument("command '" + CommandName(command) + "': the case id is empty");
+  if (id[0] == '$') {
+    return Status::InvalidArgument("command '" + CommandName(command) + "': case id '" + id +
+                                   "' is reserved (ids starting with '$' name system streams)");
+  }
+  const Instant at = command.at.value_or(clock_->Now());
+  const std::string command_id = command.command_id.empty() ? NewCommandId() : command.command_id;
+  std::shared_ptr<const Config> cfg = config();
+
+  std::lock_guard<std::mutex> case_lock(locks_.For(id));
+  for (int attempt = 0;; ++attempt) {
+    Result<CaseState> loaded = LoadState(id, *cfg);
+    if (!loaded.ok()) return loaded.status();
+    CaseState& state = *loaded;
+    const Instant now = timer ? std::max(at, state.last_event_time) : at;
+
+    Result<std::vector<CaseEvent>> decided = Decide(state, command, *cfg, now);
+    if (!decided.ok()) {
+      // A retry of a command that already went through is answered with the
+      // first result, although the decider would refuse it now.
+      if (!command.command_id.empty() && state.version > 0) {
+        Result<std::optional<CommandAck>> earlier = FindCommand(id, command.command_id);
+        if (earlier.ok() && earlier->has_value()) return std::move(**earlier);
+      }
+      return decided.status();
+    }
+    if (decided->empty()) {
+      CommandAck ack;
+      ack.case_id = id;
+      ack.version = state.version;
+      return ack;
+    }
+
+    std::vector<NewEvent> events;
+    events.reserve(decided->size());
+    std::int64_t max_us = 0;
+    for (const CaseEvent& e : *decided) {
+      events.push_back(EncodeCaseEvent(e));
+      max_us = std::max(max_us, events.back().recorded_us);
+    }
+    AppendOptions ao;
+    ao.command_id = command_id;
+    ExpectedVersion expected =
+        state.version == 0 ? ExpectedVersion::NoStream() : ExpectedVersion::Exactly(state.version);
+    Result<AppendResult> appended = store_->Append(id, expected, std::move(events), ao);
+    if (!appended.ok()) {
+      cache_.Erase(id);
+      // Another writer moved the stream (only possible across processes or
+      // with a stale cache): reload and decide once more.
+      if (appended.status().IsConflict() && attempt == 0) continue;
+      return appended.status();
+    }
+    if (appended->duplicate) {
+      return AckFromLog(id, appended->first_position, appended->last_position, /*duplicate=*/true);
+    }
+
+    // Durable: update the cache, then tell the projector, subscribers, timers.
+    std::optional<Instant> old_deadline = state.deadline;
+    std::uint32_t old_task = state.task;
+    bool consistent = true;
+    for (const CaseEvent& e : *decided) {
+      if (!Evolve(state, e, *cfg).ok()) {
+        consistent = false;
+        break;
+      }
+    }
+    CommandAck ack;
+    ack.case_id = id;
+    ack.first_position = appended->first_position;
+    ack.last_position = appended->last_position;
+    ack.version = appended->next_expected_version;
+    for (const CaseEvent& e : *decided) ack.events.push_back(e.type);
+    if (consistent && state.version == appended->next_expected_version) {
+      std::optional<Instant> deadline = state.deadline;
+      bool changed = deadline != old_deadline || state.task != old_task;
+      cache_.Put(id, std::move(state));
+      if (deadline && changed) NoteDeadline(*deadline);
+    } else {
+      cache_.Erase(id);  // the next command replays the stream
+    }
+    NoteAppended(max_us);
+    return ack;
+  }
+}
+
+Result<CommandAck> EngineImpl::Configure(const ConfigChange& change, std::optional<Instant> at) {
+  if (!Enter())
+    return ClosedError("configuration change '" + std::string(ConfigEventTypeName(change.type)) + "'");
+  GateGuard guard{this};
+  try {
+    std::lock_guard<std::mutex> lock(configure_mu_);
+    Config next = *config();
+    CASELOOP_RETURN_IF_ERROR(ApplyConfigChange(next, change));
+    Instant now = at.value_or(clock_->Now());
+    NewEvent e;
+    e.type = std::string(ConfigEventTypeName(change.type));
+    e.recorded_us = MicrosOf(now);
+    e.actor = "$config";
+    e.payload = EncodeConfigChange(change);
+    std::vector<NewEvent> events;
+    events.push_back(std::move(e));
+    ExpectedVersion expected =
+        config_version_ == 0 ? ExpectedVersion::NoStream() : ExpectedVersion::Exactly(config_version_);
+    Result<AppendResult> r = store_->Append(kConfigStream, expected, std::move(events));
+    if (!r.ok()) return r.status();
+    config_version_ = r->next_expected_version;
+    {
+      std::lock_guard<std::mutex> cl(config_mu_);
+      config_ = std::make_shared<const Config>(std::move(next));
+    }
+    NoteAppended(MicrosOf(now));
+    CommandAck ack;
+    ack.case_id = kConfigStream;
+    ack.first_position = r->first_position;
+    ack.last_position = r->last_position;
+    ack.version = r->next_expected_version;
+    ack.duplicate = r->duplicate;
+    return ack;
+  } catch (const std::exception& e) {
+    return Status::IOError(std::string("configuration change failed: ") + e.what());
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Queries
+
+Status EngineImpl::CatchUpTo(std::uint64_t position) {
+  while (projections_->Checkpoint() < position) {
+    std::uint64_t before = projections_->Checkpoint();
+    CASELOOP_RETURN_IF_ERROR(projections_->CatchUp(position));
+    if (projections_->Checkpoint() == before && before < position) {
+      return Status::IOError("projections do not advance past position " + std::to_string(before) +
+                             " (waiting for " + std::to_string(position) + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+Status EngineImpl::WaitForProjections(std::uint64_t position) {
+  if (!Enter()) return ClosedError("waiting for projections");
+  GateGuard guard{this};
+  return CatchUpTo(std::min(position, store_->HeadPosition()));
+}
+
+Status EngineImpl::RebuildProjections() {
+  if (!Enter()) return ClosedError("rebuilding projections");
+  GateGuard guard{this};
+  return projections_->Rebuild();
+}
+
+Result<std::vector<std::string>> EngineImpl::Check() {
+  if (!Enter()) return ClosedError("check");
+  GateGuard guard{this};
+  Result<std::vector<std::string>> store_problems = store_->Check();
+  if (!store_problems.ok()) return store_problems.status();
+  std::vector<std::string> problems = std::move(store_problems).value();
+  Result<std::vector<std::string>> proj = projections_->Check();
+  if (!proj.ok()) return proj.status();
+  for (std::string& p : *proj) problems.push_back(std::move(p));
+  return problems;
+}
+
+Result<CaseState> EngineImpl::State(const std::string& case_id) {
+  if (!Enter()) return ClosedError("state of case " + case_id);
+  GateGuard guard{this};
+  if (case_id.empty() || case_id[0] == '$')
+    return Status::InvalidArgument("'" + case_id + "' is not a case id");
+  std::shared_ptr<const Config> cfg = config();
+  std::lock_guard<std::mutex> case_lock(locks_.For(case_id));
+  Result<CaseState> state = LoadState(case_id, *cfg);
+  if (!state.ok()) return state.status();
+  if (state->version == 0) return Status::NotFound("case " + case_id + " not found");
+  return state;
+}
+
+Result<CaseView> EngineImpl::Show(const std::string& case_id, std::optional<Instant> at) {
+  Result<CaseState> state = State(case_id);
+  if (!state.ok()) return state.status();
+  std::shared_ptr<const Config> cfg = config();
+  return ViewCase(*state, *cfg, at.value_or(clock_->Now()));
+}
+
+Result<std::vector<LoggedEvent>> EngineImpl::DecodeAll(std::vector<EventRecord> records) {
+  int offset = config()->calendar.utc_offset_minutes;
+  std::vector<LoggedEvent> out;
+  out.reserve(records.size());
+  for (EventRecord& r : records) {
+    Result<LoggedEvent> e = DecodeLoggedEvent(std::move(r), offset);
+    if (!e.ok()) return e.status();
+    out.push_back(std::move(e).value());
+  }
+  return out;
+}
+
+Result<std::vector<LoggedEvent>> EngineImpl::History(const std::string& case_id) {
+  if (!Enter()) return ClosedError("history of case " + case_id);
+  GateGuard guard{this};
+  if (case_id.empty()) return Status::InvalidArgument("history: the case id is empty");
+  Result<std::vector<EventRecord>> records = store_->ReadStream(case_id);
+  if (!records.ok()) return records.status();
+  if (records->empty()) return Status::NotFound("case " + case_id + " not found");
+  return DecodeAll(std::move(records).value());
+}
+
+Result<std::vector<LoggedEvent>> EngineImpl::ReadLog(std::uint64_t from_position, std::size_t max) {
+  if (!Enter()) return ClosedError("reading the log");
+  GateGuard guard{this};
+  Result<std::vector<EventRecord>> records = store_->ReadAll(std::max<std::uint64_t>(from_position, 1), max);
+  if (!records.ok()) return records.status();
+  return DecodeAll(std::move(records).value());
+}
+
+Result<std::vector<UnitRates>> EngineImpl::Rates(const PeriodQuery& q) {
+  if (!Enter()) return ClosedError("rates");
+  GateGuard guard{this};
+  CASELOOP_RETURN_IF_ERROR(CatchUpTo(store_->HeadPosition()));
+  return projections_->Rates(q, *config());
+}
+
+Result<std::vector<InspectorRates>> EngineImpl::Inspectors(const PeriodQuery& q) {
+  if (!Enter()) return ClosedError("inspector rates");
+  GateGuard guard{this};
+  CASELOOP_RETURN_IF_ERROR(CatchUpTo(store_->HeadPosition()));
+  return projections_->Inspectors(q);
+}
+
+Result<CentreFigures> EngineImpl::Centre(const PeriodQuery& q) {
+  if (!Enter()) return ClosedError("centre figures");
+  GateGuard guard{this};
+  CASELOOP_RETURN_IF_ERROR(CatchUpTo(store_->HeadPosition()));
+  return projections_->Centre(q, *config());
+}
+
+Result<std::vector<OverdueTask>> EngineImpl::Overdue(std::optional<Instant> at) {
+  if (!Enter()) return ClosedError("overdue list");
+  GateGuard guard{this};
+  CASELOOP_RETURN_IF_ERROR(CatchUpTo(store_->HeadPosition()));
+  return projections_->Overdue(at.value_or(clock_->Now()));
+}
+
+Result<std::vector<UnitWorkload>> EngineImpl::Workload(std::optional<Instant> at) {
+  if (!Enter()) return ClosedError("workload");
+  GateGuard guard{this};
+  CASELOOP_RETURN_IF_ERROR(CatchUpTo(store_->HeadPosition()));
+  return projections_->Workload(at.value_or(clock_->Now()));
+}
+
+// ---------------------------------------------------------------------------
+// Subscriptions
+
+Result<std::unique_ptr<Subscription>> EngineImpl::Subscribe(std::uint64_t from_position,
+                                                            std::function<void(const LoggedEvent&)> handler) {
+  if (!handler) return Status::InvalidArgument("subscribe: the handler is empty");
+  if (!Enter()) return ClosedError("subscribe");
+  GateGuard guard{this};
+  auto core = std::make_shared<SubscriptionCore>(
+      store_.get(), head_signal_, [this] { return config()->calendar.utc_offset_minutes; },
+      std::move(handler), std::max<std::size_t>(options_.subscriber_queue, 1));
+  {
+    std::lock_guard<std::mutex> lock(subs_mu_);
+    subs_.erase(std::remove_if(subs_.begin(), subs_.end(), [](const auto& w) { return w.expired(); }),
+                subs_.end());
+    subs_.push_back(core);
+  }
+  core->Start(from_position);
+  return std::unique_ptr<Subscription>(std::make_unique<SubscriptionHandle>(std::move(core)));
+}
+
+}  // namespace caseloop

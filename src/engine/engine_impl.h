@@ -1,0 +1,189 @@
+// EngineImpl: the implementation behind caseloop::Engine (engine.h).
+//
+// Threading model (docs/engine.md has the prose):
+//  * Submit runs in the caller's thread. It takes the case's stripe of a
+//    striped lock table (CaseLocks), so commands on one case are serialized
+//    while different cases run concurrently and their appends meet inside
+//    the store's group commit (one write batch and one fsync for many).
+//  * SubmitAsync, and the deadline timer, run on an Asio thread pool of
+//    `worker_threads` threads; timer work is serialized on a strand.
+//  * A projector thread catches the projections up after commits; queries
+//    additionally call CatchUp inline until every acknowledged position is
+//    applied (read-your-writes).
+//  * Each subscription has its own delivery thread (subscription.h).
+//  * A gate counts operations in flight; Close() closes the gate and waits
+//    for them, so each command is either acknowledged or refused.
+#ifndef CASELOOP_ENGINE_ENGINE_IMPL_H_
+#define CASELOOP_ENGINE_ENGINE_IMPL_H_
+
+#include <atomic>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/system_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "caseloop/engine.h"
+#include "engine/case_cache.h"
+#include "engine/subscription.h"
+
+namespace caseloop {
+
+class EngineImpl final : public Engine {
+ public:
+  EngineImpl(const EngineOptions& options, std::unique_ptr<EventStore> store);
+  ~EngineImpl() override;
+
+  // Loads the configuration, catches the projections up, starts the threads
+  // and fires the deadlines that passed while the engine was down.
+  Status Init();
+
+  Result<CommandAck> Submit(const Command& command) override;
+  void SubmitAsync(Command command, std::function<void(Result<CommandAck>)> done) override;
+  Result<CommandAck> Configure(const ConfigChange& change, std::optional<Instant> at) override;
+  Config CurrentConfig() const override;
+
+  Result<CaseView> Show(const std::string& case_id, std::optional<Instant> at) override;
+  Result<CaseState> State(const std::string& case_id) override;
+  Result<std::vector<LoggedEvent>> History(const std::string& case_id) override;
+  Result<std::vector<LoggedEvent>> ReadLog(std::uint64_t from_position, std::size_t max) override;
+  Result<std::vector<UnitRates>> Rates(const PeriodQuery& q) override;
+  Result<std::vector<InspectorRates>> Inspectors(const PeriodQuery& q) override;
+  Result<CentreFigures> Centre(const PeriodQuery& q) override;
+  Result<std::vector<OverdueTask>> Overdue(std::optional<Instant> at) override;
+  Result<std::vector<UnitWorkload>> Workload(std::optional<Instant> at) override;
+
+  Result<std::unique_ptr<Subscription>> Subscribe(std::uint64_t from_position,
+                                                  std::function<void(const LoggedEvent&)> handler) override;
+
+  Status AdvanceTo(Instant t) override;
+  Status Advance(Micros d) override;
+  Instant Now() const override { return clock_->Now(); }
+  Instant LatestRecordedTime() const override {
+    return InstantFromMicros(latest_recorded_us_.load(std::memory_order_acquire));
+  }
+
+  Status WaitForProjections(std::uint64_t position) override;
+  Status RebuildProjections() override;
+  Result<std::vector<std::string>> Check() override;
+  std::uint64_t SyncCount() const override { return store_->SyncCount(); }
+  EventStore* store() override { return store_.get(); }
+
+  Status Close() override;
+
+ private:
+  // ---- gate (engine.cc) ----
+  // Enter() registers an operation unless the engine is closing.
+  bool Enter();
+  void Leave();
+  struct GateGuard {
+    EngineImpl* e;
+    ~GateGuard() { e->Leave(); }
+  };
+  Status ClosedError(const std::string& what) const;
+
+  // ---- commands (engine.cc) ----
+  std::shared_ptr<const Config> config() const;
+  // `timer`: a timer's command, whose instant (a deadline that passed) may lie
+  // before the case's last event; it is then stamped at that event's time.
+  Result<CommandAck> SubmitLocked(const Command& command, bool timer = false);
+  Result<CaseState> LoadState(const std::string& case_id, const Config& config);
+  Result<std::optional<CommandAck>> FindCommand(const std::string& case_id, const std::string& command_id);
+  Result<CommandAck> AckFromLog(const std::string& stream, std::uint64_t first, std::uint64_t last,
+                                bool duplicate);
+  std::string NewCommandId();
+  // After a durable append: head signal, latest time, projector.
+  void NoteAppended(std::int64_t max_recorded_us);
+  Result<std::vector<LoggedEvent>> DecodeAll(std::vector<EventRecord> records);
+  Status LoadConfig();
+  Status CatchUpTo(std::uint64_t position);
+  void ProjectorLoop();
+
+  // ---- timers (timers.cc) ----
+  // One thing the timer has to do: mark a task overdue, or supervise it
+  // automatically (policy auto_supervise_after_working_minutes).
+  struct TimerAction {
+    Instant at{};
+    bool supervise = false;
+    std::string case_id;
+    std::uint32_t task = 0;
+  };
+  struct TimerScan {
+    std::vector<TimerAction> due;  // at <= the limit, in (at, case, task) order
+    std::optional<Instant> next;   // the earliest action after the limit
+  };
+  Result<TimerScan> ScanTimers(Instant limit);
+  // Performs one action; refusals by the decider are expected (the task was
+  // handled or marked meanwhile) and are not errors.
+  Status Fire(const TimerAction& action);
+  // Fires everything due at or before `limit` (re-scanning until nothing is
+  // left); returns the next action's instant. With `step_clock`, the manual
+  // clock is set to each action's instant as it fires.
+  Result<std::optional<Instant>> RunDue(Instant limit, bool step_clock);
+  // A command set a deadline: arm the real timer earlier if needed.
+  void NoteDeadline(Instant deadline);
+  void ArmOnStrand(Instant at);  // REQUIRES: on timer_strand_
+  void OnTimerOnStrand();        // REQUIRES: on timer_strand_
+  void StopTimers();
+
+  EngineOptions options_;
+  std::shared_ptr<Clock> clock_;
+  ManualClock* manual_ = nullptr;  // set when clock_ is a ManualClock
+  std::unique_ptr<EventStore> store_;
+  std::unique_ptr<Projections> projections_;
+
+  mutable std::mutex config_mu_;  // guards config_
+  std::shared_ptr<const Config> config_;
+  std::mutex configure_mu_;           // serializes Configure
+  std::uint64_t config_version_ = 0;  // guarded by configure_mu_
+
+  CaseCache cache_;
+  CaseLocks locks_;
+  std::string id_prefix_;
+  std::atomic<std::uint64_t> id_counter_{0};
+  std::atomic<std::int64_t> latest_recorded_us_{0};
+
+  // Gate.
+  std::mutex gate_mu_;
+  std::condition_variable gate_cv_;
+  std::atomic<bool> closing_{false};
+  int in_flight_ = 0;
+  bool closed_ = false;
+  Status close_status_;
+  std::mutex close_mu_;
+
+  // Commit notifications (subscriptions, projector).
+  std::shared_ptr<HeadSignal> head_signal_ = std::make_shared<HeadSignal>();
+
+  // Projector thread.
+  std::thread projector_;
+  std::atomic<bool> projector_stop_{false};
+
+  // Subscriptions (weak: the host owns them).
+  std::mutex subs_mu_;
+  std::vector<std::weak_ptr<SubscriptionCore>> subs_;
+
+  // Asio: worker pool, timer strand and the deadline timer.
+  boost::asio::thread_pool pool_;
+  boost::asio::strand<boost::asio::thread_pool::executor_type> timer_strand_;
+  boost::asio::system_timer timer_;
+  std::optional<Instant> armed_;                   // on timer_strand_
+  bool timers_stopped_ = false;                    // on timer_strand_
+  std::atomic<std::int64_t> armed_us_{INT64_MAX};  // mirror of armed_ for NoteDeadline
+  std::mutex advance_mu_;                          // serializes AdvanceTo and timer runs
+  std::mutex refused_mu_;
+  std::set<std::pair<std::string, std::uint32_t>> refused_;     // overdue marks the decider refused
+  std::set<std::pair<std::string, std::uint32_t>> supervised_;  // auto-supervisions done
+};
+
+}  // namespace caseloop
+
+#endif  // CASELOOP_ENGINE_ENGINE_IMPL_H_
