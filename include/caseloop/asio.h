@@ -12,6 +12,9 @@
 // bind_executor(...)). The completion signature is void(Result<CommandAck>):
 // the command's acknowledgment (its events are durable) or its error.
 //
+// Boost 1.74 note: boost/asio/awaitable.hpp uses std::exchange without
+// including <utility>; include <utility> before any Boost.Asio header.
+//
 // The command runs on the engine's worker pool (Engine::SubmitAsync); the
 // completion handler is then dispatched to the handler's associated executor
 // (for a coroutine: the executor it runs on), so host code resumes on its own
