@@ -57,6 +57,13 @@ class ScriptSession {
   // naming the field, the expected and the actual value.
   virtual Result<std::vector<std::string>> Execute(std::string_view line, int line_no = 0) = 0;
 
+  // Executes one command given as separate words, as a shell passes them to
+  // the CLI (e.g. {"show", "A1", "at=2025-04-01T10:00"}): each word splits at
+  // its first '=' into key and value; no quotes, no comments. Same results
+  // and errors as Execute.
+  virtual Result<std::vector<std::string>> ExecuteWords(const std::vector<std::string>& words,
+                                                        int line_no = 0) = 0;
+
   // Runs a whole script: JSON lines (and "ok N" with echo) to `out`, errors
   // as "line N: message" to `err`. Returns OK, or the first error (after
   // running on with keep_going).

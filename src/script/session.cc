@@ -1,0 +1,584 @@
+// ScriptSession: runs the caseloop script language against an Engine.
+// The language itself is described in docs/cli.md; the shape of each command
+// (positionals, keys, flags) lives in syntax.cc, the JSON of each query in
+// json_views.cc. This file turns checked arguments into configuration
+// changes, commands on the script clock and queries.
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <exception>
+#include <istream>
+#include <ostream>
+#include <string>
+#include <utility>
+
+#include "caseloop/calendar.h"
+#include "caseloop/case.h"
+#include "caseloop/config.h"
+#include "caseloop/script.h"
+#include "script/json_views.h"
+#include "script/lexer.h"
+#include "script/syntax.h"
+
+namespace caseloop {
+namespace {
+
+using script::Args;
+using script::CommandClass;
+using script::Json;
+using Lines = std::vector<std::string>;
+
+std::string Q(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+bool IsStorageError(const Status& s) { return s.IsCorruption() || s.IsIOError() || s.IsUnavailable(); }
+
+Status WithLine(const Status& s, int line_no) {
+  if (s.ok() || line_no <= 0) return s;
+  return Status(s.code(), "line " + std::to_string(line_no) + ": " + s.message());
+}
+
+// "key=value" as the user wrote it, for messages.
+std::string KeyText(std::string_view key, const std::string& value) { return std::string(key) + "=" + value; }
+
+Result<double> ParseNumber(std::string_view key, const std::string& text) {
+  const char* begin = text.c_str();
+  char* end = nullptr;
+  errno = 0;
+  double v = std::strtod(begin, &end);
+  if (text.empty() || end != begin + text.size() || errno == ERANGE || !std::isfinite(v)) {
+    return Status::InvalidArgument("bad number " + KeyText(key, text));
+  }
+  return v;
+}
+
+Result<std::int64_t> ParseInteger(std::string_view key, const std::string& text) {
+  const char* begin = text.c_str();
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(begin, &end, 10);
+  if (text.empty() || end != begin + text.size() || errno == ERANGE) {
+    return Status::InvalidArgument("bad integer " + KeyText(key, text));
+  }
+  return static_cast<std::int64_t>(v);
+}
+
+Result<bool> ParseBool(std::string_view key, const std::string& text) {
+  if (text == "true") return true;
+  if (text == "false") return false;
+  return Status::InvalidArgument("bad value " + KeyText(key, text) + ": expected true or false");
+}
+
+Result<Instant> ParseTimeText(std::string_view what, const std::string& text, int offset_minutes) {
+  auto t = ParseInstant(text, offset_minutes);
+  if (!t.ok()) return Status::InvalidArgument(std::string(what) + ": " + t.status().message());
+  return *t;
+}
+
+Result<TimeLimit> ParseDurationText(std::string_view what, const std::string& text) {
+  auto d = ParseTimeLimit(text);
+  if (!d.ok()) return Status::InvalidArgument(std::string(what) + ": " + d.status().message());
+  return *d;
+}
+
+Result<CaseKind> ParseKindText(std::string_view what, const std::string& text) {
+  auto k = ParseCaseKind(text);
+  if (!k) return Status::InvalidArgument("bad " + std::string(what) + ": expected component or event");
+  return *k;
+}
+
+// The keys of `show`, for expect.
+const Json& ShowTemplate() {
+  static const Json j = script::CaseViewJson(CaseView{}, 0);
+  return j;
+}
+
+class SessionImpl final : public ScriptSession {
+ public:
+  SessionImpl(Engine* engine, const ScriptOptions& options) : engine_(engine), options_(options) {}
+
+  Status Init() {
+    Instant latest = engine_->LatestRecordedTime();
+    if (latest > engine_->Now()) CASELOOP_RETURN_IF_ERROR(engine_->AdvanceTo(latest));
+    clock_set_ = ClockSet();
+    return Status::Ok();
+  }
+
+  Result<Lines> Execute(std::string_view line, int line_no) override {
+    auto r = ExecuteLine(line, nullptr);
+    if (!r.ok()) return WithLine(r.status(), line_no);
+    return r;
+  }
+
+  Result<Lines> ExecuteWords(const std::vector<std::string>& words, int line_no) override {
+    std::vector<script::Word> split;
+    for (const auto& w : words) split.push_back(script::WordFromArg(w));
+    if (split.empty()) return WithLine(Status::InvalidArgument("empty command"), line_no);
+    auto r = Guarded(split);
+    if (!r.ok()) return WithLine(r.status(), line_no);
+    return r;
+  }
+
+  Status Run(std::istream& in, std::ostream& out, std::ostream& err) override {
+    std::string line;
+    int line_no = 0;
+    Status first;
+    while (std::getline(in, line)) {
+      ++line_no;
+      std::string_view text = line;
+      if (line_no == 1 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM
+      bool had_command = false;
+      auto r = ExecuteLine(text, &had_command);
+      if (r.ok()) {
+        for (const auto& s : *r) out << s << '\n';
+        if (options_.echo && had_command) out << "ok " << line_no << '\n';
+        out.flush();
+        continue;
+      }
+      err << "line " << line_no << ": " << r.status().message() << '\n';
+      err.flush();
+      Status s = WithLine(r.status(), line_no);
+      if (IsStorageError(s)) return s;  // nothing more can work
+      if (first.ok()) first = s;
+      if (!options_.keep_going) return first;
+    }
+    if (in.bad() && first.ok())
+      first = Status::IOError("reading the script failed after line " + std::to_string(line_no));
+    return first;
+  }
+
+  Instant Now() const override { return engine_->Now(); }
+
+ private:
+  Result<Lines> ExecuteLine(std::string_view line, bool* had_command) {
+    auto words = script::SplitLine(line);
+    if (!words.ok()) return words.status();
+    if (words->empty()) return Lines{};
+    if (had_command) *had_command = true;
+    return Guarded(*words);
+  }
+
+  // No exception escapes the library: the engine and the JSON builders should
+  // not throw, but a stray one becomes an error on this line.
+  Result<Lines> Guarded(const std::vector<script::Word>& words) {
+    try {
+      auto args = script::ParseArgs(words);
+      if (!args.ok()) return args.status();
+      return Dispatch(*args);
+    } catch (const std::exception& e) {
+      return Status::InvalidArgument(std::string("unexpected error: ") + e.what());
+    }
+  }
+
+  Result<Lines> Dispatch(const Args& a) {
+    switch (a.spec->cls) {
+      case CommandClass::kSetup:
+        return DoSetup(a);
+      case CommandClass::kClock:
+        return DoClock(a);
+      case CommandClass::kCase:
+        return DoCase(a);
+      case CommandClass::kQuery:
+        return DoQuery(a);
+      case CommandClass::kExpect:
+        return DoExpect(a);
+    }
+    return Status::InvalidArgument("unhandled command " + Q(a.spec->name));
+  }
+
+  // Whether the script clock has been set: by the database's history, by an
+  // `at`, or by the host moving the engine's manual clock directly.
+  bool ClockSet() const { return clock_set_ || MicrosOf(engine_->Now()) > 0; }
+
+  int Offset() const { return engine_->CurrentConfig().calendar.utc_offset_minutes; }
+
+  std::string Format(Instant t) const { return FormatInstant(t, Offset()); }
+
+  Instant QueryNow() const {
+    if (options_.system_now) return std::chrono::time_point_cast<Micros>(std::chrono::system_clock::now());
+    return engine_->Now();
+  }
+
+  // Moves the script clock forward to `t` (firing the deadline timers it passes).
+  Status MoveClockTo(Instant t) {
+    if (ClockSet() && t < engine_->Now()) {
+      return Status::InvalidArgument(
+          "time " + Format(t) + " is before the script clock " + Format(engine_->Now()) +
+          " (the clock starts at the latest recorded instant and only moves forward)");
+    }
+    if (t > engine_->Now()) CASELOOP_RETURN_IF_ERROR(engine_->AdvanceTo(t));
+    clock_set_ = true;
+    return Status::Ok();
+  }
+
+  // ---- Setup ----------------------------------------------------------------
+  Result<Lines> DoSetup(const Args& a) {
+    const Config cfg = engine_->CurrentConfig();
+    const std::string_view name = a.spec->name;
+    ConfigChange ch;
+    if (name == "calendar") {
+      ch.type = ConfigChangeType::kSetCalendar;
+      ch.calendar = cfg.calendar;
+      if (a.Has("tz")) {
+        auto tz = ParseUtcOffset(a.Get("tz"));
+        if (!tz.ok()) return Status::InvalidArgument("tz: " + tz.status().message());
+        ch.calendar.utc_offset_minutes = *tz;
+      }
+      if (a.Has("workdays")) {
+        auto w = ParseWorkdays(a.Get("workdays"));
+        if (!w.ok()) {
+          return Status::InvalidArgument("workdays: " + w.status().message());
+        }
+        ch.calendar.workdays = *w;
+      }
+      if (a.Has("periods")) {
+        auto p = ParsePeriods(a.Get("periods"));
+        if (!p.ok()) {
+          return Status::InvalidArgument("periods: " + p.status().message());
+        }
+        ch.calendar.periods = *p;
+      }
+    } else if (name == "holiday" || name == "workday") {
+      ch.type = name == "holiday" ? ConfigChangeType::kAddHoliday : ConfigChangeType::kAddWorkday;
+      auto d = ParseLocalDate(a.positionals[0]);
+      if (!d.ok()) return Status::InvalidArgument(std::string(name) + ": " + d.status().message());
+      ch.date = *d;
+    } else if (name == "unit") {
+      ch.type = ConfigChangeType::kDefineUnit;
+      ch.unit.id = a.positionals[0];
+      ch.unit.name = a.Has("name") ? a.Get("name") : a.positionals[0];
+    } else if (name == "inspector") {
+      ch.type = ConfigChangeType::kDefineInspector;
+      ch.inspector.id = a.positionals[0];
+      ch.inspector.grid_prefix = a.Get("grid");
+    } else if (name == "staff") {
+      ch.type = ConfigChangeType::kDefineStaff;
+      ch.staff.id = a.positionals[0];
+      std::string roles = a.Get("role");
+      std::size_t start = 0;
+      while (start <= roles.size()) {
+        std::size_t comma = roles.find(',', start);
+        if (comma == std::string::npos) comma = roles.size();
+        std::string r = roles.substr(start, comma - start);
+        auto role = ParseRole(r);
+        if (!role) {
+          return Status::InvalidArgument("unknown role " + Q(r) +
+                                         " (roles: receiver, shift_leader, dispatcher, supervisor)");
+        }
+        if (std::find(ch.staff.roles.begin(), ch.staff.roles.end(), *role) == ch.staff.roles.end()) {
+          ch.staff.roles.push_back(*role);
+        }
+        start = comma + 1;
+      }
+    } else if (name == "category") {
+      ch.type = ConfigChangeType::kDefineCategory;
+      auto kind = ParseKindText("KIND " + Q(a.positionals[0]), a.positionals[0]);
+      if (!kind.ok()) return kind.status();
+      ch.category.kind = *kind;
+      ch.category.code = a.positionals[1];
+      ch.category.name = a.Has("name") ? a.Get("name") : a.positionals[1];
+      auto limit = ParseDurationText("limit", a.Get("limit"));
+      if (!limit.ok()) return limit.status();
+      ch.category.limit = *limit;
+      if (a.Has("emergency_limit")) {
+        auto e = ParseDurationText("emergency_limit", a.Get("emergency_limit"));
+        if (!e.ok()) return e.status();
+        ch.category.emergency_limit = *e;
+      }
+      if (a.Has("verify_limit")) {
+        auto v = ParseDurationText("verify_limit", a.Get("verify_limit"));
+        if (!v.ok()) return v.status();
+        ch.category.verify_limit = *v;
+      }
+    } else if (name == "route") {
+      ch.type = ConfigChangeType::kDefineRoute;
+      auto kind = ParseKindText("KIND " + Q(a.positionals[0]), a.positionals[0]);
+      if (!kind.ok()) return kind.status();
+      ch.route.kind = *kind;
+      ch.route.code = a.positionals[1];
+      ch.route.unit = a.positionals[2];
+      ch.route.grid_prefix = a.Get("grid");
+    } else if (name == "weights") {
+      ch.type = ConfigChangeType::kSetWeights;
+      ch.weights = cfg.weights;
+      std::pair<std::string_view, double*> fields[] = {{"handling", &ch.weights.handling},
+                                                       {"on_time", &ch.weights.on_time},
+                                                       {"rework", &ch.weights.rework},
+                                                       {"overdue", &ch.weights.overdue},
+                                                       {"extension", &ch.weights.extension}};
+      for (auto& [key, field] : fields) {
+        if (!a.Has(key)) continue;
+        auto v = ParseNumber(key, a.Get(key));
+        if (!v.ok()) return v.status();
+        if (*v < 0)
+          return Status::InvalidArgument("bad weight " + KeyText(key, a.Get(key)) + ": must not be negative");
+        *field = *v;
+      }
+    } else if (name == "policy") {
+      ch.type = ConfigChangeType::kSetPolicy;
+      ch.policy = cfg.policy;
+      if (a.Has("enforce_permissions")) {
+        auto b = ParseBool("enforce_permissions", a.Get("enforce_permissions"));
+        if (!b.ok()) return b.status();
+        ch.policy.enforce_permissions = *b;
+      }
+      if (a.Has("rework_fresh_limit")) {
+        auto b = ParseBool("rework_fresh_limit", a.Get("rework_fresh_limit"));
+        if (!b.ok()) return b.status();
+        ch.policy.rework_fresh_limit = *b;
+      }
+      if (a.Has("yellow_percent")) {
+        auto v = ParseInteger("yellow_percent", a.Get("yellow_percent"));
+        if (!v.ok()) return v.status();
+        if (*v < 0 || *v > 100) {
+          return Status::InvalidArgument("bad " + KeyText("yellow_percent", a.Get("yellow_percent")) +
+                                         ": must be 0 to 100");
+        }
+        ch.policy.yellow_percent = static_cast<int>(*v);
+      }
+      if (a.Has("grid_group_digits")) {
+        auto v = ParseInteger("grid_group_digits", a.Get("grid_group_digits"));
+        if (!v.ok()) return v.status();
+        if (*v < 0 || *v > 15) {
+          return Status::InvalidArgument("bad " + KeyText("grid_group_digits", a.Get("grid_group_digits")) +
+                                         ": must be 0 to 15");
+        }
+        ch.policy.grid_group_digits = static_cast<int>(*v);
+      }
+      if (a.Has("auto_supervise")) {
+        const std::string text = a.Get("auto_supervise");
+        if (text == "off" || text == "0") {
+          ch.policy.auto_supervise_after_working_minutes = 0;
+        } else {
+          auto d = ParseDurationText("auto_supervise", text);
+          if (!d.ok()) return d.status();
+          ch.policy.auto_supervise_after_working_minutes =
+              d->unit == TimeLimit::Unit::kWorkingDays ? d->amount * cfg.calendar.WorkingMinutesPerDay()
+                                                       : d->amount;
+        }
+      }
+    } else {
+      return Status::InvalidArgument("unhandled setup command " + Q(name));
+    }
+    std::optional<Instant> at;
+    if (ClockSet()) at = engine_->Now();
+    auto ack = engine_->Configure(ch, at);
+    if (!ack.ok()) return ack.status();
+    return Lines{};
+  }
+
+  // ---- Clock ----------------------------------------------------------------
+  Result<Lines> DoClock(const Args& a) {
+    if (a.spec->name == "at") {
+      auto t = ParseTimeText("at", a.positionals[0], Offset());
+      if (!t.ok()) return t.status();
+      CASELOOP_RETURN_IF_ERROR(MoveClockTo(*t));
+      return Lines{};
+    }
+    // advance DURATION
+    auto d = ParseDurationText("advance", a.positionals[0]);
+    if (!d.ok()) return d.status();
+    if (!ClockSet()) {
+      return Status::InvalidArgument(
+          "'advance' before the first 'at': the clock of a new database is not set");
+    }
+    const Config cfg = engine_->CurrentConfig();
+    CASELOOP_RETURN_IF_ERROR(MoveClockTo(DeadlineAfter(cfg.calendar, engine_->Now(), *d)));
+    return Lines{};
+  }
+
+  // ---- Case commands --------------------------------------------------------
+  Result<Lines> DoCase(const Args& a) {
+    const int offset = Offset();
+    Command c;
+    c.type = *ParseCommandType(a.spec->name);
+    c.case_id = a.positionals[0];
+    c.actor = a.Get("by");
+    if (a.Has("kind")) {
+      auto k = ParseKindText(KeyText("kind", a.Get("kind")), a.Get("kind"));
+      if (!k.ok()) return k.status();
+      c.kind = *k;
+    }
+    if (a.Has("source")) {
+      auto s = ParseReportSource(a.Get("source"));
+      if (!s) {
+        return Status::InvalidArgument("bad " + KeyText("source", a.Get("source")) +
+                                       ": expected inspector, video, hotline, grid or citizen");
+      }
+      c.source = *s;
+    }
+    c.category = a.Get("category");
+    c.grid = a.Get("grid");
+    c.component = a.Get("component");
+    c.address = a.Get("address");
+    c.description = a.Get("desc");
+    c.emergency = a.HasFlag("emergency");
+    c.into = a.Get("into");
+    c.unit = a.Get("unit");
+    c.reason = a.Get("reason");
+    c.note = a.Get("note");
+    if (a.Has("lat") != a.Has("lon"))
+      return Status::InvalidArgument("lat= and lon= go together: give both or neither");
+    if (a.Has("lat")) {
+      auto lat = ParseNumber("lat", a.Get("lat"));
+      if (!lat.ok()) return lat.status();
+      auto lon = ParseNumber("lon", a.Get("lon"));
+      if (!lon.ok()) return lon.status();
+      if (*lat < -90 || *lat > 90)
+        return Status::InvalidArgument("bad " + KeyText("lat", a.Get("lat")) + ": must be -90 to 90");
+      if (*lon < -180 || *lon > 180) {
+        return Status::InvalidArgument("bad " + KeyText("lon", a.Get("lon")) + ": must be -180 to 180");
+      }
+      c.lat = *lat;
+      c.lon = *lon;
+    }
+    if (a.Has("limit")) {
+      auto d = ParseDurationText("limit", a.Get("limit"));
+      if (!d.ok()) return d.status();
+      c.limit = *d;
+    }
+    if (a.Has("result")) {
+      const std::string r = a.Get("result");
+      if (r != "pass" && r != "fail") {
+        return Status::InvalidArgument("bad " + KeyText("result", r) + ": expected pass or fail");
+      }
+      c.verify_pass = r == "pass";
+    }
+    std::optional<Instant> at;
+    if (a.Has("at")) {
+      auto t = ParseTimeText("at", a.Get("at"), offset);
+      if (!t.ok()) return t.status();
+      at = *t;
+    } else if (!ClockSet()) {
+      return Status::InvalidArgument(Q(a.spec->name) +
+                                     " before the first 'at': the clock of a new database is not set (write "
+                                     "'at TIME' first, or give the command at=TIME)");
+    }
+    if (at) CASELOOP_RETURN_IF_ERROR(MoveClockTo(*at));
+    c.at = engine_->Now();
+    auto ack = engine_->Submit(c);
+    if (!ack.ok()) return ack.status();
+    return Lines{};
+  }
+
+  // ---- Queries --------------------------------------------------------------
+  Result<std::optional<Instant>> OptionalTime(const Args& a, std::string_view key, int offset) {
+    if (!a.Has(key)) return std::optional<Instant>();
+    auto t = ParseTimeText(key, a.Get(key), offset);
+    if (!t.ok()) return t.status();
+    return std::optional<Instant>(*t);
+  }
+
+  Result<PeriodQuery> Period(const Args& a, int offset) {
+    PeriodQuery q;
+    auto from = ParseTimeText("from", a.Get("from"), offset);
+    if (!from.ok()) return from.status();
+    auto to = ParseTimeText("to", a.Get("to"), offset);
+    if (!to.ok()) return to.status();
+    if (*to <= *from) {
+      return Status::InvalidArgument("empty period: to=" + a.Get("to") +
+                                     " is not after from=" + a.Get("from"));
+    }
+    q.from = *from;
+    q.to = *to;
+    auto at = OptionalTime(a, "at", offset);
+    if (!at.ok()) return at.status();
+    // Default: evaluated at `to`, or now if earlier (domain.md §7).
+    q.at = at->has_value() ? **at : std::min(q.to, QueryNow());
+    q.unit = a.Get("unit");
+    return q;
+  }
+
+  Result<Lines> DoQuery(const Args& a) {
+    const int offset = Offset();
+    const std::string_view name = a.spec->name;
+    Lines out;
+    if (name == "show") {
+      auto at = OptionalTime(a, "at", offset);
+      if (!at.ok()) return at.status();
+      auto v = engine_->Show(a.positionals[0], at->value_or(QueryNow()));
+      if (!v.ok()) return v.status();
+      out.push_back(script::Dump(script::CaseViewJson(*v, offset)));
+    } else if (name == "history") {
+      auto h = engine_->History(a.positionals[0]);
+      if (!h.ok()) return h.status();
+      for (const auto& e : *h) out.push_back(script::Dump(script::LoggedEventJson(e, offset)));
+    } else if (name == "rates" || name == "inspectors" || name == "centre") {
+      auto q = Period(a, offset);
+      if (!q.ok()) return q.status();
+      if (name == "rates") {
+        auto r = engine_->Rates(*q);
+        if (!r.ok()) return r.status();
+        for (const auto& u : *r) out.push_back(script::Dump(script::UnitRatesJson(u)));
+      } else if (name == "inspectors") {
+        auto r = engine_->Inspectors(*q);
+        if (!r.ok()) return r.status();
+        for (const auto& i : *r) out.push_back(script::Dump(script::InspectorRatesJson(i)));
+      } else {
+        auto r = engine_->Centre(*q);
+        if (!r.ok()) return r.status();
+        out.push_back(script::Dump(script::CentreJson(*r)));
+      }
+    } else if (name == "overdue" || name == "workload") {
+      auto at = OptionalTime(a, "at", offset);
+      if (!at.ok()) return at.status();
+      const Instant t = at->value_or(QueryNow());
+      if (name == "overdue") {
+        auto r = engine_->Overdue(t);
+        if (!r.ok()) return r.status();
+        for (const auto& o : *r) out.push_back(script::Dump(script::OverdueJson(o, offset)));
+      } else {
+        auto r = engine_->Workload(t);
+        if (!r.ok()) return r.status();
+        for (const auto& w : *r) out.push_back(script::Dump(script::WorkloadJson(w)));
+      }
+    } else {
+      return Status::InvalidArgument("unhandled query " + Q(name));
+    }
+    return out;
+  }
+
+  // ---- expect ---------------------------------------------------------------
+  Result<Lines> DoExpect(const Args& a) {
+    const Json& fields = ShowTemplate();
+    for (const auto& [key, value] : a.keys) {
+      if (!fields.contains(key)) {
+        std::string names;
+        for (const auto& item : fields.items()) names += (names.empty() ? "" : ", ") + item.key();
+        return Status::InvalidArgument("unknown field " + Q(key) + " for 'expect' (fields: " + names + ")");
+      }
+    }
+    const int offset = Offset();
+    auto v = engine_->Show(a.positionals[0], engine_->Now());
+    if (!v.ok()) return v.status();
+    const Json shown = script::CaseViewJson(*v, offset);
+    std::string mismatches;
+    for (const auto& [key, expected] : a.keys) {
+      std::string actual = script::ExpectText(shown[key]);
+      if (actual == expected) continue;
+      if (!mismatches.empty()) mismatches += "; ";
+      mismatches += key + " is " + actual + ", expected " + expected;
+    }
+    if (!mismatches.empty()) {
+      return Status::Rejected("expect " + a.positionals[0] + " at " + FormatInstant(engine_->Now(), offset) +
+                              ": " + mismatches);
+    }
+    return Lines{};
+  }
+
+  Engine* engine_;
+  ScriptOptions options_;
+  bool clock_set_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ScriptSession>> ScriptSession::Create(Engine* engine, const ScriptOptions& options) {
+  if (engine == nullptr) return Status::InvalidArgument("ScriptSession::Create: engine is null");
+  auto session = std::make_unique<SessionImpl>(engine, options);
+  CASELOOP_RETURN_IF_ERROR(session->Init());
+  return std::unique_ptr<ScriptSession>(std::move(session));
+}
+
+}  // namespace caseloop
