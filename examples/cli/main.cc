@@ -1,0 +1,336 @@
+// caseloop — the command-line tool over the library.
+//
+//   caseloop [--db DIR] [--durability sync|buffered|none] [--now] COMMAND ...
+//
+// Every command's logic lives in the library (ScriptSession for scripts and
+// queries; ImportCsv, RunDemo and WriteHtmlReport from src/script/tools.h);
+// this file parses arguments, opens the engine and maps statuses to exit
+// codes. See docs/cli.md.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "caseloop/engine.h"
+#include "caseloop/script.h"
+#include "caseloop/status.h"
+#include "caseloop/time.h"
+#include "script/lexer.h"
+#include "script/syntax.h"
+#include "script/tools.h"
+
+namespace {
+
+using namespace caseloop;
+
+// Exit statuses (docs/cli.md).
+constexpr int kExitOk = 0;
+constexpr int kExitRefused = 1;  // a line or command was refused or invalid
+constexpr int kExitUsage = 2;    // the command line itself is wrong
+constexpr int kExitStorage = 3;  // corruption, I/O, the database is locked
+
+int ExitCodeFor(const Status& s) {
+  if (s.ok()) return kExitOk;
+  if (s.IsCorruption() || s.IsIOError() || s.IsUnavailable()) return kExitStorage;
+  return kExitRefused;
+}
+
+int Fail(const Status& s) {
+  std::cerr << "error: " << s.message() << '\n';
+  return ExitCodeFor(s);
+}
+
+int UsageError(const std::string& message) {
+  std::cerr << "error: " << message << "\nRun with --help for more information.\n";
+  return kExitUsage;
+}
+
+struct Globals {
+  std::string db = "caseloop-data";
+  std::string durability = "sync";
+  bool now = false;
+};
+
+// The engine always runs on a manual clock: scripts move it with `at`, and
+// queries evaluate at the latest recorded instant, so a scripted history
+// answers the same way every time. `timers` is off for read-only commands so
+// that a query never appends task_overdue events.
+Result<std::unique_ptr<Engine>> OpenEngine(const Globals& g, bool timers, bool default_config = false) {
+  auto durability = ParseDurability(g.durability);
+  if (!durability.ok()) return durability.status();
+  EngineOptions options;
+  options.path = g.db;
+  options.durability = *durability;
+  options.clock = std::make_shared<ManualClock>();
+  options.timers = timers;
+  options.default_config = default_config;
+  auto engine = Engine::Open(options);
+  if (!engine.ok()) {
+    return Status(engine.status().code(),
+                  "cannot open the database " + g.db + ": " + engine.status().message());
+  }
+  return engine;
+}
+
+// Runs `body` with an open engine and closes it; a failed close (the data
+// may not be durable) turns success into a storage error.
+template <typename Body>
+int WithEngine(const Globals& g, bool timers, bool default_config, Body body) {
+  auto engine = OpenEngine(g, timers, default_config);
+  if (!engine.ok()) return Fail(engine.status());
+  int code = body(**engine);
+  Status closed = (*engine)->Close();
+  if (!closed.ok() && code == kExitOk)
+    return Fail(Status(closed.code(), "closing the database: " + closed.message()));
+  return code;
+}
+
+ScriptOptions SessionOptions(const Globals& g) {
+  ScriptOptions o;
+  o.system_now = g.now;
+  return o;
+}
+
+int RunScript(const Globals& g, const std::string& file, bool echo, bool keep_going) {
+  std::ifstream stream;
+  std::istream* in = &std::cin;
+  if (file != "-") {
+    stream.open(file);
+    if (!stream) return UsageError("cannot open the script " + file);
+    in = &stream;
+  }
+  return WithEngine(g, /*timers=*/true, /*default_config=*/false, [&](Engine& engine) {
+    ScriptOptions o = SessionOptions(g);
+    o.echo = echo;
+    o.keep_going = keep_going;
+    auto session = ScriptSession::Create(&engine, o);
+    if (!session.ok()) return Fail(session.status());
+    Status s = (*session)->Run(*in, std::cout, std::cerr);  // errors already printed as "line N: ..."
+    std::cout.flush();
+    return ExitCodeFor(s);
+  });
+}
+
+// show / history / rates / inspectors / centre / overdue / workload: the
+// script language's query with the same arguments.
+int RunQuery(const Globals& g, const std::string& name, const std::vector<std::string>& args) {
+  std::vector<std::string> words{name};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<script::Word> split;
+  for (const auto& w : words) split.push_back(script::WordFromArg(w));
+  auto shape = script::ParseArgs(split);
+  if (!shape.ok()) return UsageError(shape.status().message());
+  return WithEngine(g, /*timers=*/false, /*default_config=*/false, [&](Engine& engine) {
+    auto session = ScriptSession::Create(&engine, SessionOptions(g));
+    if (!session.ok()) return Fail(session.status());
+    auto lines = (*session)->ExecuteWords(words);
+    if (!lines.ok()) return Fail(lines.status());
+    for (const auto& l : *lines) std::cout << l << '\n';
+    return kExitOk;
+  });
+}
+
+struct ReportArgs {
+  std::vector<std::string> words;  // from=DATE to=DATE [at=TIME]
+  std::string html;
+};
+
+int RunReport(const Globals& g, const ReportArgs& r) {
+  std::optional<std::string> from, to, at;
+  for (const auto& arg : r.words) {
+    script::Word w = script::WordFromArg(arg);
+    std::optional<std::string>* slot = !w.keyed          ? nullptr
+                                       : w.key == "from" ? &from
+                                       : w.key == "to"   ? &to
+                                       : w.key == "at"   ? &at
+                                                         : nullptr;
+    if (slot == nullptr)
+      return UsageError("unexpected argument '" + arg + "' for 'report' (expected from=, to=, at=)");
+    if (slot->has_value()) return UsageError("'" + w.key + "=' given twice");
+    *slot = w.value;
+  }
+  if (!from || !to) return UsageError("'report' needs from=DATE and to=DATE");
+  return WithEngine(g, /*timers=*/false, /*default_config=*/false, [&](Engine& engine) {
+    const int offset = engine.CurrentConfig().calendar.utc_offset_minutes;
+    ReportOptions o;
+    o.html = r.html;
+    auto parse = [&](const std::string& key, const std::string& text) -> Result<Instant> {
+      auto t = ParseInstant(text, offset);
+      if (!t.ok()) return Status::InvalidArgument(key + ": " + t.status().message());
+      return *t;
+    };
+    auto f = parse("from", *from);
+    if (!f.ok()) return Fail(f.status());
+    auto t = parse("to", *to);
+    if (!t.ok()) return Fail(t.status());
+    if (*t <= *f)
+      return Fail(Status::InvalidArgument("empty period: to=" + *to + " is not after from=" + *from));
+    o.from = *f;
+    o.to = *t;
+    if (at) {
+      auto a = parse("at", *at);
+      if (!a.ok()) return Fail(a.status());
+      o.at = *a;
+    } else {
+      // As the queries: at `to`, or the latest recorded instant (--now: the system time) if earlier.
+      Instant now = g.now ? std::chrono::time_point_cast<Micros>(std::chrono::system_clock::now())
+                          : engine.LatestRecordedTime();
+      o.at = std::min(o.to, now);
+    }
+    Status s = WriteHtmlReport(engine, o);
+    if (!s.ok()) return Fail(s);
+    std::cerr << "wrote " << o.html << '\n';
+    return kExitOk;
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"caseloop: the closed loop of urban-management cases, on an embedded event log"};
+  app.name("caseloop");
+  app.require_subcommand(1, 1);
+  app.fallthrough();  // global options may also follow the command
+
+  Globals g;
+  app.add_option("--db", g.db, "database directory (created on first use)")->capture_default_str();
+  app.add_option("--durability", g.durability, "what an acknowledged command survives")
+      ->check(CLI::IsMember({"sync", "buffered", "none"}))
+      ->capture_default_str();
+  app.add_flag("--now", g.now,
+               "queries without at= evaluate at the system time (default: the latest recorded instant)");
+
+  // run
+  std::string script_file;
+  bool echo = false, keep_going = false;
+  auto* run = app.add_subcommand("run", "execute a script (FILE, or - for stdin)");
+  run->add_option("file", script_file, "the script; - reads stdin")->required();
+  run->add_flag("--echo", echo, "print 'ok N' after line N is durably acknowledged");
+  run->add_flag("--keep-going", keep_going,
+                "continue after a refused line (the exit status still reports it)");
+
+  // queries
+  struct QueryCommand {
+    const char* name;
+    const char* help;
+    std::vector<std::string> args;
+    CLI::App* app = nullptr;
+  };
+  std::vector<QueryCommand> queries = {
+      {"show", "show CASE [at=TIME]: the case as JSON", {}},
+      {"history", "history CASE: the case's events, oldest first", {}},
+      {"rates", "rates from=DATE to=DATE [at=TIME] [unit=U]: unit evaluation", {}},
+      {"inspectors", "inspectors from=DATE to=DATE [at=TIME]: inspector evaluation", {}},
+      {"centre", "centre from=DATE to=DATE [at=TIME]: the centre's figures", {}},
+      {"overdue", "overdue [at=TIME]: overdue open tasks", {}},
+      {"workload", "workload [at=TIME]: open and overdue tasks per unit", {}},
+  };
+  for (auto& q : queries) {
+    q.app = app.add_subcommand(q.name, q.help);
+    q.app->add_option("args", q.args, "arguments as in the script language (key=value)");
+  }
+
+  // import
+  ImportOptions import;
+  std::string import_tz;
+  auto* imp = app.add_subcommand("import", "import case history from a CSV file");
+  imp->add_option("file", import.file, "the CSV file")->required()->check(CLI::ExistingFile);
+  imp->add_option("--id", import.id_column, "column of the case id")->required();
+  imp->add_option("--created", import.created_column, "column of the creation time")->required();
+  imp->add_option("--unit", import.unit_column, "column of the responsible unit")->required();
+  imp->add_option("--due", import.due_column, "column of the due time");
+  imp->add_option("--closed", import.closed_column, "column of the closing time");
+  imp->add_option("--category", import.category_column, "column of the category");
+  imp->add_option("--time-format", import.time_format, "strptime format of the times")->capture_default_str();
+  imp->add_option("--tz", import_tz, "UTC offset of the times, e.g. -05:00 (default: the calendar's)");
+  imp->add_flag("--strict", import.strict, "fail when any row is skipped");
+
+  // demo
+  DemoOptions demo;
+  auto* dem = app.add_subcommand("demo", "simulate a quarter in the default district and print the ranking");
+  dem->add_option("--cases", demo.cases, "cases to simulate")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  dem->add_option("--days", demo.days, "days to simulate")->capture_default_str()->check(CLI::PositiveNumber);
+  dem->add_option("--seed", demo.seed, "random seed")->capture_default_str();
+  dem->add_option("--html", demo.html, "HTML report to write (\"\" = none)")->capture_default_str();
+
+  // report
+  ReportArgs report;
+  auto* rep =
+      app.add_subcommand("report", "write the HTML report: report from=DATE to=DATE [at=TIME] --html FILE");
+  rep->add_option("args", report.words, "from=DATE to=DATE [at=TIME]");
+  rep->add_option("--html", report.html, "the HTML file to write")->required();
+
+  auto* check = app.add_subcommand("check", "check the store and projections; exit 3 on any problem");
+  auto* rebuild = app.add_subcommand("rebuild", "rebuild the projections from the event log");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    return UsageError(e.what());
+  }
+
+  try {
+    if (run->parsed()) return RunScript(g, script_file, echo, keep_going);
+    for (auto& q : queries) {
+      if (q.app->parsed()) return RunQuery(g, q.name, q.args);
+    }
+    if (imp->parsed()) {
+      if (!import_tz.empty()) {
+        auto tz = ParseUtcOffset(import_tz);
+        if (!tz.ok()) return UsageError("bad --tz " + import_tz + ": " + tz.status().message());
+        import.utc_offset_minutes = *tz;
+      }
+      import.progress = isatty(STDERR_FILENO) != 0;
+      return WithEngine(g, /*timers=*/true, /*default_config=*/false, [&](Engine& engine) {
+        auto summary = ImportCsv(engine, import, std::cout, std::cerr);
+        return summary.ok() ? kExitOk : Fail(summary.status());
+      });
+    }
+    if (dem->parsed()) {
+      demo.progress = isatty(STDERR_FILENO) != 0;
+      return WithEngine(g, /*timers=*/true, /*default_config=*/true, [&](Engine& engine) {
+        Status s = RunDemo(engine, demo, std::cout);
+        return s.ok() ? kExitOk : Fail(s);
+      });
+    }
+    if (rep->parsed()) return RunReport(g, report);
+    if (check->parsed()) {
+      return WithEngine(g, /*timers=*/false, /*default_config=*/false, [&](Engine& engine) {
+        auto problems = engine.Check();
+        if (!problems.ok()) return Fail(problems.status());
+        for (const auto& p : *problems) std::cout << p << '\n';
+        if (!problems->empty()) {
+          std::cerr << "error: " << problems->size() << " problem(s) found\n";
+          return kExitStorage;
+        }
+        std::cout << "ok\n";
+        return kExitOk;
+      });
+    }
+    if (rebuild->parsed()) {
+      return WithEngine(g, /*timers=*/false, /*default_config=*/false, [&](Engine& engine) {
+        Status s = engine.RebuildProjections();
+        return s.ok() ? kExitOk : Fail(s);
+      });
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << '\n';
+    return kExitRefused;
+  }
+  return UsageError("no command given");
+}
