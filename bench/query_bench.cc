@@ -1,0 +1,100 @@
+// query: latency of a quarter's rates and of show as the history grows.
+#include <fmt/format.h>
+
+#include <random>
+
+#include "scenarios.h"
+#include "workload.h"
+
+namespace caseloop::bench {
+
+Status RunQuery(Context& ctx, Report& report) {
+  const Plan plan = PlanFor(ctx.options);
+  TempDir dir("query");
+  const std::string path = dir.Sub("db");
+  CASELOOP_RETURN_IF_ERROR(CreateHistoryStore(path));
+  const int rate_reps = ctx.options.quick ? 3 : 7;
+  const int show_samples = ctx.options.quick ? 100 : 500;
+  std::mt19937_64 rng(42);
+
+  std::uint64_t have = 0;
+  for (std::uint64_t size : plan.query_sizes) {
+    const auto b0 = SteadyClock::now();
+    Result<std::uint64_t> written = ExtendHistory(path, have, size - have);
+    if (!written.ok()) return written.status();
+    const double build_secs = SecondsSince(b0);
+    have = size;
+
+    EngineOptions eo;
+    eo.path = path;
+    eo.durability = Durability::kSync;
+    eo.clock = std::make_shared<ManualClock>(QuarterEnd() + Micros(7LL * 24 * 3600 * 1000000));
+    const auto o0 = SteadyClock::now();
+    Result<std::unique_ptr<Engine>> opened = Engine::Open(eo);
+    if (!opened.ok()) return Annotate(opened.status(), "query: opening the engine");
+    const double open_secs = SecondsSince(o0);
+    std::unique_ptr<Engine> engine = std::move(opened).value();
+    const std::uint64_t head = engine->store()->HeadPosition();
+
+    PeriodQuery q;
+    q.from = QuarterStart();
+    q.to = QuarterEnd();
+    Latencies rates;
+    Status error;
+    std::int64_t due = 0;
+    // One untimed call first: it may still wait for the projector.
+    for (int rep = -1; rep < rate_reps && error.ok(); ++rep) {
+      const auto t0 = SteadyClock::now();
+      Result<std::vector<UnitRates>> r = engine->Rates(q);
+      if (rep >= 0) rates.Add(NanosSince(t0));
+      if (!r.ok()) {
+        error = Annotate(r.status(), "query: Rates");
+      } else if (rep < 0) {
+        for (const UnitRates& u : *r) due += u.due;
+      }
+    }
+    Latencies show;
+    std::uniform_int_distribution<std::uint64_t> pick(0, size - 1);
+    for (int k = 0; k < show_samples && error.ok(); ++k) {
+      const std::string id = CaseId(pick(rng));
+      const auto t0 = SteadyClock::now();
+      Result<CaseView> v = engine->Show(id);
+      show.Add(NanosSince(t0));
+      if (!v.ok()) {
+        error = Annotate(v.status(), "query: Show " + id);
+      } else if (v->state != LifecycleState::kClosed) {
+        error = Status::Corruption("query: case " + id + " is " + std::string(Name(v->state)) +
+                                   ", expected closed");
+      }
+    }
+    Status closed = engine->Close();
+    if (!error.ok()) return error;
+    if (!closed.ok()) return Annotate(closed, "query: closing the engine");
+    if (due != static_cast<std::int64_t>(size)) {
+      return Status::Corruption(
+          fmt::format("query: the quarter's rates count {} due cases, expected {}", due, size));
+    }
+
+    Row row("query", Durability::kSync, 1);
+    row.SetInt("cases", static_cast<std::int64_t>(size));
+    row.SetInt("events", static_cast<std::int64_t>(head));
+    row.Set("rates_p50_ms", rates.QuantileUs(0.5).value_or(0) / 1000.0, 3);
+    row.Set("rates_max_ms", rates.QuantileUs(1.0).value_or(0) / 1000.0, 3);
+    row.Set("show_p50_us", show.QuantileUs(0.5), 1);
+    row.Set("show_p99_us", show.QuantileUs(0.99), 1);
+    row.Set("open_s", open_secs, 2);
+    row.Set("build_s", build_secs, 2);
+    report.Add(std::move(row));
+  }
+  report.Note(fmt::format(
+      "history: closed cases scattered over Q1 2025, written straight into the store (the events Decide "
+      "gives, "
+      "EncodeCaseEvent, one Append per case, Durability none), then an engine opened on it (open_s includes "
+      "the "
+      "projections catching up on the new events); rates = Engine::Rates for Q1, every unit, {} runs after a "
+      "warm-up; show = Engine::Show of {} random cases (cache cold for most)",
+      rate_reps, show_samples));
+  return Status::Ok();
+}
+
+}  // namespace caseloop::bench
