@@ -173,9 +173,17 @@ Status Demo::Setup() {
   }
   offset_ = config_.calendar.utc_offset_minutes;
 
-  // The period: Q1 2025 on a fresh store, else the day after what is there.
+  // The period: Q1 2025 on a store without cases, else the day after what is
+  // there (configuration events do not count: they may carry any time).
+  bool has_cases = false;
+  if (EventStore* store = engine_.store()) {
+    auto streams = store->ListStreams("", 8);
+    if (!streams.ok()) return streams.status();
+    for (const std::string& s : *streams) has_cases = has_cases || (!s.empty() && s[0] != '$');
+  }
   start_ = tools::LocalMidnight(2025, 1, 1, offset_);
-  Instant latest = std::max(engine_.Now(), engine_.LatestRecordedTime());
+  Instant latest = engine_.Now();
+  if (has_cases) latest = std::max(latest, engine_.LatestRecordedTime());
   const bool fresh = latest <= start_;
   if (!fresh) {
     tools::LocalFields f = tools::LocalFieldsOf(latest, offset_);
@@ -236,6 +244,25 @@ Status Demo::Setup() {
   for (const RouteRule& r : config_.routes) {
     if (r.grid_prefix.size() >= 6) county = r.grid_prefix.substr(0, 6);
   }
+  // Every street of the routing table gets an inspector who patrols it.
+  std::set<std::string> streets;
+  for (const RouteRule& r : config_.routes) {
+    if (r.grid_prefix.size() == 9) streets.insert(r.grid_prefix);
+  }
+  int next_inspector = 1;
+  for (const std::string& street : streets) {
+    if (std::find(cast_.inspector_prefix.begin(), cast_.inspector_prefix.end(), street) !=
+        cast_.inspector_prefix.end()) {
+      continue;
+    }
+    while (config_.inspectors.count(fmt::format("I{}", next_inspector))) ++next_inspector;
+    ConfigChange c;
+    c.type = ConfigChangeType::kDefineInspector;
+    c.inspector = {fmt::format("I{}", next_inspector), street};
+    CASELOOP_RETURN_IF_ERROR(Define(c));
+    cast_.inspectors.push_back(c.inspector.id);
+    cast_.inspector_prefix.push_back(street);
+  }
   if (cast_.inspectors.empty()) {
     for (int i = 1; i <= 16; ++i) {
       ConfigChange c;
@@ -251,11 +278,12 @@ Status Demo::Setup() {
   for (const auto& [id, info] : config_.units) cast_.units.push_back(id);
   for (const std::string& u : cast_.units) {
     UnitProfile p;
+    // Most units are punctual; a few are not, and leave cases unhandled.
     double skew = rng_.U01();
-    p.late = 0.02 + 0.30 * skew * skew;
-    p.never = 0.002 + p.late * 0.12;
-    p.rework = rng_.U(0.02, 0.14);
-    p.extend = rng_.U(0.01, 0.07);
+    p.late = 0.02 + 0.45 * skew * skew;
+    p.never = 0.003 + 0.3 * p.late * skew * skew;
+    p.rework = rng_.U(0.02, 0.08) + 0.15 * skew * rng_.U01();
+    p.extend = rng_.U(0.01, 0.05) + 0.1 * skew * rng_.U01();
     p.ret = rng_.U(0.005, 0.035);
     p.suspend = rng_.U(0.003, 0.015);
     cast_.profiles[u] = p;
@@ -462,7 +490,8 @@ void Demo::PlanTask(SimCase& c, Instant t0, const std::string& first_unit) {
         req.reason = "materials on order";
         if (rng_.Chance(0.8)) {
           Push(c, answer, CommandType::kApprove, Pick(cast_.dispatchers));
-          deadline = DeadlineAfter(cal, deadline, more);
+          // As the engine does: the extra time is added as working time.
+          deadline = AddOnClock(cal, TimeLimit::Unit::kWorking, deadline, LimitLength(cal, more));
         } else {
           Push(c, answer, CommandType::kDeny, Pick(cast_.dispatchers)).reason = "no reason to wait";
         }

@@ -53,9 +53,11 @@ header { border-bottom: 3px solid var(--accent); margin-bottom: 20px; padding-bo
 h1 { font-size: 26px; margin: 0 0 4px; }
 h2 { font-size: 19px; margin: 28px 0 10px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
 p.sub, p.note { color: var(--muted); margin: 2px 0 8px; font-size: 14px; }
-table { border-collapse: collapse; width: 100%; font-size: 13px; }
-th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: right; white-space: nowrap; }
-th { background: var(--soft); font-weight: 600; border-bottom: 2px solid var(--line); }
+table { border-collapse: collapse; width: 100%; font-size: 12.5px; }
+th, td { padding: 4px 6px; border-bottom: 1px solid var(--line); text-align: right; white-space: nowrap; }
+th { background: var(--soft); font-weight: 600; border-bottom: 2px solid var(--line); white-space: normal;
+     vertical-align: bottom; }
+th small { font-weight: 400; color: var(--muted); word-break: keep-all; }
 td.l, th.l { text-align: left; white-space: normal; }
 tbody tr:nth-child(even) td { background: #fbfcfd; }
 .grade { display: inline-block; min-width: 22px; padding: 1px 6px; border-radius: 10px; color: #fff;
@@ -155,12 +157,15 @@ void RankingSection(std::string& h, const Config& config, const std::vector<Unit
       "rate) &times;{:g}. Grades: A &ge; 90, B &ge; 75, C &ge; 60, D &ge; 40, E below.</p>\n",
       config.weights.handling, config.weights.on_time, config.weights.rework, config.weights.overdue,
       config.weights.extension);
-  h += "<table>\n<thead><tr><th>#</th><th class=\"l\">unit</th><th>due<br>应处置</th><th>handled<br>处置</th>"
-       "<th>on time<br>按期</th><th>late<br>超期</th><th>overdue "
-       "open<br>超期未处置</th><th>reworked<br>返工</th>"
-       "<th>extended<br>延期</th><th>handling<br>处置率</th><th>on-time<br>按期处置率</"
-       "th><th>rework<br>返工率</th>"
-       "<th>overdue<br>超期未处置率</th><th>extension<br>延期率</th><th>score</th><th>grade</th></tr></"
+  h += "<table>\n<thead><tr><th>#</th><th "
+       "class=\"l\">unit</th><th>due<br><small>应处置</small></th><th>handled<br><small>处置</small></th>"
+       "<th>on time<br><small>按期</small></th><th>late<br><small>超期</small></th><th>overdue "
+       "open<br><small>超期未处置</small></th><th>reworked<br><small>返工</small></th>"
+       "<th>extended<br><small>延期</small></th><th>handling<br><small>处置率</small></"
+       "th><th>on-time<br><small>按期处置率</small></th>"
+       "<th>rework<br><small>返工率</small></th>"
+       "<th>overdue<br><small>超期未处置率</small></th><th>extension<br><small>延期率</small></th><th>score</"
+       "th><th>grade</th></tr></"
        "thead>\n"
        "<tbody>\n";
   int rank = 0;
