@@ -85,7 +85,7 @@ def test_requests_extension_suspension_and_return(engine):
         engine.suspend("C2", reason="x", by="STREET")
     engine.approve("C2", by="D1")
     assert engine.show("C2")["extensions"] == 1
-    assert engine.show("C2")["deadline"] == t("2025-04-02T09:00")
+    assert engine.show("C2")["deadline"] == t("2025-04-01T17:00")  # Mon 17:00 + 7 working hours
     engine.return_("C2", reason="not ours", by="STREET")
     engine.approve("C2", by="D1")
     view = engine.show("C2")

@@ -53,6 +53,7 @@ class Engine:
     def __init__(self, path: Optional[str] = None, durability: str = "sync", clock: str = "system",
                  default_config: bool = False, worker_threads: int = 2) -> None:
         self._native = _caseloop.Engine(path, durability, clock, default_config, worker_threads)
+        self._manual = clock == "manual"
 
     # -- lifecycle ---------------------------------------------------------
     def close(self) -> None:
@@ -122,8 +123,11 @@ class Engine:
         fields = {k: v for k, v in fields.items() if v is not None}
         if "deadline" in fields:
             fields["deadline"] = self._micros(fields["deadline"])
-        return self._native.submit(dict(type=type_, case=case, by=by,
-                                        at=None if at is None else self._micros(at), **fields))
+        micros = None if at is None else self._micros(at)
+        if micros is not None and self._manual and micros > self._native.now():
+            # As in scripts: a command's own time moves the manual clock (firing due timers) first.
+            self._native.set_clock(micros)
+        return self._native.submit(dict(type=type_, case=case, by=by, at=micros, **fields))
 
     def report(self, case: str, *, kind: str, category: str, source: str, by: str,
                grid: Optional[str] = None, component: Optional[str] = None,
