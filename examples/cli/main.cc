@@ -281,6 +281,23 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
+    // "A subcommand is required" says less than naming the word that is not one.
+    for (int i = 1; i < argc; ++i) {
+      std::string word = argv[i];
+      if (word == "--db" || word == "--durability") {
+        ++i;
+        continue;
+      }
+      if (word.empty() || word[0] == '-') continue;
+      std::string names;
+      bool known = false;
+      for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+        names += (names.empty() ? "" : ", ") + sub->get_name();
+        known = known || sub->get_name() == word;
+      }
+      if (!known) return UsageError("unknown command '" + word + "' (commands: " + names + ")");
+      break;
+    }
     return UsageError(e.what());
   }
 
