@@ -1,6 +1,7 @@
 #include "bench_util.h"
 
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -197,6 +198,13 @@ std::optional<std::int64_t> StatusField(std::string_view name) {
 
 std::optional<std::int64_t> PeakRssKib() { return StatusField("VmHWM"); }
 std::optional<std::int64_t> CurrentRssKib() { return StatusField("VmRSS"); }
+
+double ProcessCpuSeconds() {
+  rusage ru{};
+  if (::getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+  auto secs = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
+  return secs(ru.ru_utime) + secs(ru.ru_stime);
+}
 
 Status Annotate(const Status& s, std::string_view what) {
   if (s.ok()) return s;

@@ -124,6 +124,9 @@ std::optional<double> LoadAverage();
 std::optional<std::int64_t> PeakRssKib();
 std::optional<std::int64_t> CurrentRssKib();
 
+// CPU time (user + system) of the whole process so far, in seconds.
+double ProcessCpuSeconds();
+
 // Status -> "what: message" for failures printed by the driver.
 Status Annotate(const Status& s, std::string_view what);
 

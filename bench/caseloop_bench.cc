@@ -33,7 +33,7 @@ Plan PlanFor(const BenchOptions& options) {
     p.memory_open = 100;
     p.fsync_samples = 50;
   } else {
-    p.row_seconds = 3.0;
+    p.row_seconds = 2.0;
     p.lifecycle_clients = {1, 2, 8, 64};
     p.query_sizes = {10000, 100000, 1000000};
     p.rebuild_cases = 200000;

@@ -170,9 +170,8 @@ Status RunImport(Context& ctx, Report& report) {
   const std::string csv = dir.Sub("boston.csv");
   CASELOOP_RETURN_IF_ERROR(WriteBostonCsv(csv, plan.import_rows));
 
-  std::vector<Durability> modes = {Durability::kNone};
-  if (!ctx.options.quick) modes.push_back(Durability::kBuffered);
-  for (Durability d : modes) {
+  // Durability none: the mode docs/format.md recommends for bulk imports.
+  for (Durability d : {Durability::kNone}) {
     TempDir db("import-db");
     EngineOptions eo;
     eo.path = db.Sub("db");

@@ -4,6 +4,7 @@
 #define CASELOOP_BENCH_SCENARIOS_H_
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -24,6 +25,11 @@ struct Context {
   // Bare 4 KiB write + fdatasync latency, microseconds.
   std::optional<double> fsync_p50_us;
   std::optional<double> fsync_p99_us;
+  // The query scenario's largest history (closed cases 0..history_cases-1),
+  // kept for the memory scenario; removed at exit.
+  std::shared_ptr<TempDir> history_dir;
+  std::string history_path;
+  std::uint64_t history_cases = 0;
 };
 
 // Durations and sizes of the run (quick or full).
