@@ -22,11 +22,15 @@
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+#include <sys/time.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <condition_variable>
+#include <cstdarg>
+#include <cstdio>
+#include <ctime>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -53,6 +57,47 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   std::string msg = fmt::format("{}: {}", what, s.ToString());
   if (s.IsCorruption()) return Status::Corruption(std::move(msg));
   return Status::IOError(std::move(msg));
+}
+
+// RocksDB's info log ("LOG" in the database directory), written with stdio so
+// that a failed write is dropped. Debian's librocksdb is built with assertions
+// on, and its own file logger aborts the process when it writes again after a
+// failed write — which is what a full disk does to it (found by
+// tests/torture/full_disk_main.cc). The previous log is kept as LOG.old.
+// A null file (read-only open, or LOG cannot be created) drops every line.
+class InfoLog final : public rocksdb::Logger {
+ public:
+  explicit InfoLog(std::FILE* file) : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL), file_(file) {}
+  ~InfoLog() override {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    if (file_ == nullptr) return;
+    struct timeval now {};
+    gettimeofday(&now, nullptr);
+    struct tm t {};
+    time_t secs = now.tv_sec;
+    localtime_r(&secs, &t);
+    std::lock_guard l(mu_);
+    std::fprintf(file_, "%04d/%02d/%02d-%02d:%02d:%02d.%06ld ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
+                 t.tm_hour, t.tm_min, t.tm_sec, static_cast<long>(now.tv_usec));
+    std::vfprintf(file_, format, ap);
+    std::fputc('\n', file_);
+    std::fflush(file_);  // errors (ENOSPC) stay in the stream's error flag: ignored
+  }
+
+ private:
+  std::mutex mu_;
+  std::FILE* file_;
+};
+
+std::shared_ptr<rocksdb::Logger> OpenInfoLog(const std::string& dir, bool read_only) {
+  if (read_only) return std::make_shared<InfoLog>(nullptr);
+  const std::string path = dir + "/LOG";
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) std::filesystem::rename(path, path + ".old", ec);
+  return std::make_shared<InfoLog>(std::fopen(path.c_str(), "w"));
 }
 
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
@@ -189,8 +234,7 @@ Status RocksDbStore::Open() {
   dbo.atomic_flush = true;  // kNone writes have no WAL: flush all column families together
   dbo.manual_wal_flush = false;
   dbo.max_background_jobs = 2;
-  dbo.keep_log_file_num = 4;
-  dbo.max_log_file_size = 8u << 20;
+  dbo.info_log = OpenInfoLog(path_, options_.read_only);
   dbo.paranoid_checks = true;
 
   cache_ = rocksdb::NewLRUCache(options_.block_cache_bytes);
