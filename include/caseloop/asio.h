@@ -16,7 +16,7 @@
 // including <utility>; include <utility> before any Boost.Asio header.
 //
 // The command runs on the engine's worker pool (Engine::SubmitAsync); the
-// completion handler is then dispatched to the handler's associated executor
+// completion handler is then posted to the handler's associated executor
 // (for a coroutine: the executor it runs on), so host code resumes on its own
 // threads, never on an engine thread. The handler's executor is kept busy
 // (a work guard) until the command completes, so `io_context::run()` does not
@@ -26,8 +26,8 @@
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -51,11 +51,16 @@ struct SubmitInitiation {
     auto state = std::make_shared<State>(State{std::forward<Handler>(handler), std::move(work)});
     engine->SubmitAsync(std::move(command), [state](Result<CommandAck> result) mutable {
       auto ex = state->guard.get_executor();
-      boost::asio::dispatch(ex, [state, result = std::move(result)]() mutable {
+      // post, not dispatch: when the engine refuses at once (closed), this runs
+      // inside the initiating function, and a handler must not run there.
+      boost::asio::post(ex, [state, result = std::move(result)]() mutable {
         H h = std::move(state->handler);
-        state->guard.reset();
         std::move(h)(std::move(result));
       });
+      // Released only after post() returned on this thread: until then the
+      // host's io_context has work and cannot run out and be destroyed while
+      // this thread is still waking it.
+      state->guard.reset();
     });
   }
 };
