@@ -116,6 +116,9 @@ class Projections {
   virtual std::uint64_t Checkpoint() const = 0;
   // Head position minus checkpoint.
   virtual std::uint64_t Lag() const = 0;
+  // The latest business time (recorded_us) of any event applied so far; the
+  // log is not in time order (imports, timers stamped at their deadlines).
+  virtual std::int64_t LatestRecordedMicros() const = 0;
   // Drops the projection state and replays the log from position 1.
   virtual Status Rebuild() = 0;
   // Compares each projection's checkpoint with the log head; one line per problem.

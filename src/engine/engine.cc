@@ -93,6 +93,11 @@ Status EngineImpl::Init() {
   projections_ = Projections::Create(store_.get());
   if (!projections_) return Status::IOError("the projections could not be created");
   CASELOOP_RETURN_IF_ERROR(projections_->CatchUp());
+  // The log's tail is not enough after an import (appended out of time order):
+  // the projections keep the maximum over the whole log.
+  if (projections_->LatestRecordedMicros() > latest_recorded_us_.load()) {
+    latest_recorded_us_.store(projections_->LatestRecordedMicros());
+  }
   projector_ = std::thread([this] { ProjectorLoop(); });
 
   if (options_.timers) {

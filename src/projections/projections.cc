@@ -36,6 +36,16 @@ constexpr const char* kPrefixes[kCount] = {DeadlineProjection::kPrefix, Evaluati
 // missing) is rebuilt from position 1 by the next CatchUp. Bump when a key or
 // value layout changes (see docs/projections.md).
 constexpr const char* kFormatKeys[kCount] = {"dl/~format", "ev/~format"};
+constexpr char kLatestKey[] = "dl/~latest";
+
+std::string EncodeLatest(std::int64_t us) { return std::to_string(us); }
+std::int64_t DecodeLatest(const std::string& s) {
+  try {
+    return std::stoll(s);
+  } catch (...) {
+    return 0;  // an unreadable value only costs the hint; Check() does not depend on it
+  }
+}
 constexpr const char* kFormat = "1";
 
 class ProjectionsImpl final : public Projections {
@@ -97,6 +107,8 @@ class ProjectionsImpl final : public Projections {
     return problems;
   }
 
+  std::int64_t LatestRecordedMicros() const override { return latest_us_.load(); }
+
   Result<std::vector<OverdueTask>> Overdue(Instant at) override {
     if (store_ == nullptr) return NoStore();
     return deadline_.Overdue(at);
@@ -128,6 +140,7 @@ class ProjectionsImpl final : public Projections {
   // A decoded log record; nullopt event for streams the projections ignore.
   struct Decoded {
     std::uint64_t position = 0;
+    std::int64_t recorded_us = 0;
     std::optional<CaseEvent> event;
   };
 
@@ -137,8 +150,10 @@ class ProjectionsImpl final : public Projections {
   Status ApplyAndCommit(const std::vector<Decoded>& decoded, std::size_t n, std::uint64_t cp[kCount],
                         std::size_t* failed_at) {
     Batch batches[kCount] = {Batch(store_), Batch(store_)};
+    std::int64_t latest = latest_us_.load();
     for (std::size_t j = 0; j < n; ++j) {
       const Decoded& d = decoded[j];
+      if (d.position > cp[0]) latest = std::max(latest, d.recorded_us);
       if (!d.event) continue;
       for (int i = 0; i < kCount; ++i) {
         if (d.position <= cp[i]) continue;
@@ -156,6 +171,7 @@ class ProjectionsImpl final : public Projections {
     for (int i = 0; i < kCount; ++i) {
       if (last <= cp[i]) continue;
       batches[i].Put(kFormatKeys[i], kFormat);
+      if (i == 0 && latest != latest_us_.load()) batches[0].Put(kLatestKey, EncodeLatest(latest));
       Status s = store_->CommitProjection(kNames[i], batches[i].TakeOps(), last);
       if (!s.ok()) {
         return Status(s.code(), std::string("projection ") + kNames[i] + ": commit of checkpoint " +
@@ -163,6 +179,7 @@ class ProjectionsImpl final : public Projections {
       }
       cp[i] = last;
       checkpoints_[i].store(last);
+      if (i == 0) latest_us_.store(latest);
     }
     return Status::Ok();
   }
@@ -184,6 +201,11 @@ class ProjectionsImpl final : public Projections {
         }
       }
       checkpoints_[i].store(cp[i]);
+    }
+    {
+      auto latest = cp[0] == 0 ? Result<std::optional<std::string>>(std::nullopt) : store_->Get(kLatestKey);
+      if (!latest.ok()) return latest.status();
+      latest_us_.store(*latest ? DecodeLatest(**latest) : 0);
     }
     const std::uint64_t limit = std::min(until, store_->HeadPosition());
     while (std::min(cp[0], cp[1]) < limit) {
@@ -209,6 +231,7 @@ class ProjectionsImpl final : public Projections {
         if (rec.position > limit) break;
         Decoded d;
         d.position = rec.position;
+        d.recorded_us = rec.recorded_us;
         if (!rec.stream.empty() && rec.stream[0] != '$') {
           auto e = DecodeCaseEvent(rec);
           if (!e.ok()) {
@@ -244,6 +267,9 @@ class ProjectionsImpl final : public Projections {
   EvaluationProjection evaluation_;
   std::mutex mu_;  // serializes CatchUp / Rebuild
   std::atomic<std::uint64_t> checkpoints_[kCount] = {0, 0};
+  // The latest business time of any applied event, kept with the deadline
+  // projection (events are not appended in time order: imports, timers).
+  std::atomic<std::int64_t> latest_us_{0};
 };
 
 }  // namespace
