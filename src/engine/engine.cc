@@ -369,7 +369,16 @@ Result<CommandAck> EngineImpl::SubmitLocked(const Command& command, bool timer) 
     CaseState& state = *loaded;
     const Instant now = timer ? std::max(at, state.last_event_time) : at;
 
-    Result<std::vector<CaseEvent>> decided = Decide(state, command, *cfg, now);
+    // A merge target must exist and be open: the decider asks for its state.
+    CaseLookup lookup;
+    if (command.type == CommandType::kMerge) {
+      lookup = [this, &cfg](const std::string& other) {
+        Result<CaseState> s = LoadState(other, *cfg);
+        return s.ok() ? s->state : LifecycleState::kNone;
+      };
+    }
+    Result<std::vector<CaseEvent>> decided =
+        lookup ? Decide(state, command, *cfg, now, lookup) : Decide(state, command, *cfg, now);
     if (!decided.ok()) {
       // A retry of a command that already went through is answered with the
       // first result, although the decider would refuse it now.
