@@ -297,7 +297,7 @@ void EngineImpl::SubmitAsync(Command command, std::function<void(Result<CommandA
   });
 }
 
-Result<CaseState> EngineImpl::LoadState(const std::string& case_id, const Config& cfg) {
+Result<CaseState> EngineImpl::LoadState(const std::string& case_id, const Config& cfg, bool fill_cache) {
   if (std::optional<CaseState> cached = cache_.Get(case_id)) return std::move(*cached);
   Result<std::vector<EventRecord>> records = store_->ReadStream(case_id);
   if (!records.ok()) return records.status();
@@ -308,7 +308,7 @@ Result<CaseState> EngineImpl::LoadState(const std::string& case_id, const Config
     if (!event.ok()) return event.status();
     CASELOOP_RETURN_IF_ERROR(Evolve(state, *event, cfg));
   }
-  if (state.version > 0) cache_.Put(case_id, state);
+  if (fill_cache && state.version > 0) cache_.Put(case_id, state);
   return state;
 }
 
@@ -373,7 +373,10 @@ Result<CommandAck> EngineImpl::SubmitLocked(const Command& command, bool timer) 
     CaseLookup lookup;
     if (command.type == CommandType::kMerge) {
       lookup = [this, &cfg](const std::string& other) {
-        Result<CaseState> s = LoadState(other, *cfg);
+        // Without the other case's stripe lock (taking it could deadlock), so
+        // the replayed state must not go into the cache: it may be outdated
+        // by the time it would be stored.
+        Result<CaseState> s = LoadState(other, *cfg, /*fill_cache=*/false);
         return s.ok() ? s->state : LifecycleState::kNone;
       };
     }

@@ -95,7 +95,10 @@ class EngineImpl final : public Engine {
   // `timer`: a timer's command, whose instant (a deadline that passed) may lie
   // before the case's last event; it is then stamped at that event's time.
   Result<CommandAck> SubmitLocked(const Command& command, bool timer = false);
-  Result<CaseState> LoadState(const std::string& case_id, const Config& config);
+  // The case's state from the cache, or replayed from its stream (and then
+  // cached when `fill_cache`). REQUIRES for fill_cache: the case's stripe lock
+  // is held, so that no newer state can be cached meanwhile.
+  Result<CaseState> LoadState(const std::string& case_id, const Config& config, bool fill_cache = true);
   Result<std::optional<CommandAck>> FindCommand(const std::string& case_id, const std::string& command_id);
   Result<CommandAck> AckFromLog(const std::string& stream, std::uint64_t first, std::uint64_t last,
                                 bool duplicate);
