@@ -164,7 +164,9 @@ class EventStore {
   // Projections keep their state in a separate keyspace of the same store.
   // CommitProjection writes `ops` and sets the checkpoint of projection `name`
   // to `checkpoint` in one atomic write, so after a crash state and checkpoint
-  // always agree. Durability follows the store default.
+  // always agree. Durability: the store default, except that a kSync store
+  // commits projections as kBuffered (derived state, redone from the older
+  // checkpoint after a power cut; no fsync of its own).
   virtual Status CommitProjection(std::string_view name, const std::vector<KvOp>& ops,
                                   std::uint64_t checkpoint) = 0;
   // The checkpoint of projection `name` (0 when never committed).

@@ -181,7 +181,8 @@ class RocksDbStore final : public EventStore {
   void WriteGroup(const std::vector<Writer*>& group);
   // Leader or Close: makes kNone / kBuffered writes durable.
   Status FlushLocked();
-  Status SubmitBatch(std::function<Status(rocksdb::WriteBatch&)> build, std::size_t bytes);
+  Status SubmitBatch(std::function<Status(rocksdb::WriteBatch&)> build, std::size_t bytes,
+                     std::optional<Durability> durability = std::nullopt);
   Result<std::uint64_t> ReadStreamVersion(std::string_view stream);
   Status ReadLogRecords(const std::vector<std::uint64_t>& positions, std::vector<EventRecord>& out);
 
@@ -640,11 +641,12 @@ Result<AppendResult> RocksDbStore::Append(std::string_view stream, ExpectedVersi
   return w.result;
 }
 
-Status RocksDbStore::SubmitBatch(std::function<Status(rocksdb::WriteBatch&)> build, std::size_t bytes) {
+Status RocksDbStore::SubmitBatch(std::function<Status(rocksdb::WriteBatch&)> build, std::size_t bytes,
+                                 std::optional<Durability> durability) {
   if (options_.read_only) return ReadOnlyError();
   Writer w;
   w.kind = WriterKind::kBatch;
-  w.durability = options_.durability;
+  w.durability = durability.value_or(options_.durability);
   w.build = std::move(build);
   w.bytes = bytes;
   Submit(w);
@@ -703,7 +705,13 @@ Status RocksDbStore::CommitProjection(std::string_view name, const std::vector<K
         return FromRocks(b.Put(meta_, kCheckpointPrefix + std::string(name), EncodeBE64(checkpoint)),
                          fmt::format("store {}: projection {}", path_, name));
       },
-      bytes);
+      bytes,
+      // Projection state is derived from the log and committed atomically with
+      // its checkpoint: a commit lost to a power cut is simply redone from the
+      // older checkpoint. So it never needs an fsync of its own (it still goes
+      // through the write-ahead log, and rides along when a group syncs).
+      options_.durability == Durability::kSync ? std::optional<Durability>(Durability::kBuffered)
+                                               : std::nullopt);
 }
 
 Status RocksDbStore::ResetProjection(std::string_view name, std::string_view prefix) {
