@@ -142,7 +142,7 @@ void DecodePayloadV1(const std::string& payload, CaseEvent& e) {
   if (has(kFLat)) ar(e.lat.emplace());
   if (has(kFLon)) ar(e.lon.emplace());
   if (has(kFDescription)) str(e.description);
-  if (has(kFEmergency)) ar(e.emergency);
+  if (has(kFEmergency)) e.emergency = codec::GetBool(ar, "emergency");
   if (has(kFInto)) str(e.into);
   if (has(kFUnit)) str(e.unit);
   if (has(kFReason)) str(e.reason);
@@ -153,7 +153,7 @@ void DecodePayloadV1(const std::string& payload, CaseEvent& e) {
   if (has(kFTask)) ar(e.task);
   if (has(kFRemaining)) ar(e.remaining_us);
   if (has(kFVerifier)) str(e.verifier);
-  if (has(kFOnTime)) ar(e.on_time.emplace());
+  if (has(kFOnTime)) e.on_time = codec::GetBool(ar, "on_time");
   if (has(kFRequest)) e.request = codec::GetEnum(ar, PendingRequest::kSuspend, "request");
   codec::ExpectEnd(is);
 }

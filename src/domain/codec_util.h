@@ -62,6 +62,15 @@ inline Instant GetInstant(In& ar) {
   return InstantFromMicros(us);
 }
 
+// Reads a bool stored as one byte, which must be 0 or 1: loading any other
+// byte into a bool is undefined behaviour (found by tests/fuzz/record_fuzz.cc).
+inline bool GetBool(In& ar, const char* what) {
+  std::uint8_t v = 0;
+  ar(v);
+  if (v > 1) throw DecodeError(std::string("bad ") + what + " flag value " + std::to_string(v));
+  return v == 1;
+}
+
 template <typename T, typename PutFn>
 void PutOptional(Out& ar, const std::optional<T>& v, PutFn put) {
   ar(v.has_value());
@@ -70,9 +79,7 @@ void PutOptional(Out& ar, const std::optional<T>& v, PutFn put) {
 
 template <typename T, typename GetFn>
 std::optional<T> GetOptional(In& ar, GetFn get) {
-  bool has = false;
-  ar(has);
-  if (!has) return std::nullopt;
+  if (!GetBool(ar, "presence")) return std::nullopt;
   return get(ar);
 }
 

@@ -146,8 +146,9 @@ ConfigChange DecodeV1(std::istream& is, std::size_t limit) {
       break;
     case ConfigChangeType::kSetPolicy: {
       std::int32_t yellow = 0, digits = 0;
-      ar(c.policy.enforce_permissions, c.policy.rework_fresh_limit, yellow,
-         c.policy.auto_supervise_after_working_minutes, digits);
+      c.policy.enforce_permissions = codec::GetBool(ar, "enforce_permissions");
+      c.policy.rework_fresh_limit = codec::GetBool(ar, "rework_fresh_limit");
+      ar(yellow, c.policy.auto_supervise_after_working_minutes, digits);
       c.policy.yellow_percent = yellow;
       c.policy.grid_group_digits = digits;
       break;
