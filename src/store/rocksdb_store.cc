@@ -378,18 +378,23 @@ void RocksDbStore::Submit(Writer& w) {
     l.lock();
   } else if (w.kind == WriterKind::kFlush) {
     group.push_back(&w);
+    // After a failed write RocksDB must not be asked to sync that WAL again:
+    // Debian's librocksdb asserts (aborts) in SyncWAL on a writer that has
+    // seen an error (full disk: tests/store/full_disk_test.cc).
+    const Status sticky = write_error_;
     l.unlock();
     {
       std::shared_lock dl(db_mu_);
-      w.status = FlushLocked();
+      w.status = sticky.ok() ? FlushLocked() : sticky;
     }
     l.lock();
   } else {  // kClose
     group.push_back(&w);
+    const Status sticky = write_error_;
     l.unlock();
     {
       std::unique_lock dl(db_mu_);
-      Status s = FlushLocked();
+      Status s = sticky.ok() ? FlushLocked() : sticky;
       for (auto* h : handles_) {
         rocksdb::Status ds = db_->DestroyColumnFamilyHandle(h);
         if (s.ok()) s = FromRocks(ds, fmt::format("close {}", path_));
