@@ -41,7 +41,8 @@ cmake -S "$top" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCASELOOP_
 # Reports go to stderr with a stack; the first one ends the process.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:history_size=4}
+# tests/torture/tsan.supp: races reported inside the uninstrumented librocksdb.
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:history_size=4:suppressions=$top/tests/torture/tsan.supp}
 export CASELOOP_TORTURE_CYCLES=${CASELOOP_TORTURE_CYCLES:-20}
 
 start=$(date +%s)
