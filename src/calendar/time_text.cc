@@ -27,6 +27,63 @@ std::int64_t FloorDiv(std::int64_t a, std::int64_t b) {
   return q;
 }
 
+constexpr std::int64_t kMicrosPerHour = 60 * kMicrosPerMinute;
+// The instants ParseInstant accepts (caseloop/time.h): those of the local
+// times in years kMinYear..kMaxYear at any offset within ±14:00, i.e. from
+// 1970-01-01T00:00+14:00 to 9999-12-31T23:59:59.999999-14:00. FormatInstant
+// writes the ends at other offsets as the last days of 1969 or the first of
+// the year 10000, so those years are read too when the instant is within
+// these bounds.
+constexpr std::int64_t kEarliestMicros = -std::int64_t{kMaxOffsetMinutes} * kMicrosPerMinute;
+constexpr std::int64_t kLatestMicros =
+    std::int64_t{2'932'897} * kMicrosPerDay - 1 + std::int64_t{kMaxOffsetMinutes} * kMicrosPerMinute;
+static_assert(std::int64_t{2'932'897} * 86400 == 253'402'300'800);  // 10000-01-01T00:00Z
+static_assert(kMicrosPerHour == 3'600'000'000);
+
+// The date at the start of an instant's text: "YYYY-MM-DD", or "10000-MM-DD"
+// (see kLatestMicros). Sets *end to the index after the date. Years outside
+// kMinYear..kMaxYear (1969 and 10000 included) come back with *in_range
+// false, for the caller to check the instant against the bounds.
+Result<std::chrono::sys_days> ParseInstantDate(std::string_view text, std::size_t* end, bool* in_range) {
+  using namespace std::chrono;
+  std::size_t n = 0;
+  while (n < text.size() && n < 6 && IsDigit(text[n])) ++n;
+  if (n == 5) {
+    // A five-digit year: FormatInstant writes one for instants after 9999.
+    auto y = ReadDigits(text, 0, 5);
+    auto m = ReadDigits(text, 6, 2);
+    auto d = ReadDigits(text, 9, 2);
+    if (y && m && d && text[5] == '-' && text[8] == '-' && !(text.size() > 11 && IsDigit(text[11]))) {
+      year_month_day ymd{year{*y}, month{static_cast<unsigned>(*m)}, day{static_cast<unsigned>(*d)}};
+      if (*y != kMaxYear + 1) {
+        return Status::InvalidArgument(
+            fmt::format("bad year {} in '{}' (years {}..{} only)", *y, text, kMinYear, kMaxYear));
+      }
+      if (!ymd.ok()) return Status::InvalidArgument(fmt::format("bad date in '{}'", text));
+      *end = 11;
+      *in_range = false;
+      return sys_days{ymd};
+    }
+  }
+  auto y = ReadDigits(text, 0, 4);
+  if (y && (*y == kMinYear - 1) && text.size() >= 10 && text[4] == '-' && text[7] == '-' &&
+      !(text.size() > 10 && IsDigit(text[10]))) {
+    auto m = ReadDigits(text, 5, 2);
+    auto d = ReadDigits(text, 8, 2);
+    if (m && d) {
+      year_month_day ymd{year{*y}, month{static_cast<unsigned>(*m)}, day{static_cast<unsigned>(*d)}};
+      if (ymd.ok()) {
+        *end = 10;
+        *in_range = false;
+        return sys_days{ymd};
+      }
+    }
+  }
+  *end = 10;
+  *in_range = true;
+  return ParseDatePrefix(text, text);
+}
+
 }  // namespace
 
 Result<TimeLimit> ParseTimeLimit(std::string_view text) {
@@ -100,12 +157,23 @@ std::string FormatTimeLimit(const TimeLimit& limit) {
 Result<Instant> ParseInstant(std::string_view text, int default_offset_minutes) {
   using namespace std::chrono;
   if (text.empty()) return Status::InvalidArgument("empty time: expected e.g. 2025-03-31T10:30");
-  auto date = ParseDatePrefix(text, text);
+  std::size_t pos = 10;
+  bool year_in_range = true;
+  auto date = ParseInstantDate(text, &pos, &year_in_range);
   if (!date.ok()) return date.status();
   std::int64_t local_us = static_cast<std::int64_t>(date->time_since_epoch().count()) * kMicrosPerDay;
-  std::size_t pos = 10;
+  // The instant of a year in range is within the bounds for any offset
+  // within ±14:00; 1969-12-31 and 10000-01-01 must be checked.
+  auto bounded = [&](std::int64_t us) -> Result<Instant> {
+    if (!year_in_range && (us < kEarliestMicros || us > kLatestMicros)) {
+      return Status::InvalidArgument(fmt::format(
+          "bad year {} in '{}' (years {}..{} only: from 1970-01-01T00:00+14:00 to 9999-12-31T23:59:59-14:00)",
+          static_cast<int>(std::chrono::year_month_day{*date}.year()), text, kMinYear, kMaxYear));
+    }
+    return InstantFromMicros(us);
+  };
   int offset = default_offset_minutes;
-  if (pos == text.size()) return InstantFromMicros(local_us - std::int64_t{offset} * kMicrosPerMinute);
+  if (pos == text.size()) return bounded(local_us - std::int64_t{offset} * kMicrosPerMinute);
 
   char sep = text[pos];
   if (sep != 'T' && sep != 't' && sep != ' ') {
@@ -169,7 +237,7 @@ Result<Instant> ParseInstant(std::string_view text, int default_offset_minutes) 
   if (pos != text.size()) {
     return Status::InvalidArgument(fmt::format("unexpected '{}' at the end of '{}'", text.substr(pos), text));
   }
-  return InstantFromMicros(local_us + us - std::int64_t{offset} * kMicrosPerMinute);
+  return bounded(local_us + us - std::int64_t{offset} * kMicrosPerMinute);
 }
 
 std::string FormatInstant(Instant t, int offset_minutes) {

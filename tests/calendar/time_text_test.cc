@@ -151,15 +151,24 @@ TEST_CASE("ParseInstant refuses bad text with a clear message") {
   CHECK(Contains(ParseError("2025-04-31T10:00"), "day 31 does not exist in 2025-04"));
   CHECK(Contains(ParseError("2025-02-29"), "day 29 does not exist in 2025-02"));
   CHECK(Contains(ParseError("2025-01-00"), "day 0 does not exist"));
-  CHECK(Contains(ParseError("1969-12-31T23:59Z"), "bad year 1969"));
+  CHECK(Contains(ParseError("1969-12-31T09:59:59.999999Z"), "bad year 1969"));
+  CHECK(Contains(ParseError("1969-12-30T23:59Z"), "bad year 1969"));
+  CHECK(Contains(ParseError("1969-12-31"), "bad year 1969"));  // local midnight at +08:00
   CHECK(Contains(ParseError("0000-01-01"), "bad year 0"));
+  CHECK(
+      Contains(ParseError("0001-01-01T00:00Z"), "bad year 1 in '0001-01-01T00:00Z' (years 1970..9999 only)"));
+  CHECK(Contains(ParseError("10000-01-01T14:00Z"), "bad year 10000"));
+  CHECK(Contains(ParseError("10000-01-02"), "bad year 10000"));
+  CHECK(Contains(ParseError("10009-06-30T12:00:00+08:00"), "bad year 10009"));
+  CHECK(Contains(ParseError("10000-02-30"), "bad date"));
   CHECK(Contains(ParseError("2025-03-31T24:00"), "bad hour 24"));
   CHECK(Contains(ParseError("2025-03-31T10:60"), "bad minute 60"));
   CHECK(Contains(ParseError("2025-03-31T10:30:60"), "bad second 60"));
   CHECK(Contains(ParseError(""), "empty"));
   CHECK(Contains(ParseError("2025-3-31"), "expected a date YYYY-MM-DD"));
   CHECK(Contains(ParseError("20250331"), "expected a date YYYY-MM-DD"));
-  CHECK(Contains(ParseError("12025-03-31"), "expected a date YYYY-MM-DD"));
+  CHECK(Contains(ParseError("12025-03-31"), "bad year 12025"));
+  CHECK(Contains(ParseError("123456-03-31"), "expected a date YYYY-MM-DD"));
   CHECK(Contains(ParseError("2025-03-311"), "expected a date"));
   CHECK(Contains(ParseError("2025/03/31"), "expected a date"));
   CHECK(Contains(ParseError("tomorrow"), "'tomorrow'"));
@@ -212,6 +221,58 @@ TEST_CASE("instants round-trip through text at any offset") {
     // Without its offset, the text is read at the default offset.
     CHECK(*ParseInstant(text.substr(0, 19), off) == t);
   }
+}
+
+TEST_CASE("instants at the ends of the accepted range round-trip at every offset") {
+  // The range: local times of the years 1970..9999 at any offset within
+  // ±14:00 (caseloop/time.h). At another offset its ends are written as
+  // 1969-12-31 or 10000-01-01, which must read back.
+  const Instant earliest = MustParse("1970-01-01T00:00+14:00");
+  const Instant latest = MustParse("9999-12-31T23:59:59.999999-14:00");
+  CHECK(earliest == InstantFromMicros(-14 * kHour));
+  CHECK(latest == InstantFromMicros(253'402'300'800LL * kSec + 14 * kHour - 1));
+  CHECK(FormatInstant(earliest, 480) == "1969-12-31T18:00:00+08:00");
+  CHECK(FormatInstant(earliest, -840) == "1969-12-30T20:00:00-14:00");
+  CHECK(FormatInstant(latest, 480) == "10000-01-01T21:59:59+08:00");
+  CHECK(FormatInstant(latest, 840) == "10000-01-02T03:59:59+14:00");
+  CHECK(MustParse("1969-12-31T18:00:00+08:00", 0) == earliest);
+  CHECK(MustParse("1969-12-30T20:00:00-14:00", 0) == earliest);
+  CHECK(MustParse("1969-12-31T10:00:00Z", 0) == earliest);
+  CHECK(MustParse("1969-12-31T18:00", 480) == earliest);
+  CHECK(MustParse("10000-01-01T13:59:59.999999Z", 0) == latest);
+  CHECK(MustParse("10000-01-01T21:59:59.999999+08:00", 0) == latest);
+  CHECK(MustParse("10000-01-01", 480) == InstantFromMicros(253'402'300'800LL * kSec - 8 * kHour));
+  CHECK(Contains(ParseError("10000-01-01", -840), "bad year 10000"));  // 14:00Z, 1 µs past the end
+  // One microsecond outside: refused, naming the text and the range.
+  CHECK(Contains(ParseError("1969-12-31T09:59:59.999999Z"), "years 1970..9999 only"));
+  CHECK(Contains(ParseError("1969-12-31T17:59:59.999999+08:00"), "bad year 1969"));
+  CHECK(Contains(ParseError("10000-01-01T14:00Z"), "bad year 10000"));
+  CHECK(Contains(ParseError("10000-01-01T22:00+08:00"), "bad year 10000"));
+  // Every second near each end, at a spread of offsets, in both directions.
+  for (int off : {-840, -300, -1, 0, 1, 330, 480, 840}) {
+    for (std::int64_t s = 0; s < 2 * 86400; s += 61) {
+      for (Instant t : {earliest + Micros(s * kSec),
+                        latest - Micros(latest.time_since_epoch().count() % kSec) - Micros(s * kSec)}) {
+        std::string text = FormatInstant(t, off);
+        INFO(text);
+        auto back = ParseInstant(text, 0);
+        REQUIRE(back.ok());
+        CHECK(*back == t);
+      }
+    }
+  }
+  // The 1969/1970 boundary in UTC, at the offsets that write it either side.
+  CHECK(FormatInstant(InstantFromMicros(-1 * kSec), 0) == "1969-12-31T23:59:59+00:00");
+  CHECK(*ParseInstant("1969-12-31T23:59:59+00:00", 480) == InstantFromMicros(-1 * kSec));
+  CHECK(*ParseInstant("1970-01-01T07:59:59+08:00", 0) == InstantFromMicros(-1 * kSec));
+  // Far outside (year 0001, a deadline ten years past 9999): written as they
+  // are, refused on the way back with a clear error.
+  const Instant year1 = InstantFromMicros(-62'135'596'800LL * kSec);
+  CHECK(FormatInstant(year1, 0) == "0001-01-01T00:00:00+00:00");
+  CHECK(Contains(ParseInstant(FormatInstant(year1, 0), 0).status().message(), "bad year 1"));
+  const Instant far = latest + Micros(3660 * kDay);
+  CHECK(FormatInstant(far, 480).substr(0, 6) == "10010-");
+  CHECK(Contains(ParseInstant(FormatInstant(far, 480), 0).status().message(), "bad year 10010"));
 }
 
 TEST_CASE("UTC offsets") {
