@@ -52,11 +52,17 @@ std::string FormatTimeLimit(const TimeLimit& limit);
 // optionally followed by ".123456" (fractional seconds, after seconds only) and
 // "Z" or "+08:00" / "-05:00" / "+0800". A time without an offset
 // is local at `default_offset_minutes` east of UTC. Also accepts a bare date
-// "2025-03-31" (local midnight). Years 1970..9999 only. Errors:
-// InvalidArgument naming the text and what is wrong with it.
+// "2025-03-31" (local midnight). Years 1970..9999 only: the instants from
+// 1970-01-01T00:00+14:00 to 9999-12-31T23:59:59.999999-14:00, the local times
+// of those years at any offset within ±14:00. Near those ends a date in 1969 or
+// the year 10000 is read too, as FormatInstant writes them at other offsets,
+// so every instant in the range round-trips through FormatInstant at any offset.
+// Errors: InvalidArgument naming the text and what is wrong with it.
 Result<Instant> ParseInstant(std::string_view text, int default_offset_minutes);
 
-// "YYYY-MM-DDTHH:MM:SS+HH:MM" at the given offset (seconds truncated).
+// "YYYY-MM-DDTHH:MM:SS+HH:MM" at the given offset (seconds truncated). An
+// instant outside ParseInstant's range (e.g. a deadline computed past the year
+// 9999) is written with its real year, which ParseInstant refuses ("bad year").
 std::string FormatInstant(Instant t, int offset_minutes);
 
 // Parses "+08:00", "-05:30", "Z", "+0800", "+08", at most 14:00 either side of
