@@ -19,6 +19,7 @@
 #include "caseloop/engine.h"
 #include "caseloop/script.h"
 #include "caseloop/time.h"
+#include "script/json_views.h"
 #include "script/tools.h"
 
 namespace py = pybind11;
@@ -76,24 +77,6 @@ template <typename T>
 T Take(Result<T>&& r) {
   if (!r.ok()) Throw(r.status());
   return std::move(r).value();
-}
-
-py::object OptMicros(const std::optional<Instant>& t) {
-  if (!t) return py::none();
-  return py::int_(MicrosOf(*t));
-}
-
-template <typename T>
-py::object Opt(const std::optional<T>& v) {
-  if (!v) return py::none();
-  return py::cast(*v);
-}
-
-py::object Round(const std::optional<double>& v, int digits) {
-  if (!v) return py::none();
-  double scale = 1;
-  for (int i = 0; i < digits; ++i) scale *= 10;
-  return py::float_(std::round(*v * scale) / scale);
 }
 
 std::string Str(const py::handle& h, const char* key) {
@@ -182,61 +165,44 @@ py::dict AckDict(const CommandAck& a) {
   return d;
 }
 
+// A JSON view (src/script/json_views.h, the same builders the CLI prints) as
+// Python objects; key order is kept (dicts are ordered).
+py::object ToPy(const script::Json& j) {
+  switch (j.type()) {
+    case script::Json::value_t::null:
+      return py::none();
+    case script::Json::value_t::boolean:
+      return py::bool_(j.get<bool>());
+    case script::Json::value_t::number_integer:
+      return py::int_(j.get<std::int64_t>());
+    case script::Json::value_t::number_unsigned:
+      return py::int_(j.get<std::uint64_t>());
+    case script::Json::value_t::number_float:
+      return py::float_(j.get<double>());
+    case script::Json::value_t::string:
+      return py::str(j.get_ref<const std::string&>());
+    case script::Json::value_t::array: {
+      py::list out;
+      for (const auto& x : j) out.append(ToPy(x));
+      return std::move(out);
+    }
+    case script::Json::value_t::object: {
+      py::dict out;
+      for (const auto& item : j.items()) out[py::str(item.key())] = ToPy(item.value());
+      return std::move(out);
+    }
+    default:
+      return py::none();
+  }
+}
+
+py::dict ToPyDict(const script::Json& j) { return ToPy(j).cast<py::dict>(); }
+
 py::dict ViewDict(const CaseView& v) {
-  py::dict d;
-  d["case"] = v.case_id;
-  d["state"] = std::string(Name(v.state));
-  d["kind"] = std::string(Name(v.kind));
-  d["category"] = v.category;
-  d["source"] = std::string(Name(v.source));
-  d["emergency"] = v.emergency;
-  d["unit"] = Opt(v.unit);
-  d["deadline"] = OptMicros(v.deadline);
-  d["light"] = v.light ? py::object(py::str(std::string(Name(*v.light)))) : py::object(py::none());
-  d["overdue"] = v.overdue;
-  d["on_time"] = Opt(v.on_time);
-  d["dispatches"] = v.dispatches;
-  d["reworks"] = v.reworks;
-  d["extensions"] = v.extensions;
-  d["supervisions"] = v.supervisions;
-  d["pending"] = v.pending == PendingRequest::kNone ? py::object(py::none())
-                                                    : py::object(py::str(std::string(Name(v.pending))));
-  d["merged_into"] = Opt(v.merged_into);
-  d["version"] = v.version;
-  return d;
+  return ToPyDict(script::CaseViewJson(v, script::TimeStyle::Micros()));
 }
-
-py::dict RatesDict(const UnitRates& r) {
-  py::dict d;
-  d["unit"] = r.unit;
-  d["due"] = r.due;
-  d["handled"] = r.handled;
-  d["on_time"] = r.on_time;
-  d["late"] = r.late;
-  d["overdue_open"] = r.overdue_open;
-  d["reworked"] = r.reworked;
-  d["extended"] = r.extended;
-  d["handling_rate"] = Round(r.handling_rate, 4);
-  d["on_time_rate"] = Round(r.on_time_rate, 4);
-  d["rework_rate"] = Round(r.rework_rate, 4);
-  d["overdue_open_rate"] = Round(r.overdue_open_rate, 4);
-  d["extension_rate"] = Round(r.extension_rate, 4);
-  d["score"] = Round(r.score, 2);
-  d["grade"] = r.grade ? py::object(py::str(std::string(1, *r.grade))) : py::object(py::none());
-  return d;
-}
-
-py::dict InspectorDict(const InspectorRates& r) {
-  py::dict d;
-  d["inspector"] = r.inspector;
-  d["reports"] = r.reports;
-  d["valid"] = r.valid;
-  d["valid_rate"] = Round(r.valid_rate, 4);
-  d["verifications"] = r.verifications;
-  d["verified_on_time"] = r.verified_on_time;
-  d["verification_on_time_rate"] = Round(r.verification_on_time_rate, 4);
-  return d;
-}
+py::dict RatesDict(const UnitRates& r) { return ToPyDict(script::UnitRatesJson(r)); }
+py::dict InspectorDict(const InspectorRates& r) { return ToPyDict(script::InspectorRatesJson(r)); }
 
 py::dict EventDict(const LoggedEvent& e) {
   py::dict d;
@@ -384,13 +350,7 @@ class PyEngine {
       r = engine().Centre(Period(from, to, at, ""));
     }
     CentreFigures c = Take(std::move(r));
-    py::dict d;
-    d["received"] = c.received;
-    d["registered"] = c.registered;
-    d["rejected"] = c.rejected;
-    d["voided"] = c.voided;
-    d["closed"] = c.closed;
-    d["closed_on_time"] = c.closed_on_time;
+    py::dict d = ToPyDict(script::CentreJson(c));
     d["received_by_category"] = c.received_by_category;
     d["received_by_grid"] = c.received_by_grid;
     return d;
@@ -403,14 +363,8 @@ class PyEngine {
       r = engine().Overdue(at ? std::optional<Instant>(InstantFromMicros(*at)) : std::nullopt);
     }
     py::list out;
-    for (const auto& t : Take(std::move(r))) {
-      py::dict d;
-      d["case"] = t.case_id;
-      d["unit"] = t.unit;
-      d["deadline"] = MicrosOf(t.deadline);
-      d["overdue_hours"] = std::round(t.overdue_hours * 100) / 100;
-      out.append(d);
-    }
+    for (const auto& t : Take(std::move(r)))
+      out.append(ToPy(script::OverdueJson(t, script::TimeStyle::Micros())));
     return out;
   }
 

@@ -31,7 +31,12 @@ Json RoundedOrNull(const std::optional<double>& x, int decimals) {
   return Round(*x, decimals);
 }
 
-Json CaseViewJson(const CaseView& v, int offset_minutes) {
+Json InstantJson(Instant t, TimeStyle style) {
+  if (style.micros) return MicrosOf(t);
+  return FormatInstant(t, style.offset_minutes);
+}
+
+Json CaseViewJson(const CaseView& v, TimeStyle style) {
   Json j;
   j["case"] = v.case_id;
   j["state"] = std::string(Name(v.state));
@@ -40,7 +45,7 @@ Json CaseViewJson(const CaseView& v, int offset_minutes) {
   j["source"] = std::string(Name(v.source));
   j["emergency"] = v.emergency;
   j["unit"] = OrNull(v.unit);
-  j["deadline"] = v.deadline ? Json(FormatInstant(*v.deadline, offset_minutes)) : Json(nullptr);
+  j["deadline"] = v.deadline ? InstantJson(*v.deadline, style) : Json(nullptr);
   j["light"] = v.light ? Json(std::string(Name(*v.light))) : Json(nullptr);
   j["overdue"] = v.overdue;
   j["on_time"] = OrNull(v.on_time);
@@ -97,11 +102,11 @@ Json CentreJson(const CentreFigures& c) {
   return j;
 }
 
-Json OverdueJson(const OverdueTask& t, int offset_minutes) {
+Json OverdueJson(const OverdueTask& t, TimeStyle style) {
   Json j;
   j["case"] = t.case_id;
   j["unit"] = t.unit;
-  j["deadline"] = FormatInstant(t.deadline, offset_minutes);
+  j["deadline"] = InstantJson(t.deadline, style);
   j["overdue_hours"] = RoundedOrNull(t.overdue_hours, 2);
   return j;
 }
