@@ -95,6 +95,27 @@ struct CommandAck {
   std::vector<EventType> events;
 };
 
+// One case's commands for Engine::SubmitBatch.
+struct CaseBatch {
+  // The commands, all on the same case, in the order they are to run. Their
+  // own command_id fields are not used (see command_id below).
+  std::vector<Command> commands;
+  // Idempotency key of the group's one append; "" = a generated one. An
+  // append with a command id seen before writes nothing (ack.duplicate).
+  std::string command_id;
+};
+
+struct CaseBatchResult {
+  // OK; or why commands[done] was refused (the commands after it were not
+  // run); or why nothing could be appended (then done == 0).
+  Status status;
+  // How many of the group's commands (a prefix) have their events appended.
+  std::size_t done = 0;
+  // The group's one append: positions, the case's version after it, the event
+  // types. With duplicate = true nothing was written and done == 0.
+  CommandAck ack;
+};
+
 // One event of the global log, decoded, for history and subscriptions.
 struct LoggedEvent {
   EventRecord record;
@@ -127,6 +148,20 @@ class Engine {
   virtual Result<CommandAck> Submit(const Command& command) = 0;
   // Same, asynchronous; `done` runs on an engine thread.
   virtual void SubmitAsync(Command command, std::function<void(Result<CommandAck>)> done) = 0;
+  // Bulk path (CSV import): runs many cases' commands in one call, on the
+  // calling thread. Groups run in order. Within a group the commands are
+  // decided one after the other, each seeing the events of the previous ones,
+  // with the same validation and the same events as Submit one at a time; the
+  // events of the accepted prefix go to the case in ONE atomic append under
+  // the group's command id, so a crash leaves each group whole or absent and
+  // the log holds a prefix of the groups. The appends are written with
+  // Durability::kBuffered (or the engine's, when weaker) and made durable at
+  // the engine's level by one Flush before SubmitBatch returns: the batch is
+  // acknowledged as a whole when it returns, not group by group. Cached
+  // states, projections, subscriptions and deadline timers see the appended
+  // events exactly as if they had been submitted one by one. Results: one per
+  // group, in order; engine errors (closed) fail every group.
+  virtual std::vector<CaseBatchResult> SubmitBatch(const std::vector<CaseBatch>& batch) = 0;
   // Appends a configuration change (affects only later commands).
   virtual Result<CommandAck> Configure(const ConfigChange& change, std::optional<Instant> at = {}) = 0;
   virtual Config CurrentConfig() const = 0;

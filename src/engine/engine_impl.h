@@ -48,6 +48,8 @@ class EngineImpl final : public Engine {
 
   Result<CommandAck> Submit(const Command& command) override;
   void SubmitAsync(Command command, std::function<void(Result<CommandAck>)> done) override;
+  // Bulk path; in bulk.cc.
+  std::vector<CaseBatchResult> SubmitBatch(const std::vector<CaseBatch>& batch) override;
   Result<CommandAck> Configure(const ConfigChange& change, std::optional<Instant> at) override;
   Config CurrentConfig() const override;
 
