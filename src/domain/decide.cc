@@ -239,14 +239,20 @@ Result<TimeLimit> Decider::CategoryLimit() const {
 
 std::string Decider::AssignVerifier() const {
   if (s_.source == ReportSource::kInspector && cfg_.inspectors.count(s_.reporter)) return s_.reporter;
+  // The inspector with the most specific patrol area (longest matching grid
+  // prefix) verifies; among equally specific ones the first by id.
+  std::string best;
+  std::size_t best_len = 0;
   if (!s_.grid.empty()) {
-    for (const auto& [id, ins] : cfg_.inspectors) {  // first by id
-      if (!ins.grid_prefix.empty() && s_.grid.compare(0, ins.grid_prefix.size(), ins.grid_prefix) == 0) {
-        return id;
+    for (const auto& [id, ins] : cfg_.inspectors) {  // ordered by id
+      const std::string& p = ins.grid_prefix;
+      if (p.size() > best_len && s_.grid.compare(0, p.size(), p) == 0) {
+        best = id;
+        best_len = p.size();
       }
     }
   }
-  return "";  // any inspector may verify
+  return best;  // "" = any inspector may verify
 }
 
 Status Decider::StartTask(CaseEvent& e, std::optional<TimeLimit> limit) const {

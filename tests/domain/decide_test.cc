@@ -276,13 +276,14 @@ TEST_CASE("permissions") {
       sim.Ok(Cmd(CT::kAccept, id, "WATER"));
       sim.Ok(Cmd(CT::kFeedback, id, "WATER"));
     }
-    // G1's grid is patrolled by I1 (620102) and I2 (620102009): the first by id.
-    CHECK(sim.State("G1").verifier == "I1");
+    // G1's grid is patrolled by I1 (620102) and I2 (620102009): the most
+    // specific patrol area wins, whatever the ids' order.
+    CHECK(sim.State("G1").verifier == "I2");
     CHECK(sim.State("G2").verifier == "");
     CHECK(sim.State("G3").verifier == "I1");
     sim.Ok(Verify("G2", true, "I2"));  // any inspector
-    CheckError(sim, Verify("G1", true, "I2"), StatusCode::kRejected,
-               "inspector I2 may not verify case G1: assigned to I1");
+    CheckError(sim, Verify("G1", true, "I1"), StatusCode::kRejected,
+               "inspector I1 may not verify case G1: assigned to I2");
   }
   SUBCASE("mark_overdue: only the timer") {
     Bring(sim, "A1", LifecycleState::kDispatched);
