@@ -20,6 +20,7 @@ constexpr char kRegisteredPrefix[] = "ev/g/";
 constexpr char kRejectedPrefix[] = "ev/j/";
 constexpr char kVoidedPrefix[] = "ev/v/";
 constexpr char kClosedPrefix[] = "ev/z/";
+constexpr char kCounterPrefix[] = "ev/k/";
 constexpr std::size_t kTimePrefixLen = 5;  // every time-keyed prefix above is 5 bytes
 
 // The facts of a (case, unit) timeline. On-disk format: do not renumber.
@@ -52,6 +53,40 @@ std::string UnitRangeKey(std::string_view unit, Instant t) {
   k.push_back('\0');
   AppendOrderedI64(&k, MicrosOf(t));
   return k;
+}
+
+std::string CounterKey(std::string_view unit, std::int64_t day, std::int64_t bucket) {
+  std::string k = kCounterPrefix;
+  k.append(unit);
+  k.push_back('\0');
+  AppendOrderedI64(&k, day);
+  AppendOrderedI64(&k, bucket);
+  return k;
+}
+
+std::string CounterDayKey(std::string_view unit, std::int64_t day) {
+  std::string k = kCounterPrefix;
+  k.append(unit);
+  k.push_back('\0');
+  AppendOrderedI64(&k, day);
+  return k;
+}
+
+// ev/k values: the five counts as zig-zag varints.
+std::string EncodeCounts(const UnitCounts& c) {
+  Writer w;
+  for (std::int64_t x : c.v) w.I64(x);
+  return w.Take();
+}
+
+Result<UnitCounts> DecodeCounts(std::string_view key, std::string_view v) {
+  Reader r(v);
+  UnitCounts c;
+  for (std::int64_t& x : c.v) x = r.I64();
+  if (!r.ok() || !r.done()) {
+    return Status::Corruption("evaluation projection: malformed counters at key " + std::string(key));
+  }
+  return c;
 }
 
 // ev/c/<case>: what the projection must remember about an open case.
@@ -294,13 +329,76 @@ class EventApplier {
   // Appends a fact to the current unit's timeline; nothing when the case has
   // no current unit (the fact concerns no unit).
   Status AddFact(Fact f, const std::optional<Instant>& deadline, bool flag) {
-    auto k = CurrentRecordKey();
-    if (!k) return Status::Ok();
-    auto v = b_.Get(*k);
+    if (cs_.unit.empty()) return Status::Ok();
+    std::int64_t first = 0;
+    bool found = false;
+    for (const auto& [u, t] : cs_.units) {
+      if (u == cs_.unit) {
+        first = t;
+        found = true;
+        break;
+      }
+    }
+    if (!found) return Status::Ok();
+    const std::string k = UnitRangeKey(cs_.unit, InstantFromMicros(first)) + e_.case_id;
+    auto v = b_.Get(k);
     if (!v.ok()) return v.status();
     std::string timeline = v->has_value() ? std::move(**v) : std::string(1, char(kTimelineVersion));
+    // The counters move by (steps of the new timeline) - (steps of the old).
+    auto facts = ParseTimeline(k, timeline);
+    if (!facts.ok()) return facts.status();
+    std::vector<std::pair<std::int64_t, UnitCounts>> steps;
+    AddTimelineSteps(*facts, -1, &steps);
     AppendFactTo(&timeline, f, e_.time, deadline, flag);
-    b_.Put(*k, std::move(timeline));
+    TimelineFact added;
+    added.code = static_cast<std::uint8_t>(f);
+    added.time_us = MicrosOf(e_.time);
+    if (deadline) added.deadline_us = MicrosOf(*deadline);
+    added.flag = flag;
+    facts->push_back(added);
+    AddTimelineSteps(*facts, +1, &steps);
+    b_.Put(k, std::move(timeline));
+    return AddToCounters(cs_.unit, LocalDayOf(first), &steps);
+  }
+
+  // Adds the steps to ev/k/<unit>\0<day><bucket>, one read-modify-write per
+  // bucket whose net change is not zero.
+  Status AddToCounters(const std::string& unit, std::int64_t day,
+                       std::vector<std::pair<std::int64_t, UnitCounts>>* steps) {
+    std::sort(steps->begin(), steps->end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (std::size_t i = 0; i < steps->size();) {
+      UnitCounts sum;
+      std::size_t j = i;
+      for (; j < steps->size() && (*steps)[j].first == (*steps)[i].first; ++j) {
+        for (int x = 0; x < UnitCounts::kSize; ++x) sum.v[x] += (*steps)[j].second.v[x];
+      }
+      bool any = false;
+      for (int x = 0; x < UnitCounts::kSize; ++x) any = any || sum.v[x] != 0;
+      if (any) CASELOOP_RETURN_IF_ERROR(AddCounts(CounterKey(unit, day, (*steps)[i].first), sum));
+      i = j;
+    }
+    return Status::Ok();
+  }
+
+  Status AddCounts(const std::string& key, const UnitCounts& delta) {
+    auto v = b_.Get(key);
+    if (!v.ok()) return v.status();
+    UnitCounts c;
+    if (v->has_value()) {
+      auto d = DecodeCounts(key, **v);
+      if (!d.ok()) return d.status();
+      c = *d;
+    }
+    bool any = false;
+    for (int x = 0; x < UnitCounts::kSize; ++x) {
+      c.v[x] += delta.v[x];
+      any = any || c.v[x] != 0;
+    }
+    if (any) {
+      b_.Put(key, EncodeCounts(c));
+    } else {
+      b_.Delete(key);
+    }
     return Status::Ok();
   }
 
@@ -378,48 +476,62 @@ std::optional<double> Ratio(std::int64_t n, std::int64_t d) {
 
 }  // namespace
 
-Result<UnitCaseFacts> EvaluateTimeline(std::string_view key, std::string_view timeline, Instant at) {
+Result<std::vector<TimelineFact>> ParseTimeline(std::string_view key, std::string_view timeline) {
   Reader r(timeline);
   if (r.U8() != kTimelineVersion || !r.ok()) return Malformed(key);
+  std::vector<TimelineFact> facts;
+  facts.reserve(8);
+  while (!r.done()) {
+    TimelineFact f;
+    f.code = r.U8();
+    f.time_us = r.I64();
+    f.deadline_us = r.OptI64();
+    f.flag = r.Bool();
+    if (!r.ok()) return Malformed(key);
+    if (f.code > static_cast<std::uint8_t>(Fact::kVoid)) {
+      return Status::Corruption("evaluation projection: unknown fact " + std::to_string(f.code) + " at key " +
+                                std::string(key));
+    }
+    facts.push_back(f);
+  }
+  return facts;
+}
+
+UnitCaseFacts EvaluateFacts(const std::vector<TimelineFact>& facts, std::int64_t at_us) {
   bool assigned = false, returned = false, voided = false, suspended = false;
   bool feedback = false, failed = false, feedback_on_time = false;
   int fails = 0, extensions = 0;
-  std::optional<Instant> deadline;
-  while (!r.done()) {
-    auto type = static_cast<Fact>(r.U8());
-    Instant t = InstantFromMicros(r.I64());
-    std::optional<Instant> d = r.OptTime();
-    bool flag = r.Bool();
-    if (!r.ok()) return Malformed(key);
-    if (t > at) continue;  // not yet known at `at`
-    switch (type) {
+  std::optional<std::int64_t> deadline;
+  for (const TimelineFact& x : facts) {
+    if (x.time_us > at_us) continue;  // not yet known at `at`
+    switch (static_cast<Fact>(x.code)) {
       case Fact::kAssign:
         assigned = true;
         returned = false;
         suspended = false;
-        deadline = d;
+        deadline = x.deadline_us;
         break;
       case Fact::kRework:
         failed = true;
         ++fails;
         suspended = false;
-        deadline = d;
+        deadline = x.deadline_us;
         break;
       case Fact::kExtend:
         ++extensions;
-        if (d) deadline = d;
+        if (x.deadline_us) deadline = x.deadline_us;
         break;
       case Fact::kSuspend:
         suspended = true;
         break;
       case Fact::kResume:
         suspended = false;
-        if (d) deadline = d;
+        if (x.deadline_us) deadline = x.deadline_us;
         break;
       case Fact::kFeedback:
         feedback = true;
         failed = false;
-        feedback_on_time = flag;
+        feedback_on_time = x.flag;
         break;
       case Fact::kPass:
         break;
@@ -429,21 +541,80 @@ Result<UnitCaseFacts> EvaluateTimeline(std::string_view key, std::string_view ti
       case Fact::kVoid:
         voided = true;
         break;
-      default:
-        return Status::Corruption("evaluation projection: unknown fact " +
-                                  std::to_string(static_cast<int>(type)) + " at key " + std::string(key));
     }
   }
   UnitCaseFacts f;
   f.in_population = assigned && !returned && !voided;
   f.handled = feedback && !failed;
   f.suspended = suspended;
-  f.deadline = deadline;
-  f.overdue = !f.handled && !suspended && deadline && at > *deadline;
+  if (deadline) f.deadline = InstantFromMicros(*deadline);
+  f.overdue = !f.handled && !suspended && deadline && at_us > *deadline;
   f.on_time = f.handled && feedback_on_time;
   f.reworked = fails > 0;
   f.extended = extensions > 0;
   return f;
+}
+
+Result<UnitCaseFacts> EvaluateTimeline(std::string_view key, std::string_view timeline, Instant at) {
+  auto facts = ParseTimeline(key, timeline);
+  if (!facts.ok()) return facts.status();
+  return EvaluateFacts(*facts, MicrosOf(at));
+}
+
+UnitCounts ContributionOf(const UnitCaseFacts& f) {
+  UnitCounts c;
+  if (!f.in_population || !(f.handled || f.overdue)) return c;
+  c.v[UnitCounts::kDue] = 1;
+  c.v[UnitCounts::kExtended] = f.extended ? 1 : 0;
+  if (f.handled) {
+    c.v[UnitCounts::kHandled] = 1;
+    c.v[UnitCounts::kOnTime] = f.on_time ? 1 : 0;
+    c.v[UnitCounts::kReworked] = f.reworked ? 1 : 0;
+  }
+  return c;
+}
+
+std::int64_t LocalDayOf(std::int64_t us) { return FloorDiv(us + kCounterDayOffsetUs, kDayUs); }
+std::int64_t LocalDayStart(std::int64_t day) { return day * kDayUs - kCounterDayOffsetUs; }
+std::int64_t ChangeBucketOf(std::int64_t us) { return FloorDiv(us - 1 + kCounterDayOffsetUs, kDayUs); }
+
+void AddTimelineSteps(const std::vector<TimelineFact>& facts, std::int64_t sign,
+                      std::vector<std::pair<std::int64_t, UnitCounts>>* out) {
+  // The contribution only changes where a fact becomes known (T = its time)
+  // or where a deadline is passed (T = deadline + 1 µs).
+  std::int64_t points[64];
+  std::vector<std::int64_t> many;
+  std::size_t n = 0;
+  auto add = [&](std::int64_t p) {
+    if (n < 64) {
+      points[n++] = p;
+    } else {
+      if (many.empty()) many.assign(points, points + 64);
+      many.push_back(p);
+      ++n;
+    }
+  };
+  for (const TimelineFact& f : facts) {
+    add(f.time_us);
+    if (f.deadline_us && *f.deadline_us < INT64_MAX) add(*f.deadline_us + 1);
+  }
+  std::int64_t* begin = many.empty() ? points : many.data();
+  std::int64_t* end = begin + n;
+  std::sort(begin, end);
+  end = std::unique(begin, end);
+  UnitCounts prev;
+  for (std::int64_t* p = begin; p != end; ++p) {
+    UnitCounts cur = ContributionOf(EvaluateFacts(facts, *p));
+    UnitCounts delta;
+    bool any = false;
+    for (int i = 0; i < UnitCounts::kSteps; ++i) {
+      delta.v[i] = sign * (cur.v[i] - prev.v[i]);
+      any = any || delta.v[i] != 0;
+    }
+    delta.v[UnitCounts::kSteps] = sign;
+    if (any) out->emplace_back(ChangeBucketOf(*p), delta);
+    prev = cur;
+  }
 }
 
 void ScoreUnit(UnitRates& r, const Weights& w) {
@@ -468,6 +639,106 @@ void ScoreUnit(UnitRates& r, const Weights& w) {
 
 Status EvaluationProjection::Apply(Batch& batch, const CaseEvent& e) { return EventApplier(batch, e).Run(); }
 
+Result<UnitCounts> EvaluationProjection::ExactUnitCounts(const std::string& unit, std::int64_t lo_us,
+                                                         std::int64_t hi_us, std::int64_t at_us) {
+  UnitCounts sum;
+  if (hi_us <= lo_us) return sum;
+  Status bad;
+  Status s =
+      store_->Scan(UnitRangeKey(unit, InstantFromMicros(lo_us)), UnitRangeKey(unit, InstantFromMicros(hi_us)),
+                   [&](std::string_view k, std::string_view v) {
+                     auto facts = ParseTimeline(k, v);
+                     if (!facts.ok()) {
+                       bad = facts.status();
+                       return false;
+                     }
+                     UnitCounts c = ContributionOf(EvaluateFacts(*facts, at_us));
+                     for (int x = 0; x < UnitCounts::kSize; ++x) sum.v[x] += c.v[x];
+                     return true;
+                   });
+  if (!s.ok()) return s;
+  if (!bad.ok()) return bad;
+  return sum;
+}
+
+Result<UnitCounts> EvaluationProjection::UnitCountsOf(const std::string& unit, std::int64_t from_us,
+                                                      std::int64_t to_us, std::int64_t at_us) {
+  UnitCounts sum;
+  auto add = [&sum](const UnitCounts& c) {
+    for (int x = 0; x < UnitCounts::kSize; ++x) sum.v[x] += c.v[x];
+  };
+  if (to_us <= from_us) return sum;
+  // Whole local days inside [from, to) come from the counters; the partial
+  // days at either end are evaluated record by record.
+  std::int64_t first_day = LocalDayOf(from_us);
+  if (LocalDayStart(first_day) < from_us) ++first_day;
+  const std::int64_t end_day = LocalDayOf(to_us);  // days before it end at or before `to`
+  if (first_day >= end_day) return ExactUnitCounts(unit, from_us, to_us, at_us);
+  auto head = ExactUnitCounts(unit, from_us, LocalDayStart(first_day), at_us);
+  if (!head.ok()) return head.status();
+  add(*head);
+  auto tail = ExactUnitCounts(unit, LocalDayStart(end_day), to_us, at_us);
+  if (!tail.ok()) return tail.status();
+  add(*tail);
+  // Steps in buckets up to `last_bucket` hold at `at`, steps in later buckets
+  // do not. When `at` is not at a local midnight, the bucket holding it is
+  // ambiguous: a day with a step there is evaluated record by record.
+  const std::int64_t at_bucket = ChangeBucketOf(at_us);
+  const bool at_midnight = LocalDayStart(at_bucket + 1) == at_us;
+  const std::int64_t last_bucket = at_midnight ? at_bucket : at_bucket - 1;
+  std::vector<std::int64_t> exact_days;
+  std::int64_t day = INT64_MIN;
+  UnitCounts day_sum;
+  bool day_exact = false;
+  auto finish_day = [&]() {
+    if (day == INT64_MIN) return;
+    if (day_exact) {
+      exact_days.push_back(day);
+    } else {
+      add(day_sum);
+    }
+  };
+  Status bad;
+  const std::size_t day_offset = CounterDayKey(unit, 0).size() - 8;
+  Status s = store_->Scan(CounterDayKey(unit, first_day), CounterDayKey(unit, end_day),
+                          [&](std::string_view k, std::string_view v) {
+                            if (k.size() != day_offset + 16) {
+                              bad = Malformed(k);
+                              return false;
+                            }
+                            const std::int64_t d = DecodeOrderedI64(k.substr(day_offset, 8));
+                            const std::int64_t b = DecodeOrderedI64(k.substr(day_offset + 8, 8));
+                            if (d != day) {
+                              finish_day();
+                              day = d;
+                              day_sum = UnitCounts{};
+                              day_exact = false;
+                            }
+                            if (day_exact) return true;
+                            if (!at_midnight && b == at_bucket) {
+                              day_exact = true;
+                              return true;
+                            }
+                            if (b > last_bucket) return true;
+                            auto c = DecodeCounts(k, v);
+                            if (!c.ok()) {
+                              bad = c.status();
+                              return false;
+                            }
+                            for (int x = 0; x < UnitCounts::kSize; ++x) day_sum.v[x] += c->v[x];
+                            return true;
+                          });
+  if (!s.ok()) return s;
+  if (!bad.ok()) return bad;
+  finish_day();
+  for (std::int64_t d : exact_days) {
+    auto c = ExactUnitCounts(unit, LocalDayStart(d), LocalDayStart(d + 1), at_us);
+    if (!c.ok()) return c.status();
+    add(*c);
+  }
+  return sum;
+}
+
 Result<std::vector<UnitRates>> EvaluationProjection::Rates(const PeriodQuery& q, const Config& config) {
   auto win = WindowOf(q);
   if (!win.ok()) return win.status();
@@ -484,32 +755,15 @@ Result<std::vector<UnitRates>> EvaluationProjection::Rates(const PeriodQuery& q,
   }
   std::vector<UnitRates> out;
   for (const auto& unit : units) {
+    auto counts = UnitCountsOf(unit, MicrosOf(q.from), MicrosOf(q.to), MicrosOf(win->at));
+    if (!counts.ok()) return counts.status();
     UnitRates r;
     r.unit = unit;
-    Status bad;
-    // Records whose first dispatch to the unit lies in [from, to).
-    Status s = store_->Scan(UnitRangeKey(unit, q.from), UnitRangeKey(unit, q.to),
-                            [&](std::string_view k, std::string_view v) {
-                              auto f = EvaluateTimeline(k, v, win->at);
-                              if (!f.ok()) {
-                                bad = f.status();
-                                return false;
-                              }
-                              if (!f->in_population) return true;
-                              if (f->handled) {
-                                ++r.due;
-                                ++r.handled;
-                                if (f->on_time) ++r.on_time;
-                                if (f->reworked) ++r.reworked;
-                                if (f->extended) ++r.extended;
-                              } else if (f->overdue) {
-                                ++r.due;
-                                if (f->extended) ++r.extended;
-                              }
-                              return true;
-                            });
-    if (!s.ok()) return s;
-    if (!bad.ok()) return bad;
+    r.due = counts->v[UnitCounts::kDue];
+    r.handled = counts->v[UnitCounts::kHandled];
+    r.on_time = counts->v[UnitCounts::kOnTime];
+    r.reworked = counts->v[UnitCounts::kReworked];
+    r.extended = counts->v[UnitCounts::kExtended];
     ScoreUnit(r, config.weights);
     out.push_back(std::move(r));
   }

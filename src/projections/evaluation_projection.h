@@ -8,15 +8,19 @@
 //   ev/f/<be64 feedback time><case>           -> verification assignment: verifier, deadline, verified
 //   ev/g/ ev/j/ ev/v/ <be64 time><case>       -> registered / rejected / voided at that time
 //   ev/z/<be64 close time><case>              -> closed; value: on_time of the surviving feedback
+//   ev/k/<unit>\0<be64 day of first dispatch><be64 change bucket>
+//                                             -> additive counters behind Rates (see UnitCounts)
 //
 // Thread-safety: Apply is called by one CatchUp at a time; queries only read
 // the store and may run concurrently.
 #ifndef CASELOOP_PROJECTIONS_EVALUATION_PROJECTION_H_
 #define CASELOOP_PROJECTIONS_EVALUATION_PROJECTION_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "caseloop/case.h"
@@ -42,6 +46,53 @@ struct UnitCaseFacts {
 // Evaluates an encoded timeline at `at`. Errors: Corruption naming `key`.
 Result<UnitCaseFacts> EvaluateTimeline(std::string_view key, std::string_view timeline, Instant at);
 
+// One decoded fact of a timeline (codes: see the Fact enum in the .cc).
+struct TimelineFact {
+  std::uint8_t code = 0;
+  std::int64_t time_us = 0;
+  std::optional<std::int64_t> deadline_us;
+  bool flag = false;
+};
+// Decodes a whole timeline. Errors: Corruption naming `key` (bad bytes,
+// unknown version or fact code).
+Result<std::vector<TimelineFact>> ParseTimeline(std::string_view key, std::string_view timeline);
+UnitCaseFacts EvaluateFacts(const std::vector<TimelineFact>& facts, std::int64_t at_us);
+
+// What one (case, unit) record adds to a unit's Rates counts as of some T:
+// each of due, handled, on_time, reworked, extended is 0 or 1. In the ev/k
+// counters, `steps` also counts the contribution changes filed in the bucket:
+// deltas of different records (or of one record) may cancel, the step count
+// does not, so a bucket holds a key exactly while some change falls in it.
+struct UnitCounts {
+  enum : int { kDue = 0, kHandled, kOnTime, kReworked, kExtended, kSteps, kSize };
+  std::int64_t v[kSize] = {0, 0, 0, 0, 0, 0};
+};
+UnitCounts ContributionOf(const UnitCaseFacts& f);
+
+// The day buckets of the Rates counters (ev/k/). A record is filed under the
+// local day of its first dispatch (days [00:00, 24:00) at a fixed +08:00, the
+// calendar's default offset); each change of its contribution is filed under
+// the change bucket of the instant T from which it holds: bucket b covers
+// (start of day b, start of day b + 1], so a query instant at a local midnight
+// never falls inside a bucket. On-disk format: changing the offset or the
+// bucket rules means bumping the evaluation projection's format version.
+inline constexpr std::int64_t kDayUs = 86'400'000'000;
+inline constexpr std::int64_t kCounterDayOffsetUs = 8LL * 3'600'000'000;
+inline std::int64_t FloorDiv(std::int64_t a, std::int64_t b) {
+  std::int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+std::int64_t LocalDayOf(std::int64_t us);
+std::int64_t LocalDayStart(std::int64_t day);
+std::int64_t ChangeBucketOf(std::int64_t us);
+
+// Appends the contribution steps of a timeline as (change bucket, delta × sign)
+// pairs: the contribution as of T is the sum of the deltas of every step at
+// or before T. Exact: the contribution can only change at a fact's time or
+// one microsecond after a deadline, and every such point is a step.
+void AddTimelineSteps(const std::vector<TimelineFact>& facts, std::int64_t sign,
+                      std::vector<std::pair<std::int64_t, UnitCounts>>* out);
+
 // The composite score of domain.md §7 from `r`'s counts; fills the rates,
 // score and grade. Weights are normalized by their sum (out of 100).
 void ScoreUnit(UnitRates& r, const Weights& w);
@@ -62,6 +113,14 @@ class EvaluationProjection {
   Result<CentreFigures> Centre(const PeriodQuery& q, const Config& config);
 
  private:
+  // The summed contributions of `unit`'s records first dispatched in
+  // [from, to), as of `at`: counters for whole local days, records elsewhere.
+  Result<UnitCounts> UnitCountsOf(const std::string& unit, std::int64_t from_us, std::int64_t to_us,
+                                  std::int64_t at_us);
+  // The same by evaluating every record first dispatched in [lo, hi).
+  Result<UnitCounts> ExactUnitCounts(const std::string& unit, std::int64_t lo_us, std::int64_t hi_us,
+                                     std::int64_t at_us);
+
   EventStore* store_;
 };
 

@@ -46,7 +46,8 @@ std::int64_t DecodeLatest(const std::string& s) {
     return 0;  // an unreadable value only costs the hint; Check() does not depend on it
   }
 }
-constexpr const char* kFormat = "1";
+// dl: 1. ev: 2 (adds the ev/k/ counters behind Rates).
+constexpr const char* kFormats[kCount] = {"1", "2"};
 
 class ProjectionsImpl final : public Projections {
  public:
@@ -170,7 +171,7 @@ class ProjectionsImpl final : public Projections {
     const std::uint64_t last = decoded[n - 1].position;
     for (int i = 0; i < kCount; ++i) {
       if (last <= cp[i]) continue;
-      batches[i].Put(kFormatKeys[i], kFormat);
+      batches[i].Put(kFormatKeys[i], kFormats[i]);
       if (i == 0 && latest != latest_us_.load()) batches[0].Put(kLatestKey, EncodeLatest(latest));
       Status s = store_->CommitProjection(kNames[i], batches[i].TakeOps(), last);
       if (!s.ok()) {
@@ -193,7 +194,7 @@ class ProjectionsImpl final : public Projections {
       if (cp[i] > 0) {
         auto format = store_->Get(kFormatKeys[i]);
         if (!format.ok()) return format.status();
-        if (*format != std::optional<std::string>(kFormat)) {
+        if (*format != std::optional<std::string>(kFormats[i])) {
           // Written by another layout version: start this projection afresh.
           Status s = store_->ResetProjection(kNames[i], kPrefixes[i]);
           if (!s.ok()) return s;

@@ -72,6 +72,21 @@ TEST_CASE("deadline exactly at T is not overdue; one microsecond later it is") {
   CHECK(after.grade == 'E');
 }
 
+TEST_CASE("changes that cancel within one day still count at an instant between them") {
+  // X becomes overdue at 10:00 (+1 due), Y (overdue since the day before) is
+  // voided at 11:00 (-1 due): the day's net change is 0, yet at 10:30 both count.
+  Fixture f;
+  f.h.Open("X", At("2025-04-02T09:00"), "A", At("2025-04-03T10:00"));
+  f.h.Open("Y", At("2025-04-02T09:00"), "A", At("2025-04-02T12:00"));
+  f.h.Void("Y", At("2025-04-03T11:00"));
+  f.Sync();
+  CHECK(f.April("A", At("2025-04-03T09:00")).due == 1);
+  CHECK(f.April("A", At("2025-04-03T10:30")).due == 2);
+  CHECK(f.April("A", At("2025-04-03T12:00")).due == 1);
+  CHECK(f.April("A", At("2025-04-04T00:00")).due == 1);
+  CHECK(f.April("A").due == 1);
+}
+
 TEST_CASE("feedback exactly at the deadline is on time; as-of across feedback and rework") {
   Fixture f;
   const Instant dl = At("2025-04-03T17:00");

@@ -228,6 +228,15 @@ std::string Opt(const std::optional<double>& v) {
   return os.str();
 }
 
+std::string AllRatesText(const std::vector<UnitRates>& rates) {
+  std::ostringstream os;
+  for (const auto& r : rates) {
+    os << r.unit << " " << r.due << " " << r.handled << " " << r.on_time << " " << r.reworked << " "
+       << r.extended << " " << Opt(r.score) << "\n";
+  }
+  return os.str();
+}
+
 // Every query answer for a set of periods and instants, as text.
 std::string AllQueries(Projections& p) {
   std::ostringstream os;
@@ -523,8 +532,9 @@ TEST_CASE("random history: Rates agree with a direct evaluation of the raw event
   for (auto [from, to] : {std::pair{"2025-01-01", "2025-04-01"}, std::pair{"2025-04-01", "2025-07-01"},
                           std::pair{"2025-02-01", "2025-03-01"}, std::pair{"2025-05-15", "2025-05-16"}}) {
     for (const char* at : {"2025-02-10T10:00", "2025-05-15T18:00", "2025-06-30T23:59", "2026-01-01"}) {
-      CAPTURE(from);
-      CAPTURE(at);
+      const std::string from_text = from, at_text = at;
+      CAPTURE(from_text);
+      CAPTURE(at_text);
       auto expected = OracleRates(rh.h.events, At(from), At(to), At(at));
       PeriodQuery q{At(from), At(to), At(at), ""};
       auto rates = p->Rates(q, Config{});
@@ -535,9 +545,98 @@ TEST_CASE("random history: Rates agree with a direct evaluation of the raw event
         total_due += r.due;
       }
       CHECK(got == expected);
+      if (got != expected) {
+        for (const auto& [u, o] : expected) {
+          const OracleCounts g = got.count(u) ? got.at(u) : OracleCounts{};
+          MESSAGE(u << " expected " << o.due << "/" << o.handled << "/" << o.on_time << "/" << o.reworked
+                    << "/" << o.extended << " got " << g.due << "/" << g.handled << "/" << g.on_time << "/"
+                    << g.reworked << "/" << g.extended);
+        }
+      }
     }
   }
   CHECK(total_due > 1000);
+}
+
+TEST_CASE("random history: Rates from the day counters == the oracle for many periods and instants") {
+  // Midnight bounds and instants take the counters; the others mix counters,
+  // partial days and days whose change bucket holds the instant.
+  RandomHistory rh = MakeRandomHistory(1500, 99);
+  auto store = NewMemoryStore();
+  rh.h.Flush(store.get());
+  auto p = Projections::Create(store.get(), ProjectionOptions{128});
+  REQUIRE(p->CatchUp().ok());
+  const char* froms[] = {"2025-01-01", "2025-02-03T13:30", "2025-03-17", "2025-04-30T23:59:59"};
+  const char* tos[] = {"2025-03-01", "2025-04-01T07:15", "2025-07-01", "2026-01-01"};
+  const char* ats[] = {
+      "2025-02-01",       "2025-02-17T09:00", "2025-03-17", "2025-03-17T00:00:00.000001", "2025-04-01",
+      "2025-04-15T16:59", "2025-05-20T12:00", "2025-07-01", "2025-09-09T09:09",           "2027-01-01"};
+  std::int64_t total_due = 0;
+  int compared = 0;
+  for (const char* from : froms) {
+    for (const char* to : tos) {
+      if (At(to) <= At(from)) continue;
+      for (const char* at : ats) {
+        const std::string from_text = from, to_text = to, at_text = at;
+        CAPTURE(from_text);
+        CAPTURE(to_text);
+        CAPTURE(at_text);
+        auto expected = OracleRates(rh.h.events, At(from), At(to), At(at));
+        auto rates = p->Rates(PeriodQuery{At(from), At(to), At(at), ""}, Config{});
+        REQUIRE(rates.ok());
+        std::map<std::string, OracleCounts> got;
+        for (const auto& r : *rates) {
+          if (r.due > 0) got[r.unit] = {r.due, r.handled, r.on_time, r.reworked, r.extended};
+          total_due += r.due;
+        }
+        CHECK(got == expected);
+        ++compared;
+      }
+    }
+  }
+  CHECK(compared > 100);
+  CHECK(total_due > 10000);
+}
+
+TEST_CASE("Rates over whole days read the day counters, not the timelines") {
+  RandomHistory rh = MakeRandomHistory(600, 5);
+  auto store = NewMemoryStore();
+  rh.h.Flush(store.get());
+  auto p = Projections::Create(store.get());
+  REQUIRE(p->CatchUp().ok());
+  const PeriodQuery aligned{At("2025-01-01"), At("2025-07-01"), At("2025-08-01"), ""};
+  auto before = p->Rates(aligned, Config{});
+  REQUIRE(before.ok());
+  std::int64_t due = 0;
+  for (const auto& r : *before) due += r.due;
+  REQUIRE(due > 100);
+  // Drop every timeline: a query over whole days at a midnight must not notice.
+  std::vector<KvOp> drop;
+  std::size_t counters = 0;
+  REQUIRE(store
+              ->Scan("ev/", "ev0",
+                     [&](std::string_view k, std::string_view) {
+                       if (k.substr(0, 5) == "ev/u/")
+                         drop.push_back({KvOp::Kind::kDelete, std::string(k), ""});
+                       if (k.substr(0, 5) == "ev/k/") ++counters;
+                       return true;
+                     })
+              .ok());
+  REQUIRE(!drop.empty());
+  CHECK(counters > 0);
+  REQUIRE(store->CommitProjection("evaluation", drop, store->HeadPosition()).ok());
+  auto after = p->Rates(aligned, Config{});
+  REQUIRE(after.ok());
+  CHECK(AllRatesText(*after) == AllRatesText(*before));
+  // An instant inside a day with changes needs the records: now they are gone.
+  auto inside =
+      p->Rates(PeriodQuery{At("2025-01-01"), At("2025-07-01"), At("2025-03-03T10:00"), ""}, Config{});
+  REQUIRE(inside.ok());
+  auto inside_dropped = OracleRates(rh.h.events, At("2025-01-01"), At("2025-07-01"), At("2025-03-03T10:00"));
+  std::int64_t inside_due = 0, oracle_due = 0;
+  for (const auto& r : *inside) inside_due += r.due;
+  for (const auto& [_, o] : inside_dropped) oracle_due += o.due;
+  CHECK(inside_due < oracle_due);
 }
 
 TEST_CASE("a keyspace written by another layout version is rebuilt by the next CatchUp") {
@@ -550,11 +649,11 @@ TEST_CASE("a keyspace written by another layout version is rebuilt by the next C
   REQUIRE(p->CatchUp().ok());
   const Dump clean = DumpKeyspace(store.get());
   // An older layout: a stale key and another format version.
-  REQUIRE(store
-              ->CommitProjection(
-                  "evaluation",
-                  {{KvOp::Kind::kPut, "ev/~format", "0"}, {KvOp::Kind::kPut, "ev/u/stale", "x"}}, 6)
-              .ok());
+  REQUIRE(
+      store
+          ->CommitProjection(
+              "evaluation", {{KvOp::Kind::kPut, "ev/~format", "0"}, {KvOp::Kind::kPut, "ev/u/stale", "x"}}, 6)
+          .ok());
   REQUIRE(p->CatchUp().ok());
   CHECK(DumpKeyspace(store.get()) == clean);
 }
