@@ -15,6 +15,8 @@
 #ifndef CASELOOP_EVENT_STORE_H_
 #define CASELOOP_EVENT_STORE_H_
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -36,32 +38,32 @@ namespace caseloop {
 //              nothing until Close() (or Flush()) returns. For bulk imports.
 // On-disk/ABI note: values appear in benchmark JSON. Do not renumber.
 enum class Durability : std::uint8_t { kSync = 0, kBuffered = 1, kNone = 2 };
-std::string_view DurabilityName(Durability d);                   // "sync" / "buffered" / "none"
-Result<Durability> ParseDurability(std::string_view name);       // InvalidArgument otherwise
+std::string_view DurabilityName(Durability d);              // "sync" / "buffered" / "none"
+Result<Durability> ParseDurability(std::string_view name);  // InvalidArgument otherwise
 
 // An event to append. The store fills in position, stream, version.
 struct NewEvent {
-  std::string type;                 // e.g. "CaseDispatched"; non-empty, <= 64 bytes
-  std::uint32_t schema_version = 1; // version of the payload's schema for this type
-  std::int64_t recorded_us = 0;     // business time, UTC microseconds since epoch (stored as given)
-  std::string event_id;             // unique id (the store generates one when empty:
-                                    // 32 random lower-case hex digits)
-  std::string actor;                // who caused it ("I1", "D1", "$timer", ...)
-  std::string correlation_id;       // optional
-  std::string causation_id;         // optional
-  std::string payload;              // opaque bytes (caseloop encodes with cereal)
+  std::string type;                  // e.g. "CaseDispatched"; non-empty, <= 64 bytes
+  std::uint32_t schema_version = 1;  // version of the payload's schema for this type
+  std::int64_t recorded_us = 0;      // business time, UTC microseconds since epoch (stored as given)
+  std::string event_id;              // unique id (the store generates one when empty:
+                                     // 32 random lower-case hex digits)
+  std::string actor;                 // who caused it ("I1", "D1", "$timer", ...)
+  std::string correlation_id;        // optional
+  std::string causation_id;          // optional
+  std::string payload;               // opaque bytes (caseloop encodes with cereal)
 };
 
 // A stored event with its envelope.
 struct EventRecord {
-  std::uint64_t position = 0;       // global, gap-free, starts at 1
+  std::uint64_t position = 0;  // global, gap-free, starts at 1
   std::string stream;
-  std::uint64_t version = 0;        // per stream, starts at 1
+  std::uint64_t version = 0;  // per stream, starts at 1
   std::string type;
   std::uint32_t schema_version = 1;
   std::int64_t recorded_us = 0;
   std::string event_id;
-  std::string command_id;           // the append's command id ("" if none)
+  std::string command_id;  // the append's command id ("" if none)
   std::string correlation_id;
   std::string causation_id;
   std::string actor;
@@ -89,10 +91,10 @@ struct AppendOptions {
 };
 
 struct AppendResult {
-  std::uint64_t first_position = 0;  // position of the first appended event
-  std::uint64_t last_position = 0;   // position of the last appended event
+  std::uint64_t first_position = 0;         // position of the first appended event
+  std::uint64_t last_position = 0;          // position of the last appended event
   std::uint64_t next_expected_version = 0;  // the stream's version after the append
-  bool duplicate = false;            // true when the command id was seen before
+  bool duplicate = false;                   // true when the command id was seen before
 };
 
 // One write in a projection's keyspace (see CommitProjection).
@@ -115,6 +117,25 @@ struct StoreOptions {
   // Open read-only (for `caseloop check`): appends fail with IOError.
   // Default: false.
   bool read_only = false;
+
+  // ---- Group commit (RocksDB store; the memory store has no fsync to share
+  // and ignores both fields) ----
+  // Most writers (appends, projection commits, snapshots) in one group, i.e.
+  // sharing one write batch and one fsync. 1 = every write is its own group
+  // (one fsync per synced append). A group also stops at 4 MiB of payload.
+  // Must be at least 1. Default: 256.
+  std::size_t max_group_writers = 256;
+  // How long a group's leader may wait for more writers before it writes.
+  // 0 = never wait: a write on an idle store goes to disk at once, and groups
+  // form only from writers that queued up during the previous write.
+  // > 0: the leader waits only when it expects more writers: the previous
+  // group had more writers than are queued now and was written less than
+  // max(100 ms, 10 windows) ago. It stops waiting as soon as the queue holds as many writers as
+  // the previous group, the group is full, a Flush or Close is queued, or the
+  // window has passed since it became leader. So a lone writer on an idle
+  // store never waits, and a leader waits at most the window.
+  // Must not be negative. Default: 0.
+  std::chrono::microseconds group_commit_window{0};
 };
 
 class EventStore {
@@ -130,14 +151,28 @@ class EventStore {
   // actual 5"; or the command id was already used for another stream),
   // IOError (also: opened read-only), Unavailable (closed).
   virtual Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected,
-                                      std::vector<NewEvent> events,
-                                      const AppendOptions& options = {}) = 0;
+                                      std::vector<NewEvent> events, const AppendOptions& options = {}) = 0;
+
+  // The same write as Append, without blocking the caller for it: the append
+  // joins the group commit and `done` is called exactly once with what Append
+  // would have returned, after the events are durable at the requested level
+  // (or with the error). Appends are written in the order their AppendAsync
+  // (or Append) calls queued them, so two appends issued one after the other
+  // by one thread reach the log in that order.
+  // `done` runs on a store thread (the RocksDB store's commit thread, or the
+  // thread leading the group), or on the calling thread when the append is
+  // refused before it is queued (bad arguments, read-only, closed) and, in
+  // the memory store, always. It runs without any store lock held, so it may
+  // call the store (not Close()); it must be quick: the writers of the next
+  // group wait for it. The default implementation calls Append and then
+  // `done` on the calling thread.
+  virtual void AppendAsync(std::string stream, ExpectedVersion expected, std::vector<NewEvent> events,
+                           AppendOptions options, std::function<void(Result<AppendResult>)> done);
 
   // Events of `stream` with version >= from_version, oldest first, at most
   // `max` of them. An unknown stream gives an empty vector. Errors:
   // Corruption naming the position of a record that fails its checksum.
-  virtual Result<std::vector<EventRecord>> ReadStream(std::string_view stream,
-                                                      std::uint64_t from_version = 1,
+  virtual Result<std::vector<EventRecord>> ReadStream(std::string_view stream, std::uint64_t from_version = 1,
                                                       std::size_t max = SIZE_MAX) = 0;
 
   // Events with position >= from (from 1), in commit order, at most `max`.
@@ -154,8 +189,7 @@ class EventStore {
   // snapshot at a version older than the stored one is ignored (and returns
   // OK). Errors: InvalidArgument when `version` is 0 or beyond the stream's
   // current version.
-  virtual Status SaveSnapshot(std::string_view stream, std::uint64_t version,
-                              std::string_view state) = 0;
+  virtual Status SaveSnapshot(std::string_view stream, std::uint64_t version, std::string_view state) = 0;
   // The latest snapshot of `stream` as (version, state), or nullopt.
   virtual Result<std::optional<std::pair<std::uint64_t, std::string>>> LoadSnapshot(
       std::string_view stream) = 0;

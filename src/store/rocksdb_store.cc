@@ -4,12 +4,26 @@
 // Writes follow LevelDB's DBImpl::Write: every write (append, projection
 // commit, snapshot, flush, close) enqueues a Writer; the writer at the front
 // of the queue is the leader. The leader takes the queued writers behind it
-// (up to kMaxGroupWriters / kMaxGroupBytes), checks each append's expected
-// version against the stream versions (including earlier appends of the same
-// group), assigns versions and gap-free positions, writes ONE WriteBatch with
-// the strongest durability of the group, publishes the new head and wakes
-// every follower with its own result. Nobody waits for a timer: an idle store
-// commits a lone append at once.
+// (up to StoreOptions::max_group_writers / kMaxGroupBytes), checks each
+// append's expected version against the stream versions (including earlier
+// appends of the same group), assigns versions and gap-free positions, writes
+// ONE WriteBatch with the strongest durability of the group, publishes the new
+// head and wakes every follower with its own result.
+//
+// Group-commit window (StoreOptions::group_commit_window): 0 = the leader
+// never waits, so an idle store commits a lone append at once. With a window,
+// the leader waits (on leader_cv_, mu_ released) only while it expects more
+// writers — fewer are queued than were in the previous group, written less
+// than max(kRecentGroup, 10 windows) ago — and at most the window (see
+// event_store.h).
+//
+// Asynchronous appends (AppendAsync) queue a heap-allocated Writer with a
+// completion and return. No caller thread waits for them, so when one is at
+// the front of the queue the store's commit thread (started by the first
+// AppendAsync) leads its group. A leader that finishes hands the lead to the
+// next front: its own thread for a synchronous writer, the commit thread for
+// an asynchronous one. Completions run after the group, without any store
+// lock, on the thread that led it.
 //
 // Locks, always taken in this order when nested: db_mu_ (shared by readers
 // and the leader, exclusive for Close) before mu_ (the writer queue, the
@@ -34,8 +48,10 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "caseloop/event_store.h"
@@ -47,8 +63,11 @@ namespace {
 
 using namespace store_internal;
 
-constexpr std::size_t kMaxGroupWriters = 256;
 constexpr std::size_t kMaxGroupBytes = 4u << 20;
+// With a group-commit window W, the previous group predicts the next one only
+// when it was written less than max(kRecentGroup, 10 W) ago; an idle store's
+// lone writer never waits.
+constexpr std::chrono::milliseconds kRecentGroup{100};
 constexpr std::size_t kMaxCheckProblems = 1000;
 constexpr std::size_t kReadChunk = 256;
 
@@ -121,12 +140,15 @@ class RocksDbStore final : public EventStore {
   RocksDbStore(std::string path, const StoreOptions& options) : path_(std::move(path)), options_(options) {}
   ~RocksDbStore() override {
     if (db_ != nullptr) (void)Close();
+    StopCommitThread();
   }
 
   Status Open();
 
   Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected, std::vector<NewEvent> events,
                               const AppendOptions& options) override;
+  void AppendAsync(std::string stream, ExpectedVersion expected, std::vector<NewEvent> events,
+                   AppendOptions options, std::function<void(Result<AppendResult>)> done) override;
   Result<std::vector<EventRecord>> ReadStream(std::string_view stream, std::uint64_t from_version,
                                               std::size_t max) override;
   Result<std::vector<EventRecord>> ReadAll(std::uint64_t from, std::size_t max) override;
@@ -150,7 +172,9 @@ class RocksDbStore final : public EventStore {
  private:
   enum class WriterKind { kAppend, kBatch, kFlush, kClose };
 
-  // One queued write. Lives on the caller's stack until `done`.
+  // One queued write. A synchronous one lives on the caller's stack until
+  // `done`; an asynchronous one (`async`) is heap-allocated, owns its
+  // arguments and is deleted after its completion ran.
   struct Writer {
     WriterKind kind = WriterKind::kAppend;
     Durability durability = Durability::kSync;
@@ -167,7 +191,16 @@ class RocksDbStore final : public EventStore {
     AppendResult result;
     bool done = false;
     std::condition_variable cv;
+    // Asynchronous appends: the owned arguments and the completion.
+    bool async = false;
+    std::string owned_stream;
+    std::vector<NewEvent> owned_events;
+    std::string owned_command_id;
+    std::function<void(Result<AppendResult>)> completion;
   };
+  bool IsWrite(const Writer* x) const {
+    return x->kind == WriterKind::kAppend || x->kind == WriterKind::kBatch;
+  }
 
   Status CheckOpenLocked() const {
     return db_ == nullptr ? Status::Unavailable(fmt::format("event store {} is closed", path_))
@@ -177,6 +210,21 @@ class RocksDbStore final : public EventStore {
 
   // Enqueues `w` and returns once it is done (as a follower or as leader).
   void Submit(Writer& w);
+  // REQUIRES: mu_ held. Queues `w` and wakes whoever must act on it: the
+  // commit thread for an asynchronous front, a leader waiting for writers.
+  void EnqueueLocked(Writer* w);
+  // REQUIRES: mu_ held via `l`, `w` at the front of the queue. Leads one
+  // group starting at `w` (releasing mu_ for the I/O), pops it, wakes its
+  // synchronous members and the next leader. Returns the asynchronous
+  // writers that are finished; the caller runs their completions after
+  // releasing mu_ (RunCompletions).
+  std::vector<Writer*> LeadLocked(Writer& w, std::unique_lock<std::mutex>& l);
+  // REQUIRES: mu_ held via `l`. With a group-commit window: waits while more
+  // writers are expected (see the file comment).
+  void WaitForWritersLocked(std::unique_lock<std::mutex>& l);
+  static void RunCompletions(const std::vector<Writer*>& finished);
+  void CommitLoop();
+  void StopCommitThread();
   // Leader: writes `group` (appends and batches) as one WriteBatch.
   void WriteGroup(const std::vector<Writer*>& group);
   // Leader or Close: makes kNone / kBuffered writes durable.
@@ -217,6 +265,19 @@ class RocksDbStore final : public EventStore {
 
   std::atomic<std::uint64_t> sync_count_{0};
   std::mutex snapshot_mu_;  // serializes SaveSnapshot's read-check-write
+
+  // Group-commit window state, guarded by mu_.
+  std::condition_variable leader_cv_;  // a waiting leader: a writer arrived
+  bool leader_waiting_ = false;
+  std::size_t previous_group_ = 0;
+  std::chrono::steady_clock::time_point previous_group_end_{};
+
+  // Commit thread for asynchronous writers (guarded by mu_; joined by
+  // StopCommitThread, which Close and the destructor call).
+  std::condition_variable commit_cv_;
+  std::thread commit_thread_;
+  bool commit_started_ = false;
+  bool commit_stop_ = false;
 };
 
 Status RocksDbStore::Open() {
@@ -345,27 +406,69 @@ Status RocksDbStore::Open() {
 
 // ---- Writes ------------------------------------------------------------------
 
+void RocksDbStore::EnqueueLocked(Writer* w) {
+  writers_.push_back(w);
+  if (writers_.front() == w) {
+    if (w->async) commit_cv_.notify_one();
+  } else if (leader_waiting_) {
+    leader_cv_.notify_one();
+  }
+}
+
 void RocksDbStore::Submit(Writer& w) {
   std::unique_lock l(mu_);
   if (closed_) {
     w.status = Status::Unavailable(fmt::format("event store {} is closed", path_));
     return;
   }
-  if (!write_error_.ok() && (w.kind == WriterKind::kAppend || w.kind == WriterKind::kBatch)) {
+  if (!write_error_.ok() && IsWrite(&w)) {
     w.status = write_error_;
     return;
   }
-  writers_.push_back(&w);
+  EnqueueLocked(&w);
   while (!w.done && &w != writers_.front()) w.cv.wait(l);
   if (w.done) return;
+  std::vector<Writer*> finished = LeadLocked(w, l);
+  l.unlock();
+  RunCompletions(finished);
+}
 
-  // Leader.
+void RocksDbStore::WaitForWritersLocked(std::unique_lock<std::mutex>& l) {
+  const auto window = options_.group_commit_window;
+  const std::size_t max_writers = std::max<std::size_t>(options_.max_group_writers, 1);
+  if (window.count() <= 0 || max_writers <= 1) return;
+  const auto start = std::chrono::steady_clock::now();
+  const auto recent = std::max<std::chrono::steady_clock::duration>(kRecentGroup, 10 * window);
+  if (previous_group_ <= 1 || start - previous_group_end_ >= recent) return;
+  const std::size_t expected = std::min(previous_group_, max_writers);
+  // True when waiting longer cannot help or is not needed.
+  auto enough = [&] {
+    if (closed_) return true;
+    std::size_t n = 0, bytes = 0;
+    for (Writer* x : writers_) {
+      if (!IsWrite(x)) return true;  // a Flush or Close ends the group anyway
+      ++n;
+      bytes += x->bytes;
+      if (n >= expected || bytes >= kMaxGroupBytes) return true;
+    }
+    return false;
+  };
+  if (enough()) return;
+  LeaderWaitsForTesting().fetch_add(1, std::memory_order_relaxed);
+  leader_waiting_ = true;
+  leader_cv_.wait_until(l, start + window, enough);
+  leader_waiting_ = false;
+}
+
+std::vector<RocksDbStore::Writer*> RocksDbStore::LeadLocked(Writer& w, std::unique_lock<std::mutex>& l) {
   std::vector<Writer*> group;
-  if (w.kind == WriterKind::kAppend || w.kind == WriterKind::kBatch) {
+  if (IsWrite(&w)) {
+    WaitForWritersLocked(l);
+    const std::size_t max_writers = std::max<std::size_t>(options_.max_group_writers, 1);
     std::size_t bytes = 0;
     for (Writer* x : writers_) {
-      if (x->kind != WriterKind::kAppend && x->kind != WriterKind::kBatch) break;
-      if (group.size() >= kMaxGroupWriters) break;
+      if (!IsWrite(x)) break;
+      if (group.size() >= max_writers) break;
       if (!group.empty() && bytes + x->bytes > kMaxGroupBytes) break;
       bytes += x->bytes;
       group.push_back(x);
@@ -376,6 +479,8 @@ void RocksDbStore::Submit(Writer& w) {
       WriteGroup(group);
     }
     l.lock();
+    previous_group_ = group.size();
+    previous_group_end_ = std::chrono::steady_clock::now();
   } else if (w.kind == WriterKind::kFlush) {
     group.push_back(&w);
     // After a failed write RocksDB must not be asked to sync that WAL again:
@@ -410,9 +515,12 @@ void RocksDbStore::Submit(Writer& w) {
     closed_ = true;
   }
 
+  std::vector<Writer*> finished;
   for (Writer* x : group) {
     writers_.pop_front();
-    if (x != &w) {
+    if (x->async) {
+      finished.push_back(x);
+    } else if (x != &w) {
       x->done = true;
       x->cv.notify_one();
     }
@@ -423,12 +531,65 @@ void RocksDbStore::Submit(Writer& w) {
       Writer* x = writers_.front();
       writers_.pop_front();
       x->status = Status::Unavailable(fmt::format("event store {} is closed", path_));
-      x->done = true;
-      x->cv.notify_one();
+      if (x->async) {
+        finished.push_back(x);
+      } else {
+        x->done = true;
+        x->cv.notify_one();
+      }
     }
   }
   w.done = true;
-  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  if (!writers_.empty()) {
+    Writer* next = writers_.front();
+    if (next->async) {
+      commit_cv_.notify_one();
+    } else {
+      next->cv.notify_one();
+    }
+  }
+  return finished;
+}
+
+void RocksDbStore::RunCompletions(const std::vector<Writer*>& finished) {
+  for (Writer* x : finished) {
+    std::unique_ptr<Writer> owned(x);
+    if (!owned->completion) continue;
+    Result<AppendResult> r =
+        owned->status.ok() ? Result<AppendResult>(owned->result) : Result<AppendResult>(owned->status);
+    try {
+      owned->completion(std::move(r));
+    } catch (...) {
+      // A completion must not throw; nothing escapes a store thread.
+    }
+  }
+}
+
+void RocksDbStore::CommitLoop() {
+  std::unique_lock l(mu_);
+  for (;;) {
+    commit_cv_.wait(l, [&] { return commit_stop_ || (!writers_.empty() && writers_.front()->async); });
+    if (writers_.empty() || !writers_.front()->async) {
+      if (commit_stop_) return;
+      continue;
+    }
+    std::vector<Writer*> finished = LeadLocked(*writers_.front(), l);
+    l.unlock();
+    RunCompletions(finished);
+    l.lock();
+  }
+}
+
+void RocksDbStore::StopCommitThread() {
+  {
+    std::lock_guard l(mu_);
+    if (!commit_started_) return;
+    commit_stop_ = true;
+  }
+  commit_cv_.notify_all();
+  if (commit_thread_.joinable() && commit_thread_.get_id() != std::this_thread::get_id()) {
+    commit_thread_.join();
+  }
 }
 
 void RocksDbStore::WriteGroup(const std::vector<Writer*>& group) {
@@ -646,6 +807,53 @@ Result<AppendResult> RocksDbStore::Append(std::string_view stream, ExpectedVersi
   return w.result;
 }
 
+void RocksDbStore::AppendAsync(std::string stream, ExpectedVersion expected, std::vector<NewEvent> events,
+                               AppendOptions options, std::function<void(Result<AppendResult>)> done) {
+  auto fail = [&](Status s) {
+    if (!done) return;
+    try {
+      done(std::move(s));
+    } catch (...) {
+    }
+  };
+  if (Status s = PrepareAppend(stream, events, options); !s.ok()) return fail(std::move(s));
+  if (options_.read_only) return fail(ReadOnlyError());
+  auto w = std::make_unique<Writer>();
+  w->kind = WriterKind::kAppend;
+  w->async = true;
+  w->durability = options.durability.value_or(options_.durability);
+  w->owned_stream = std::move(stream);
+  w->owned_events = std::move(events);
+  w->owned_command_id = std::move(options.command_id);
+  w->stream = w->owned_stream;
+  w->events = &w->owned_events;
+  w->command_id = w->owned_command_id;
+  w->expected = expected;
+  for (const NewEvent& e : w->owned_events) w->bytes += e.payload.size() + e.type.size() + 64;
+  std::unique_lock l(mu_);
+  if (closed_) {
+    l.unlock();
+    return fail(Status::Unavailable(fmt::format("event store {} is closed", path_)));
+  }
+  if (!write_error_.ok()) {
+    Status s = write_error_;
+    l.unlock();
+    return fail(std::move(s));
+  }
+  if (!commit_started_) {
+    try {
+      commit_thread_ = std::thread([this] { CommitLoop(); });
+    } catch (const std::exception& e) {
+      l.unlock();
+      return fail(
+          Status::IOError(fmt::format("store {}: cannot start the commit thread: {}", path_, e.what())));
+    }
+    commit_started_ = true;
+  }
+  w->completion = std::move(done);  // only now: `fail` above calls `done`
+  EnqueueLocked(w.release());
+}
+
 Status RocksDbStore::SubmitBatch(std::function<Status(rocksdb::WriteBatch&)> build, std::size_t bytes,
                                  std::optional<Durability> durability) {
   if (options_.read_only) return ReadOnlyError();
@@ -669,6 +877,7 @@ Status RocksDbStore::Close() {
   Writer w;
   w.kind = WriterKind::kClose;
   Submit(w);
+  StopCommitThread();
   return w.status;
 }
 

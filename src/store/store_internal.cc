@@ -170,6 +170,11 @@ std::function<void(std::size_t)>& LeaderHookForTesting() {
   return hook;
 }
 
+std::atomic<std::uint64_t>& LeaderWaitsForTesting() {
+  static std::atomic<std::uint64_t> waits{0};
+  return waits;
+}
+
 std::string NewEventId() {
   thread_local std::mt19937_64 gen([] {
     std::random_device rd;

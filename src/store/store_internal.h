@@ -3,6 +3,7 @@
 #ifndef CASELOOP_STORE_STORE_INTERNAL_H_
 #define CASELOOP_STORE_STORE_INTERNAL_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -80,6 +81,9 @@ Status CommandReused(std::string_view command_id, std::string_view new_stream, s
 // write, holding no store mutex (tests block in it to make groups form).
 // REQUIRES: set and cleared only while no store is writing.
 std::function<void(std::size_t)>& LeaderHookForTesting();
+// Test counter: how many times a RocksDB store's leader waited for more
+// writers (StoreOptions::group_commit_window), over all stores.
+std::atomic<std::uint64_t>& LeaderWaitsForTesting();
 
 // 32 lower-case hex digits from a per-thread random generator.
 std::string NewEventId();
