@@ -3,13 +3,22 @@
 // Each valid row is a chain of commands on its own case: report, register,
 // dispatch (at the created time, to the row's unit, with the due time as the
 // deadline or with no deadline) and, when the row is closed, accept, feedback
-// and a passing verification (at the closed time). The driver thread reads
-// rows and submits; engine threads only post completions back to it, so every
-// decision is taken on one thread while many rows are in flight.
+// and a passing verification (at the closed time).
 //
-// Every command carries a deterministic id ("import/<case>/<step>"), so a
-// repeated import appends nothing; a case that already exists is compared
-// with the row through its history (see Reconcile).
+// Bulk path (the default): the driver thread parses kBulkRows rows, then hands
+// them to Engine::SubmitBatch, one group per row: the engine decides the row's
+// commands in order (the same events as one at a time) and appends them in
+// one atomic write under the command id "import/<case>", so a crash leaves
+// each row whole or absent; the batch is durable when SubmitBatch returns.
+// A row the batch could not finish (the case exists already, a refused
+// command) continues on the per-command path below, as if that command had
+// just completed with that result.
+//
+// Per-command path: the driver submits each command with SubmitAsync and a
+// deterministic id ("import/<case>/<step>"); engine threads only post
+// completions back to it, so every decision is taken on one thread while many
+// rows are in flight. A case that already exists is compared with the row
+// through its history (see Reconcile), so a repeated import appends nothing.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -38,6 +47,8 @@ constexpr char kImportInspector[] = "import-verifier";
 constexpr char kGenericCategory[] = "9000";
 constexpr char kGenericCategoryName[] = "imported (no category)";
 constexpr std::size_t kMaxInFlight = 512;
+// Rows per Engine::SubmitBatch call (and per Flush of the store).
+constexpr std::size_t kBulkRows = 1024;
 
 enum Step : int { kReportStep, kRegisterStep, kDispatchStep, kAcceptStep, kFeedbackStep, kVerifyStep, kDone };
 constexpr const char* kStepNames[] = {"report", "register", "dispatch", "accept", "feedback", "verify"};
@@ -111,8 +122,8 @@ struct Completion {
 
 class Importer {
  public:
-  Importer(Engine& engine, const ImportOptions& options, std::ostream& out, std::ostream& err)
-      : engine_(engine), options_(options), out_(out), err_(err) {}
+  Importer(Engine& engine, const ImportOptions& options, std::ostream& out, std::ostream& err, bool bulk)
+      : engine_(engine), options_(options), out_(out), err_(err), bulk_(bulk) {}
 
   Result<ImportSummary> Run();
 
@@ -127,7 +138,15 @@ class Importer {
   Result<std::pair<CaseKind, std::string>> CategoryFor(std::string_view value);
   Status Define(const ConfigChange& change);
 
+  Command MakeCommand(const Row& row, int step) const;
   void Submit(std::size_t slot);
+  // Bulk path: submits `rows` as one Engine::SubmitBatch; rows it could not
+  // finish continue on the per-command path (TakeSlot + OnCompletion).
+  void SubmitBulk(std::vector<Row>& rows);
+  // A free slot for `row` (waiting for completions while none is free).
+  std::size_t TakeSlot(Row row);
+  // Handles completions until nothing is in flight.
+  void Drain();
   void OnCompletion(Completion& c);
   // The case exists already: compare it with the row and continue it, or
   // count it unchanged, or skip the row.
@@ -140,6 +159,7 @@ class Importer {
   const ImportOptions& options_;
   std::ostream& out_;
   std::ostream& err_;
+  const bool bulk_;
   ImportSummary summary_;
   Status fatal_;
   std::vector<std::pair<int, std::string>> errors_;
@@ -430,13 +450,12 @@ bool Importer::ParseRow(const tools::CsvReader::Record& rec, Row& row) {
   return true;
 }
 
-void Importer::Submit(std::size_t slot) {
-  Row& row = slots_[slot];
+Command Importer::MakeCommand(const Row& row, int step) const {
   const RowContent& c = row.content;
   Command cmd;
   cmd.case_id = row.id;
-  cmd.command_id = fmt::format("import/{}/{}", row.id, kStepNames[row.step]);
-  switch (row.step) {
+  cmd.command_id = fmt::format("import/{}/{}", row.id, kStepNames[step]);
+  switch (step) {
     case kReportStep:
       cmd.type = CommandType::kReport;
       cmd.actor = kImportStaff;
@@ -480,11 +499,67 @@ void Importer::Submit(std::size_t slot) {
       cmd.verify_pass = true;
       break;
     default:
-      return;
+      break;
   }
-  engine_.SubmitAsync(std::move(cmd), [this, slot](Result<CommandAck> r) {
+  return cmd;
+}
+
+void Importer::Submit(std::size_t slot) {
+  const Row& row = slots_[slot];
+  if (row.step < kReportStep || row.step >= kDone) return;
+  engine_.SubmitAsync(MakeCommand(row, row.step), [this, slot](Result<CommandAck> r) {
     queue_.Push(Completion{slot, std::move(r)});
   });
+}
+
+std::size_t Importer::TakeSlot(Row row) {
+  while (free_.empty()) {
+    for (Completion& c : queue_.WaitAll()) OnCompletion(c);
+  }
+  std::size_t slot = free_.back();
+  free_.pop_back();
+  ++in_flight_;
+  slots_[slot] = std::move(row);
+  return slot;
+}
+
+void Importer::Drain() {
+  while (in_flight_ > 0) {
+    for (Completion& c : queue_.WaitAll()) OnCompletion(c);
+  }
+}
+
+void Importer::SubmitBulk(std::vector<Row>& rows) {
+  std::vector<CaseBatch> batch(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const Row& row = rows[i];
+    batch[i].command_id = fmt::format("import/{}", row.id);
+    const int last = row.content.closed ? kVerifyStep : kDispatchStep;
+    batch[i].commands.reserve(static_cast<std::size_t>(last) + 1);
+    for (int step = kReportStep; step <= last; ++step) batch[i].commands.push_back(MakeCommand(row, step));
+  }
+  std::vector<CaseBatchResult> results = engine_.SubmitBatch(batch);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    CaseBatchResult& r = results[i];
+    if (r.status.ok() && !r.ack.duplicate && r.done == batch[i].commands.size()) {
+      ++summary_.imported;
+      continue;
+    }
+    // Continue on the per-command path as if the command at which the batch
+    // stopped had just completed with this result: a report of an existing
+    // case reconciles, a verification refused for its inspector is retried,
+    // anything else is skipped with the reason (or stops the import).
+    Row& row = rows[i];
+    row.step = r.ack.duplicate ? kReportStep : static_cast<int>(r.done);
+    Result<CommandAck> result = r.ack.duplicate ? Result<CommandAck>(std::move(r.ack))
+                                : !r.status.ok()
+                                    ? Result<CommandAck>(r.status)
+                                    : Result<CommandAck>(Status::IOError(fmt::format(
+                                          "the batch ended after {} of {} commands without a reason", r.done,
+                                          batch[i].commands.size())));
+    Completion c{TakeSlot(std::move(row)), std::move(result)};
+    OnCompletion(c);
+  }
 }
 
 void Importer::Finish(std::size_t slot) {
@@ -648,7 +723,27 @@ Result<ImportSummary> Importer::Run() {
   slots_.resize(kMaxInFlight);
   for (std::size_t i = kMaxInFlight; i > 0; --i) free_.push_back(i - 1);
   bool input_done = false;
+  std::vector<Row> chunk;
+  while (bulk_ && !input_done && fatal_.ok()) {
+    chunk.clear();
+    while (chunk.size() < kBulkRows && fatal_.ok()) {
+      if (!reader.Next(rec)) {
+        input_done = true;
+        break;
+      }
+      ++summary_.rows;
+      Row row;
+      if (ParseRow(rec, row)) chunk.push_back(std::move(row));
+    }
+    if (!chunk.empty() && fatal_.ok()) SubmitBulk(chunk);
+    Drain();
+    if (file_size > 0) {
+      bar.Update(static_cast<double>(reader.bytes_read()) / static_cast<double>(file_size),
+                 fmt::format("{} rows", summary_.rows));
+    }
+  }
   for (;;) {
+    if (bulk_) break;
     while (!input_done && fatal_.ok() && !free_.empty()) {
       if (!reader.Next(rec)) {
         input_done = true;
@@ -696,14 +791,19 @@ Result<ImportSummary> Importer::Run() {
 
 }  // namespace
 
-Result<ImportSummary> ImportCsv(Engine& engine, const ImportOptions& options, std::ostream& out,
-                                std::ostream& err) {
+Result<ImportSummary> ImportCsvPath(Engine& engine, const ImportOptions& options, std::ostream& out,
+                                    std::ostream& err, bool bulk) {
   try {
-    Importer importer(engine, options, out, err);
+    Importer importer(engine, options, out, err, bulk);
     return importer.Run();
   } catch (const std::exception& e) {
     return Status::IOError(fmt::format("import {}: {}", options.file, e.what()));
   }
+}
+
+Result<ImportSummary> ImportCsv(Engine& engine, const ImportOptions& options, std::ostream& out,
+                                std::ostream& err) {
+  return ImportCsvPath(engine, options, out, err, /*bulk=*/true);
 }
 
 }  // namespace caseloop

@@ -15,6 +15,7 @@
 #include <deque>
 #include <istream>
 #include <mutex>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -136,5 +137,21 @@ Instant LocalMidnight(int year, int month, int day, int offset_minutes);
 std::string FormatDate(Instant t, int offset_minutes);
 
 }  // namespace caseloop::tools
+
+namespace caseloop {
+
+class Engine;
+struct ImportOptions;
+struct ImportSummary;
+
+// ImportCsv (script/tools.h) with its submission path chosen. bulk = true is
+// what ImportCsv does: rows go to Engine::SubmitBatch in chunks, one atomic
+// append per row. bulk = false submits every command on its own (SubmitAsync,
+// command ids "import/<case>/<step>"); it appends the same events and is the
+// reference the bulk path is tested against.
+Result<ImportSummary> ImportCsvPath(Engine& engine, const ImportOptions& options, std::ostream& out,
+                                    std::ostream& err, bool bulk);
+
+}  // namespace caseloop
 
 #endif  // CASELOOP_SCRIPT_TOOLS_INTERNAL_H_
