@@ -15,8 +15,10 @@
 // Boost 1.74 note: boost/asio/awaitable.hpp uses std::exchange without
 // including <utility>; include <utility> before any Boost.Asio header.
 //
-// The command runs on the engine's worker pool (Engine::SubmitAsync); the
-// completion handler is then posted to the handler's associated executor
+// The command runs through Engine::SubmitAsync (decided on the engine's
+// worker pool, acknowledged once its group commit is durable, without a
+// worker waiting for the fsync); the completion handler is then posted to
+// the handler's associated executor
 // (for a coroutine: the executor it runs on), so host code resumes on its own
 // threads, never on an engine thread. The handler's executor is kept busy
 // (a work guard) until the command completes, so `io_context::run()` does not

@@ -60,15 +60,21 @@ struct EngineOptions {
   std::string path;
   // What an acknowledgment survives (see Durability). Default: kSync.
   Durability durability = Durability::kSync;
-  // Threads that decide and commit commands. More threads overlap deciding
-  // with the fsync of the previous group. Default: 2.
+  // Threads that decide SubmitAsync commands and run their callbacks. They
+  // never wait for an fsync (the store completes the append), so this bounds
+  // CPU parallelism, not the number of commands in flight. Default: 2.
   int worker_threads = 2;
-  // How long the group-commit leader waits for more commands once a group has
-  // started. 0 = never wait: a command on an idle disk commits at once, and
-  // groups form only from commands that arrive during the previous fsync.
-  // Default: 0.
+  // How long the store's group-commit leader may wait for more commands
+  // (StoreOptions::group_commit_window has the exact policy). 0 = never
+  // wait: a command on an idle disk commits at once, and groups form only
+  // from commands that arrive during the previous fsync. > 0: the leader
+  // waits, at most this long, only while it expects more writers (the
+  // previous group, written recently, was larger than the queue now); a lone
+  // command on an idle store never waits. Must not be negative. Default: 0.
   std::chrono::microseconds group_commit_window{0};
-  // Largest number of commands in one group. Default: 256.
+  // Largest number of writes in one group (commands, plus the projections'
+  // own commits), i.e. sharing one write and one fsync. 1 = one fsync per
+  // synced command. Must be at least 1. Default: 256.
   std::size_t max_batch = 256;
   // Events buffered per subscriber before the feed pauses for it (the
   // subscriber is held back, never skipped past events). Default: 4096.
@@ -80,6 +86,14 @@ struct EngineOptions {
   bool default_config = false;
   // Arm deadline timers that append task_overdue events. Default: true.
   bool timers = true;
+  // Open the store read-only (StoreOptions::read_only; `path` must name an
+  // existing store), e.g. for `caseloop check`. Nothing is written: no timer is armed or
+  // fired (AdvanceTo only moves the clock), no default configuration is
+  // appended, and the projections catch up in memory when the stored ones are
+  // behind the log (queries are answered as usual; the stored projections
+  // stay as they are). Submit, SubmitAsync and Configure fail with Rejected.
+  // Default: false.
+  bool read_only = false;
   // Case states kept in memory (least recently used dropped first). A miss
   // replays the case's stream, so this bounds memory, not correctness, however
   // many cases the log holds. About 1 KiB per state. Default: 65536.
@@ -144,9 +158,19 @@ class Engine {
   static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
   virtual ~Engine() = default;
 
-  // Runs a case command; returns after its events are durable.
+  // Runs a case command; returns after its events are durable at the
+  // engine's Durability (an acknowledgment with kSync survives kill -9 and a
+  // power loss). Commands on one case are serialized: each is decided on the
+  // state left by the one before it.
   virtual Result<CommandAck> Submit(const Command& command) = 0;
-  // Same, asynchronous; `done` runs on an engine thread.
+  // Same, asynchronous; returns at once. `done` runs exactly once on an
+  // engine worker thread, after the events are durable (or with the error;
+  // Unavailable when Close() refused the command before it was decided).
+  // Commands on one case are decided one after the other in the order
+  // their SubmitAsync calls were made (a Submit on the same case may go
+  // first); commands on different cases are decided concurrently and their
+  // appends share group commits, however many are in flight. `done` must not
+  // block: it must not call Submit or State (use SubmitAsync), nor Close().
   virtual void SubmitAsync(Command command, std::function<void(Result<CommandAck>)> done) = 0;
   // Bulk path (CSV import): runs many cases' commands in one call, on the
   // calling thread. Groups run in order. Within a group the commands are

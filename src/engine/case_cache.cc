@@ -56,10 +56,49 @@ std::size_t CaseCache::Size() const {
   return n;
 }
 
-CaseLocks::CaseLocks(std::size_t stripes) : n_(stripes > 0 ? stripes : 1), mu_(new std::mutex[n_]) {}
+CaseLocks::CaseLocks(std::size_t stripes) : n_(stripes > 0 ? stripes : 1), stripes_(new Stripe[n_]) {}
 
-std::mutex& CaseLocks::For(std::string_view case_id) {
-  return mu_[std::hash<std::string_view>{}(case_id) % n_];
+CaseLocks::Stripe& CaseLocks::For(std::string_view case_id) {
+  return stripes_[std::hash<std::string_view>{}(case_id) % n_];
+}
+
+void CaseLocks::Stripe::lock() {
+  std::unique_lock<std::mutex> l(mu_);
+  ++sync_waiting_;
+  cv_.wait(l, [this] { return !owned_; });
+  --sync_waiting_;
+  owned_ = true;
+}
+
+void CaseLocks::Stripe::unlock() {
+  std::function<void()> next;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (sync_waiting_ > 0) {
+      owned_ = false;
+      cv_.notify_one();
+      return;
+    }
+    if (queued_.empty()) {
+      owned_ = false;
+      return;
+    }
+    next = std::move(queued_.front());  // handed over: stays owned
+    queued_.pop_front();
+  }
+  next();
+}
+
+void CaseLocks::Stripe::LockAsync(std::function<void()> granted) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (owned_ || sync_waiting_ > 0 || !queued_.empty()) {
+      queued_.push_back(std::move(granted));
+      return;
+    }
+    owned_ = true;
+  }
+  granted();
 }
 
 }  // namespace caseloop

@@ -7,14 +7,20 @@
 // dropped when a shard is full.
 //
 // CaseLocks is a striped lock table: the commands of one case always take
-// the same mutex, so they are serialized; different cases usually take
-// different mutexes and run concurrently.
+// the same stripe, so they are serialized; different cases usually take
+// different stripes and run concurrently. A stripe is owned, not merely
+// locked by a thread: a synchronous command owns it from deciding to its
+// acknowledgment on one thread (lock()/unlock(), BasicLockable), while an
+// asynchronous command takes it with LockAsync and releases it from the
+// store thread that completes its append.
 //
 // Thread-safety: both classes are safe for concurrent use.
 #ifndef CASELOOP_ENGINE_CASE_CACHE_H_
 #define CASELOOP_ENGINE_CASE_CACHE_H_
 
+#include <condition_variable>
 #include <cstddef>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -58,12 +64,36 @@ class CaseCache {
 
 class CaseLocks {
  public:
+  // One stripe. Waiting synchronous owners go before queued asynchronous
+  // ones; asynchronous ones are granted in the order they were queued.
+  class Stripe {
+   public:
+    // Blocks until the stripe is free, then owns it.
+    void lock();
+    // Releases the stripe: to a waiting lock(), else to the oldest queued
+    // LockAsync (whose `granted` runs on this thread, after the stripe's
+    // mutex is released), else it becomes free.
+    // REQUIRES: the caller's command owns the stripe (any thread may call).
+    void unlock();
+    // Owns the stripe and calls `granted` on this thread when it is free and
+    // nobody waits for it; otherwise queues `granted` for unlock().
+    // REQUIRES: `granted` is quick and does not block (it posts work).
+    void LockAsync(std::function<void()> granted);
+
+   private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool owned_ = false;
+    int sync_waiting_ = 0;
+    std::list<std::function<void()>> queued_;
+  };
+
   explicit CaseLocks(std::size_t stripes = 4096);
-  std::mutex& For(std::string_view case_id);
+  Stripe& For(std::string_view case_id);
 
  private:
   std::size_t n_;
-  std::unique_ptr<std::mutex[]> mu_;
+  std::unique_ptr<Stripe[]> stripes_;
 };
 
 }  // namespace caseloop

@@ -10,6 +10,7 @@
 #include "caseloop/case.h"
 #include "engine/engine_impl.h"
 #include "engine/log_json.h"
+#include "store/overlay_store.h"
 
 namespace caseloop {
 namespace {
@@ -33,12 +34,27 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
     if (options.clock && options.clock->IsManual() && !dynamic_cast<ManualClock*>(options.clock.get())) {
       return Status::InvalidArgument("EngineOptions.clock: a manual clock must be a caseloop::ManualClock");
     }
+    if (options.max_batch < 1) {
+      return Status::InvalidArgument("EngineOptions.max_batch must be at least 1, got 0");
+    }
+    if (options.group_commit_window.count() < 0) {
+      return Status::InvalidArgument("EngineOptions.group_commit_window must not be negative, got " +
+                                     std::to_string(options.group_commit_window.count()) + " us");
+    }
+    if (options.read_only && options.path.empty()) {
+      return Status::InvalidArgument(
+          "EngineOptions.read_only needs a store path (an in-memory store is empty)");
+    }
     std::unique_ptr<EventStore> store;
     if (options.path.empty()) {
       store = NewMemoryStore();
     } else {
       StoreOptions so;
       so.durability = options.durability;
+      so.max_group_writers = options.max_batch;
+      so.group_commit_window = options.group_commit_window;
+      so.read_only = options.read_only;
+      so.create_if_missing = !options.read_only;
       Result<std::unique_ptr<EventStore>> opened = OpenRocksDbStore(options.path, so);
       if (!opened.ok()) return opened.status();
       store = std::move(opened).value();
@@ -62,8 +78,8 @@ EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<EventStore>
       config_(std::make_shared<const Config>()),
       cache_(options.case_cache_size > 0 ? options.case_cache_size : kDefaultCacheSize),
       pool_(static_cast<std::size_t>(std::max(options.worker_threads, 1))),
-      timer_strand_(boost::asio::make_strand(pool_.get_executor())),
-      timer_(pool_.get_executor()) {
+      timer_strand_(boost::asio::make_strand(timer_pool_.get_executor())),
+      timer_(timer_pool_.get_executor()) {
   manual_ = dynamic_cast<ManualClock*>(clock_.get());
   std::random_device rd;
   std::uint64_t r = (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
@@ -90,7 +106,13 @@ Status EngineImpl::Init() {
     latest_recorded_us_.store(latest);
   }
 
-  projections_ = Projections::Create(store_.get());
+  if (options_.read_only) {
+    // The projections catch up into memory: nothing is written to the store.
+    projection_store_ = NewProjectionOverlay(store_.get());
+    projections_ = Projections::Create(projection_store_.get());
+  } else {
+    projections_ = Projections::Create(store_.get());
+  }
   if (!projections_) return Status::IOError("the projections could not be created");
   CASELOOP_RETURN_IF_ERROR(projections_->CatchUp());
   // The log's tail is not enough after an import (appended out of time order):
@@ -98,6 +120,7 @@ Status EngineImpl::Init() {
   if (projections_->LatestRecordedMicros() > latest_recorded_us_.load()) {
     latest_recorded_us_.store(projections_->LatestRecordedMicros());
   }
+  if (options_.read_only) return Status::Ok();  // no projector, no timers: queries catch up inline
   projector_ = std::thread([this] { ProjectorLoop(); });
 
   if (options_.timers) {
@@ -127,7 +150,7 @@ Status EngineImpl::LoadConfig() {
   }
   std::uint64_t version = records->empty() ? 0 : records->back().version;
 
-  if (version == 0 && options_.default_config) {
+  if (version == 0 && options_.default_config && !options_.read_only) {
     std::vector<NewEvent> events;
     Instant now = clock_->Now();
     for (const ConfigChange& change : DefaultConfigChanges()) {
@@ -196,6 +219,7 @@ Status EngineImpl::Close() {
     gate_cv_.wait(lock, [this] { return in_flight_ == 0; });
   }
   StopTimers();
+  timer_pool_.join();
   pool_.join();  // nothing is left to run: no command in flight, the timer cancelled
 
   projector_stop_.store(true, std::memory_order_release);
@@ -213,10 +237,13 @@ Status EngineImpl::Close() {
 
   Status result;
   if (projections_) {
-    Status s = projections_->CatchUp();  // so that the next Open starts without lag
-    (void)s;                             // not fatal: the next Open catches up
+    if (!options_.read_only) {
+      Status s = projections_->CatchUp();  // so that the next Open starts without lag
+      (void)s;                             // not fatal: the next Open catches up
+    }
     projections_.reset();
   }
+  projection_store_.reset();
   if (store_) {
     Status f = store_->Flush();
     Status c = store_->Close();
@@ -253,9 +280,16 @@ void EngineImpl::NoteAppended(std::int64_t max_recorded_us) {
   head_signal_->Notify();
 }
 
+Status EngineImpl::ReadOnlyError(const std::string& what) const {
+  return Status::Rejected(what +
+                          ": the engine is open read-only (EngineOptions::read_only); nothing is written");
+}
+
 Result<CommandAck> EngineImpl::Submit(const Command& command) {
   if (!Enter()) return ClosedError("command '" + CommandName(command) + "' on case " + command.case_id);
   GateGuard guard{this};
+  if (options_.read_only)
+    return ReadOnlyError("command '" + CommandName(command) + "' on case " + command.case_id);
   try {
     return SubmitLocked(command);
   } catch (const std::exception& e) {
@@ -275,25 +309,97 @@ void EngineImpl::SubmitAsync(Command command, std::function<void(Result<CommandA
     }
     return;
   }
-  boost::asio::post(pool_, [this, command = std::move(command), done = std::move(done)]() {
-    GateGuard guard{this};
-    Result<CommandAck> result =
-        ClosedError("command '" + CommandName(command) + "' on case " + command.case_id);
-    if (!closing_.load(std::memory_order_acquire)) {
-      try {
-        result = SubmitLocked(command);
-      } catch (const std::exception& e) {
-        result = Status::IOError("command '" + CommandName(command) + "' on case " + command.case_id +
-                                 " failed: " + e.what());
+  auto op = std::make_shared<AsyncCommand>();
+  op->at = command.at.value_or(clock_->Now());
+  op->command_id = command.command_id.empty() ? NewCommandId() : command.command_id;
+  op->command = std::move(command);
+  op->done = std::move(done);
+  Status refused =
+      options_.read_only
+          ? ReadOnlyError("command '" + CommandName(op->command) + "' on case " + op->command.case_id)
+          : CheckCaseId(op->command);
+  if (!refused.ok()) {
+    boost::asio::post(pool_, [this, op, refused] {
+      if (op->done) {
+        try {
+          op->done(refused);
+        } catch (...) {
+        }
       }
+      Leave();
+    });
+    return;
+  }
+  // Queue for the case's stripe; once owned, decide on the pool.
+  locks_.For(op->command.case_id).LockAsync([this, op] {
+    boost::asio::post(pool_, [this, op] { RunAsync(op); });
+  });
+}
+
+void EngineImpl::RunAsync(std::shared_ptr<AsyncCommand> op) {
+  const Command& command = op->command;
+  auto failed = [&](const std::string& why) {
+    return Status::IOError("command '" + CommandName(command) + "' on case " + command.case_id +
+                           " failed: " + why);
+  };
+  if (closing_.load(std::memory_order_acquire)) {
+    // Not decided yet: refused without touching the log.
+    CompleteAsync(op, ClosedError("command '" + CommandName(command) + "' on case " + command.case_id));
+    return;
+  }
+  try {
+    std::shared_ptr<const Config> cfg = config();
+    auto d = std::make_shared<Decision>(DecideOwned(command, op->command_id, op->at, /*timer=*/false, cfg));
+    if (d->answer) {
+      Result<CommandAck> answer = std::move(*d->answer);
+      CompleteAsync(op, std::move(answer));
+      return;
     }
-    if (done) {
+    std::vector<NewEvent> events = std::move(d->events);
+    store_->AppendAsync(command.case_id, d->expected, std::move(events), d->append,
+                        [this, op, d, cfg](Result<AppendResult> r) { OnAppended(op, d, cfg, std::move(r)); });
+  } catch (const std::exception& e) {
+    CompleteAsync(op, failed(e.what()));
+  }
+}
+
+void EngineImpl::OnAppended(const std::shared_ptr<AsyncCommand>& op, const std::shared_ptr<Decision>& d,
+                            const std::shared_ptr<const Config>& cfg, Result<AppendResult> appended) {
+  const std::string& id = op->command.case_id;
+  try {
+    if (!appended.ok()) {
+      cache_.Erase(id);
+      if (appended.status().IsConflict() && op->attempt == 0) {
+        // Another writer moved the stream (only possible across processes or
+        // with a stale cache): reload and decide once more, on the pool (the
+        // stripe stays owned by this command).
+        op->attempt = 1;
+        boost::asio::post(pool_, [this, op] { RunAsync(op); });
+        return;
+      }
+      CompleteAsync(op, appended.status());
+      return;
+    }
+    CompleteAsync(op, AfterAppend(id, *d, *appended, *cfg));
+  } catch (const std::exception& e) {
+    cache_.Erase(id);
+    CompleteAsync(op, Status::IOError("command '" + CommandName(op->command) + "' on case " + id +
+                                      " failed after its append: " + e.what()));
+  }
+}
+
+void EngineImpl::CompleteAsync(const std::shared_ptr<AsyncCommand>& op, Result<CommandAck> result) {
+  locks_.For(op->command.case_id).unlock();
+  auto shared = std::make_shared<Result<CommandAck>>(std::move(result));
+  boost::asio::post(pool_, [this, op, shared] {
+    if (op->done) {
       try {
-        done(std::move(result));
+        op->done(std::move(*shared));
       } catch (...) {
         // No exception escapes an engine thread.
       }
     }
+    Leave();
   });
 }
 
@@ -350,7 +456,7 @@ Result<std::optional<CommandAck>> EngineImpl::FindCommand(const std::string& cas
   return std::optional<CommandAck>(std::move(ack).value());
 }
 
-Result<CommandAck> EngineImpl::SubmitLocked(const Command& command, bool timer) {
+Status EngineImpl::CheckCaseId(const Command& command) const {
   const std::string& id = command.case_id;
   if (id.empty())
     return Status::InvalidArgument("command '" + CommandName(command) + "': the case id is empty");
@@ -358,58 +464,24 @@ Result<CommandAck> EngineImpl::SubmitLocked(const Command& command, bool timer) 
     return Status::InvalidArgument("command '" + CommandName(command) + "': case id '" + id +
                                    "' is reserved (ids starting with '$' name system streams)");
   }
+  return Status::Ok();
+}
+
+Result<CommandAck> EngineImpl::SubmitLocked(const Command& command, bool timer) {
+  CASELOOP_RETURN_IF_ERROR(CheckCaseId(command));
+  if (options_.read_only) {
+    return ReadOnlyError("command '" + CommandName(command) + "' on case " + command.case_id);
+  }
+  const std::string& id = command.case_id;
   const Instant at = command.at.value_or(clock_->Now());
   const std::string command_id = command.command_id.empty() ? NewCommandId() : command.command_id;
   std::shared_ptr<const Config> cfg = config();
 
-  std::lock_guard<std::mutex> case_lock(locks_.For(id));
+  std::lock_guard<CaseLocks::Stripe> case_lock(locks_.For(id));
   for (int attempt = 0;; ++attempt) {
-    Result<CaseState> loaded = LoadState(id, *cfg);
-    if (!loaded.ok()) return loaded.status();
-    CaseState& state = *loaded;
-    const Instant now = timer ? std::max(at, state.last_event_time) : at;
-
-    // A merge target must exist and be open: the decider asks for its state.
-    CaseLookup lookup;
-    if (command.type == CommandType::kMerge) {
-      lookup = [this, &cfg](const std::string& other) {
-        // Without the other case's stripe lock (taking it could deadlock), so
-        // the replayed state must not go into the cache: it may be outdated
-        // by the time it would be stored.
-        Result<CaseState> s = LoadState(other, *cfg, /*fill_cache=*/false);
-        return s.ok() ? s->state : LifecycleState::kNone;
-      };
-    }
-    Result<std::vector<CaseEvent>> decided =
-        lookup ? Decide(state, command, *cfg, now, lookup) : Decide(state, command, *cfg, now);
-    if (!decided.ok()) {
-      // A retry of a command that already went through is answered with the
-      // first result, although the decider would refuse it now.
-      if (!command.command_id.empty() && state.version > 0) {
-        Result<std::optional<CommandAck>> earlier = FindCommand(id, command.command_id);
-        if (earlier.ok() && earlier->has_value()) return std::move(**earlier);
-      }
-      return decided.status();
-    }
-    if (decided->empty()) {
-      CommandAck ack;
-      ack.case_id = id;
-      ack.version = state.version;
-      return ack;
-    }
-
-    std::vector<NewEvent> events;
-    events.reserve(decided->size());
-    std::int64_t max_us = 0;
-    for (const CaseEvent& e : *decided) {
-      events.push_back(EncodeCaseEvent(e));
-      max_us = std::max(max_us, events.back().recorded_us);
-    }
-    AppendOptions ao;
-    ao.command_id = command_id;
-    ExpectedVersion expected =
-        state.version == 0 ? ExpectedVersion::NoStream() : ExpectedVersion::Exactly(state.version);
-    Result<AppendResult> appended = store_->Append(id, expected, std::move(events), ao);
+    Decision d = DecideOwned(command, command_id, at, timer, cfg);
+    if (d.answer) return std::move(*d.answer);
+    Result<AppendResult> appended = store_->Append(id, d.expected, std::move(d.events), d.append);
     if (!appended.ok()) {
       cache_.Erase(id);
       // Another writer moved the stream (only possible across processes or
@@ -417,43 +489,109 @@ Result<CommandAck> EngineImpl::SubmitLocked(const Command& command, bool timer) 
       if (appended.status().IsConflict() && attempt == 0) continue;
       return appended.status();
     }
-    if (appended->duplicate) {
-      return AckFromLog(id, appended->first_position, appended->last_position, /*duplicate=*/true);
-    }
+    return AfterAppend(id, d, *appended, *cfg);
+  }
+}
 
-    // Durable: update the cache, then tell the projector, subscribers, timers.
-    std::optional<Instant> old_deadline = state.deadline;
-    std::uint32_t old_task = state.task;
-    bool consistent = true;
-    for (const CaseEvent& e : *decided) {
-      if (!Evolve(state, e, *cfg).ok()) {
-        consistent = false;
-        break;
+EngineImpl::Decision EngineImpl::DecideOwned(const Command& command, const std::string& command_id,
+                                             Instant at, bool timer,
+                                             const std::shared_ptr<const Config>& cfg) {
+  const std::string& id = command.case_id;
+  Decision d;
+  Result<CaseState> loaded = LoadState(id, *cfg);
+  if (!loaded.ok()) {
+    d.answer = loaded.status();
+    return d;
+  }
+  d.state = std::move(loaded).value();
+  const CaseState& state = d.state;
+  const Instant now = timer ? std::max(at, state.last_event_time) : at;
+
+  // A merge target must exist and be open: the decider asks for its state.
+  CaseLookup lookup;
+  if (command.type == CommandType::kMerge) {
+    lookup = [this, &cfg](const std::string& other) {
+      // Without the other case's stripe (taking it could deadlock), so the
+      // replayed state must not go into the cache: it may be outdated by the
+      // time it would be stored.
+      Result<CaseState> s = LoadState(other, *cfg, /*fill_cache=*/false);
+      return s.ok() ? s->state : LifecycleState::kNone;
+    };
+  }
+  Result<std::vector<CaseEvent>> decided =
+      lookup ? Decide(state, command, *cfg, now, lookup) : Decide(state, command, *cfg, now);
+  if (!decided.ok()) {
+    // A retry of a command that already went through is answered with the
+    // first result, although the decider would refuse it now.
+    if (!command.command_id.empty() && state.version > 0) {
+      Result<std::optional<CommandAck>> earlier = FindCommand(id, command.command_id);
+      if (earlier.ok() && earlier->has_value()) {
+        d.answer = std::move(**earlier);
+        return d;
       }
     }
+    d.answer = decided.status();
+    return d;
+  }
+  if (decided->empty()) {
     CommandAck ack;
     ack.case_id = id;
-    ack.first_position = appended->first_position;
-    ack.last_position = appended->last_position;
-    ack.version = appended->next_expected_version;
-    for (const CaseEvent& e : *decided) ack.events.push_back(e.type);
-    if (consistent && state.version == appended->next_expected_version) {
-      std::optional<Instant> deadline = state.deadline;
-      bool changed = deadline != old_deadline || state.task != old_task;
-      cache_.Put(id, std::move(state));
-      if (deadline && changed) NoteDeadline(*deadline);
-    } else {
-      cache_.Erase(id);  // the next command replays the stream
-    }
-    NoteAppended(max_us);
-    return ack;
+    ack.version = state.version;
+    d.answer = std::move(ack);
+    return d;
   }
+  d.events.reserve(decided->size());
+  for (const CaseEvent& e : *decided) {
+    d.events.push_back(EncodeCaseEvent(e));
+    d.max_recorded_us = std::max(d.max_recorded_us, d.events.back().recorded_us);
+  }
+  d.decided = std::move(decided).value();
+  d.append.command_id = command_id;
+  d.expected = state.version == 0 ? ExpectedVersion::NoStream() : ExpectedVersion::Exactly(state.version);
+  return d;
+}
+
+Result<CommandAck> EngineImpl::AfterAppend(const std::string& id, Decision& d, const AppendResult& appended,
+                                           const Config& cfg) {
+  if (appended.duplicate) {
+    return AckFromLog(id, appended.first_position, appended.last_position, /*duplicate=*/true);
+  }
+  // Durable: update the cache, then tell the projector, subscribers, timers.
+  CaseState& state = d.state;
+  std::optional<Instant> old_deadline = state.deadline;
+  std::uint32_t old_task = state.task;
+  bool consistent = true;
+  for (const CaseEvent& e : d.decided) {
+    if (!Evolve(state, e, cfg).ok()) {
+      consistent = false;
+      break;
+    }
+  }
+  CommandAck ack;
+  ack.case_id = id;
+  ack.first_position = appended.first_position;
+  ack.last_position = appended.last_position;
+  ack.version = appended.next_expected_version;
+  for (const CaseEvent& e : d.decided) ack.events.push_back(e.type);
+  if (consistent && state.version == appended.next_expected_version) {
+    std::optional<Instant> deadline = state.deadline;
+    bool changed = deadline != old_deadline || state.task != old_task;
+    cache_.Put(id, std::move(state));
+    if (deadline && changed) NoteDeadline(*deadline);
+  } else {
+    cache_.Erase(id);  // the next command replays the stream
+  }
+  NoteAppended(d.max_recorded_us);
+  return ack;
 }
 
 Result<CommandAck> EngineImpl::Configure(const ConfigChange& change, std::optional<Instant> at) {
   if (!Enter())
     return ClosedError("configuration change '" + std::string(ConfigEventTypeName(change.type)) + "'");
   GateGuard guard{this};
+  if (options_.read_only) {
+    return ReadOnlyError("configuration change '" + std::string(ConfigEventTypeName(change.type)) + "'");
+  }
   try {
     std::lock_guard<std::mutex> lock(configure_mu_);
     Config next = *config();
@@ -533,7 +671,7 @@ Result<CaseState> EngineImpl::State(const std::string& case_id) {
   if (case_id.empty() || case_id[0] == '$')
     return Status::InvalidArgument("'" + case_id + "' is not a case id");
   std::shared_ptr<const Config> cfg = config();
-  std::lock_guard<std::mutex> case_lock(locks_.For(case_id));
+  std::lock_guard<CaseLocks::Stripe> case_lock(locks_.For(case_id));
   Result<CaseState> state = LoadState(case_id, *cfg);
   if (!state.ok()) return state.status();
   if (state->version == 0) return Status::NotFound("case " + case_id + " not found");

@@ -1,12 +1,20 @@
 // EngineImpl: the implementation behind caseloop::Engine (engine.h).
 //
 // Threading model (docs/engine.md has the prose):
-//  * Submit runs in the caller's thread. It takes the case's stripe of a
-//    striped lock table (CaseLocks), so commands on one case are serialized
-//    while different cases run concurrently and their appends meet inside
-//    the store's group commit (one write batch and one fsync for many).
-//  * SubmitAsync, and the deadline timer, run on an Asio thread pool of
-//    `worker_threads` threads; timer work is serialized on a strand.
+//  * Submit runs in the caller's thread. It owns the case's stripe of a
+//    striped lock table (CaseLocks) from deciding to its acknowledgment, so
+//    commands on one case are serialized while different cases run
+//    concurrently and their appends meet inside the store's group commit
+//    (one write batch and one fsync for many).
+//  * SubmitAsync queues for the case's stripe (LockAsync); once it owns it, a
+//    worker of the Asio pool (`worker_threads`) decides and hands the append
+//    to the store (EventStore::AppendAsync) without waiting for the fsync.
+//    The store's completion (on a store thread) updates the cache, releases
+//    the stripe and posts the callback to the pool. So pool workers never
+//    block on an fsync or a stripe, and the commands in flight are bounded
+//    only by the callers, not by the pool.
+//  * The deadline timer has its own thread (timer_pool_), so that its
+//    synchronous commands never wait for pool work.
 //  * A projector thread catches the projections up after commits; queries
 //    additionally call CatchUp inline until every acknowledged position is
 //    applied (read-your-writes).
@@ -22,6 +30,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -97,6 +106,40 @@ class EngineImpl final : public Engine {
   // `timer`: a timer's command, whose instant (a deadline that passed) may lie
   // before the case's last event; it is then stamped at that event's time.
   Result<CommandAck> SubmitLocked(const Command& command, bool timer = false);
+  // A decided command: either answered without an append (`answer`) or the
+  // append to make and what to do once it is durable.
+  struct Decision {
+    std::optional<Result<CommandAck>> answer;
+    std::vector<NewEvent> events;
+    ExpectedVersion expected;
+    AppendOptions append;
+    std::vector<CaseEvent> decided;
+    CaseState state;  // before the events
+    std::int64_t max_recorded_us = 0;
+  };
+  // Checks the case id; the error answers the command.
+  Status CheckCaseId(const Command& command) const;
+  // REQUIRES: the case's stripe is owned.
+  Decision DecideOwned(const Command& command, const std::string& command_id, Instant at, bool timer,
+                       const std::shared_ptr<const Config>& cfg);
+  // After a successful append: cache, projector, subscriptions, timer, ack.
+  // REQUIRES: the case's stripe is owned.
+  Result<CommandAck> AfterAppend(const std::string& case_id, Decision& d, const AppendResult& appended,
+                                 const Config& cfg);
+  // SubmitAsync's stages (see the threading model above).
+  struct AsyncCommand {
+    Command command;
+    std::function<void(Result<CommandAck>)> done;
+    std::string command_id;
+    Instant at{};
+    int attempt = 0;
+  };
+  void RunAsync(std::shared_ptr<AsyncCommand> op);  // on the pool, owning the stripe
+  void OnAppended(const std::shared_ptr<AsyncCommand>& op, const std::shared_ptr<Decision>& d,
+                  const std::shared_ptr<const Config>& cfg, Result<AppendResult> appended);
+  // Releases the stripe and posts `done` to the pool; leaves the gate after it.
+  void CompleteAsync(const std::shared_ptr<AsyncCommand>& op, Result<CommandAck> result);
+  Status ReadOnlyError(const std::string& what) const;
   // The case's state from the cache, or replayed from its stream (and then
   // cached when `fill_cache`). REQUIRES for fill_cache: the case's stripe lock
   // is held, so that no newer state can be cached meanwhile.
@@ -143,6 +186,9 @@ class EngineImpl final : public Engine {
   std::shared_ptr<Clock> clock_;
   ManualClock* manual_ = nullptr;  // set when clock_ is a ManualClock
   std::unique_ptr<EventStore> store_;
+  // Read-only engine: the projections write into this in-memory overlay of
+  // the store's projection keyspace (store/overlay_store.h). Null otherwise.
+  std::unique_ptr<EventStore> projection_store_;
   std::unique_ptr<Projections> projections_;
 
   mutable std::mutex config_mu_;  // guards config_
@@ -176,8 +222,9 @@ class EngineImpl final : public Engine {
   std::mutex subs_mu_;
   std::vector<std::weak_ptr<SubscriptionCore>> subs_;
 
-  // Asio: worker pool, timer strand and the deadline timer.
+  // Asio: worker pool; the timer's own thread, its strand and the deadline timer.
   boost::asio::thread_pool pool_;
+  boost::asio::thread_pool timer_pool_{1};
   boost::asio::strand<boost::asio::thread_pool::executor_type> timer_strand_;
   boost::asio::system_timer timer_;
   std::optional<Instant> armed_;                   // on timer_strand_

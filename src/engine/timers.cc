@@ -80,7 +80,7 @@ Result<EngineImpl::TimerScan> EngineImpl::ScanTimers(Instant limit) {
       }
       std::uint32_t task = 0;
       {
-        std::lock_guard<std::mutex> case_lock(locks_.For(t.case_id));
+        std::lock_guard<CaseLocks::Stripe> case_lock(locks_.For(t.case_id));
         Result<CaseState> state = LoadState(t.case_id, *cfg);
         if (!state.ok()) return state.status();
         if (!state->overdue_marked) continue;  // marked first, supervised after
@@ -166,7 +166,7 @@ Status EngineImpl::AdvanceTo(Instant t) {
     return Status::InvalidArgument("cannot move the clock back from " + FormatInstant(now, offset) + " to " +
                                    FormatInstant(t, offset));
   }
-  if (options_.timers) {
+  if (options_.timers && !options_.read_only) {
     Result<std::optional<Instant>> next = RunDue(t, /*step_clock=*/true);
     if (!next.ok()) return next.status();
   }
