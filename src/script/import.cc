@@ -138,7 +138,8 @@ class Importer {
   Result<std::pair<CaseKind, std::string>> CategoryFor(std::string_view value);
   Status Define(const ConfigChange& change);
 
-  Command MakeCommand(const Row& row, int step) const;
+  // `with_id`: set the per-command id (the bulk path uses one id per row).
+  Command MakeCommand(const Row& row, int step, bool with_id = true) const;
   void Submit(std::size_t slot);
   // Bulk path: submits `rows` as one Engine::SubmitBatch; rows it could not
   // finish continue on the per-command path (TakeSlot + OnCompletion).
@@ -450,11 +451,11 @@ bool Importer::ParseRow(const tools::CsvReader::Record& rec, Row& row) {
   return true;
 }
 
-Command Importer::MakeCommand(const Row& row, int step) const {
+Command Importer::MakeCommand(const Row& row, int step, bool with_id) const {
   const RowContent& c = row.content;
   Command cmd;
   cmd.case_id = row.id;
-  cmd.command_id = fmt::format("import/{}/{}", row.id, kStepNames[step]);
+  if (with_id) cmd.command_id = fmt::format("import/{}/{}", row.id, kStepNames[step]);
   switch (step) {
     case kReportStep:
       cmd.type = CommandType::kReport;
@@ -536,7 +537,8 @@ void Importer::SubmitBulk(std::vector<Row>& rows) {
     batch[i].command_id = fmt::format("import/{}", row.id);
     const int last = row.content.closed ? kVerifyStep : kDispatchStep;
     batch[i].commands.reserve(static_cast<std::size_t>(last) + 1);
-    for (int step = kReportStep; step <= last; ++step) batch[i].commands.push_back(MakeCommand(row, step));
+    for (int step = kReportStep; step <= last; ++step)
+      batch[i].commands.push_back(MakeCommand(row, step, /*with_id=*/false));
   }
   std::vector<CaseBatchResult> results = engine_.SubmitBatch(batch);
   for (std::size_t i = 0; i < rows.size(); ++i) {

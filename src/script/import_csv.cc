@@ -67,6 +67,7 @@ bool CsvReader::Next(Record& rec) {
   }
   rec.line = line_;
   std::string field;
+  field.reserve(64);
   for (;;) {
     // At the start of a field.
     field.clear();
@@ -76,6 +77,16 @@ bool CsvReader::Next(Record& rec) {
       int quote_line = line_;
       bool closed = false;
       for (;;) {
+        // Copy runs without a quote or a line break at once.
+        if (Peek() != kEof) {
+          const char* begin = buf_.data() + pos_;
+          const char* end = buf_.data() + buf_.size();
+          const char* p = begin;
+          while (p != end && *p != '"' && *p != '\n' && *p != '\r') ++p;
+          field.append(begin, p);
+          pos_ += static_cast<std::size_t>(p - begin);
+          consumed_ += static_cast<std::uint64_t>(p - begin);
+        }
         c = Get();
         if (c == kEof) break;
         if (c == '"') {
@@ -107,8 +118,15 @@ bool CsvReader::Next(Record& rec) {
         while ((c = Peek()) != kEof && c != '\n' && c != '\r') Get();
       }
     } else {
+      // Unquoted: copy runs of the buffer up to the next delimiter at once.
       while ((c = Peek()) != kEof && c != ',' && c != '\n' && c != '\r') {
-        field.push_back(static_cast<char>(Get()));
+        const char* begin = buf_.data() + pos_;
+        const char* end = buf_.data() + buf_.size();
+        const char* p = begin;
+        while (p != end && *p != ',' && *p != '\n' && *p != '\r') ++p;
+        field.append(begin, p);
+        pos_ += static_cast<std::size_t>(p - begin);
+        consumed_ += static_cast<std::uint64_t>(p - begin);
       }
     }
     rec.fields.push_back(std::move(field));
