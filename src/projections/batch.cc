@@ -4,18 +4,66 @@
 
 namespace caseloop::projections {
 
-Result<std::optional<std::string>> Batch::Get(std::string_view key) {
+Batch::Entry& Batch::Slot(std::string_view key, bool fresh) {
   auto it = pending_.find(key);
-  if (it != pending_.end()) return it->second;
-  return store_->Get(key);
+  if (it == pending_.end()) {
+    it = pending_.emplace(std::string(key), Entry{}).first;
+    it->second.absent_in_store = fresh;
+  }
+  return it->second;
 }
 
-void Batch::Put(std::string_view key, std::string value) {
-  pending_.insert_or_assign(std::string(key), std::optional<std::string>(std::move(value)));
+bool Carry::Carries(std::string_view key) const {
+  for (const auto& p : prefixes_) {
+    if (key.substr(0, p.size()) == p) return true;
+  }
+  return false;
+}
+
+const std::optional<std::string>* Carry::Find(std::string_view key) const {
+  auto it = values_.find(key);
+  return it == values_.end() ? nullptr : &it->second;
+}
+
+void Carry::Absorb(const std::vector<KvOp>& ops) {
+  constexpr std::size_t kMaxValues = 1u << 20;  // bounds the memory of one CatchUp
+  for (const KvOp& op : ops) {
+    if (!Carries(op.key)) continue;
+    if (values_.size() >= kMaxValues && !values_.count(op.key)) values_.clear();
+    values_.insert_or_assign(op.key, op.kind == KvOp::Kind::kPut ? std::optional<std::string>(op.value)
+                                                                 : std::optional<std::string>());
+  }
+}
+
+Result<std::optional<std::string>> Batch::Get(std::string_view key, bool fresh) {
+  auto it = pending_.find(key);
+  if (it != pending_.end()) return it->second.value;
+  Entry e;
+  const std::optional<std::string>* carried = carry_ != nullptr ? carry_->Find(key) : nullptr;
+  if (fresh) {
+    e.absent_in_store = true;
+  } else if (carried != nullptr) {
+    e.absent_in_store = !carried->has_value();
+    e.value = *carried;
+  } else {
+    auto v = store_->Get(key);
+    if (!v.ok()) return v.status();
+    e.absent_in_store = !v->has_value();
+    e.value = std::move(*v);
+  }
+  return pending_.emplace(std::string(key), std::move(e)).first->second.value;
+}
+
+void Batch::Put(std::string_view key, std::string value, bool fresh) {
+  Entry& e = Slot(key, fresh);
+  e.value = std::move(value);
+  e.dirty = true;
 }
 
 void Batch::Delete(std::string_view key) {
-  pending_.insert_or_assign(std::string(key), std::optional<std::string>());
+  Entry& e = Slot(key, false);
+  e.value.reset();
+  e.dirty = true;
 }
 
 Result<std::int64_t> DecodeCounter(std::string_view key, std::string_view value) {
@@ -50,18 +98,22 @@ Status Batch::AddCounter(std::string_view key, std::int64_t delta) {
 std::vector<KvOp> Batch::TakeOps() {
   std::vector<KvOp> ops;
   ops.reserve(pending_.size());
-  for (auto& [k, v] : pending_) {
+  for (auto& [k, e] : pending_) {
+    if (!e.dirty) continue;
     KvOp op;
-    op.key = k;
-    if (v) {
+    if (e.value) {
       op.kind = KvOp::Kind::kPut;
-      op.value = std::move(*v);
+      op.value = std::move(*e.value);
+    } else if (e.absent_in_store) {
+      continue;  // created and deleted within the batch: nothing to write
     } else {
       op.kind = KvOp::Kind::kDelete;
     }
+    op.key = k;
     ops.push_back(std::move(op));
   }
   pending_.clear();
+  fresh_.clear();
   return ops;
 }
 

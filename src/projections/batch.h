@@ -1,7 +1,13 @@
 // A batch of projection writes with a write-through cache: reads during a
-// batch see the batch's own pending writes first, then the store. The whole
-// batch is committed with one EventStore::CommitProjection call together with
-// the projection's new checkpoint.
+// batch see the batch's own pending writes first, then the store (a store
+// read is remembered, so each key is read from the store at most once per
+// batch). The whole batch is committed with one EventStore::CommitProjection
+// call together with the projection's new checkpoint.
+//
+// Fresh cases: a case whose first event (stream version 1) is applied in this
+// batch has no projection state in the store yet. Keys of a fresh case are
+// never read from the store, and a key of a fresh case that is written and
+// deleted again within the batch leaves no operation at all (no tombstone).
 //
 // Thread-safety: not thread-safe; one batch belongs to one CatchUp call.
 #ifndef CASELOOP_PROJECTIONS_BATCH_H_
@@ -12,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "caseloop/event_store.h"
@@ -19,27 +26,61 @@
 
 namespace caseloop::projections {
 
+// Committed values of hot shared keys (counters) kept across the batches of
+// one CatchUp, so that each is read from the store once per CatchUp rather
+// than once per batch. Only values that are committed go in (Absorb after a
+// successful CommitProjection). nullopt = known absent.
+class Carry {
+ public:
+  // Keys under these prefixes are carried.
+  explicit Carry(std::vector<std::string> prefixes) : prefixes_(std::move(prefixes)) {}
+  bool Carries(std::string_view key) const;
+  const std::optional<std::string>* Find(std::string_view key) const;
+  // Records the committed state of every carried key in `ops`.
+  void Absorb(const std::vector<KvOp>& ops);
+
+ private:
+  std::vector<std::string> prefixes_;
+  std::map<std::string, std::optional<std::string>, std::less<>> values_;
+};
+
 class Batch {
  public:
-  explicit Batch(EventStore* store) : store_(store) {}
+  // `carry` (optional) must outlive the batch.
+  explicit Batch(EventStore* store, const Carry* carry = nullptr) : store_(store), carry_(carry) {}
 
-  // The value of `key` as this batch would leave it.
-  Result<std::optional<std::string>> Get(std::string_view key);
-  void Put(std::string_view key, std::string value);
+  // The value of `key` as this batch would leave it. `fresh`: the caller
+  // knows the store holds no value (the key belongs to a fresh case).
+  Result<std::optional<std::string>> Get(std::string_view key, bool fresh = false);
+  // `fresh` as for Get.
+  void Put(std::string_view key, std::string value, bool fresh = false);
   void Delete(std::string_view key);
 
   // Adds `delta` to the signed counter at `key` (a zig-zag varint); a counter
   // that reaches 0 is deleted.
   Status AddCounter(std::string_view key, std::int64_t delta);
 
+  // Declares that `case_id`'s first event is applied in this batch.
+  void MarkFresh(std::string_view case_id) { fresh_.emplace(case_id); }
+  bool IsFresh(std::string_view case_id) const { return fresh_.count(std::string(case_id)) != 0; }
+
   bool empty() const { return pending_.empty(); }
   std::size_t size() const { return pending_.size(); }
+  // The writes to commit, in key order; clears the batch (fresh cases too).
   std::vector<KvOp> TakeOps();
 
  private:
+  struct Entry {
+    std::optional<std::string> value;  // nullopt = absent / deleted
+    bool dirty = false;                // written in this batch
+    bool absent_in_store = false;      // the store is known to hold no value
+  };
+  Entry& Slot(std::string_view key, bool fresh);
+
   EventStore* store_;
-  // nullopt = deleted within this batch.
-  std::map<std::string, std::optional<std::string>, std::less<>> pending_;
+  const Carry* carry_;
+  std::map<std::string, Entry, std::less<>> pending_;
+  std::unordered_set<std::string> fresh_;
 };
 
 // A counter value as stored by Batch::AddCounter. Corruption on bad bytes.

@@ -89,7 +89,7 @@ std::string IndexKey(const char* prefix, Instant deadline, std::string_view case
 std::string UnitKey(std::string_view unit) { return std::string(kUnitPrefix).append(unit); }
 
 // Removes an open task from the indexes and the unit counter.
-Status CloseTask(Batch& b, const std::string& case_id, CaseTask& c) {
+Status CloseTask(Batch& b, const std::string& case_id, CaseTask& c, bool /*fresh*/) {
   if (!c.open) return Status::Ok();
   if (c.deadline) {
     b.Delete(IndexKey(kTaskPrefix, *c.deadline, case_id));
@@ -100,12 +100,12 @@ Status CloseTask(Batch& b, const std::string& case_id, CaseTask& c) {
 }
 
 // Adds the task `c` describes (REQUIRES: !c.open) to the indexes.
-Status OpenTaskIn(Batch& b, const std::string& case_id, CaseTask& c) {
+Status OpenTaskIn(Batch& b, const std::string& case_id, CaseTask& c, bool fresh) {
   c.open = true;
   if (c.deadline) {
     std::string v = EncodeIndexValue(c);
-    b.Put(IndexKey(kTaskPrefix, *c.deadline, case_id), v);
-    if (!c.marked) b.Put(IndexKey(kArmedPrefix, *c.deadline, case_id), std::move(v));
+    b.Put(IndexKey(kTaskPrefix, *c.deadline, case_id), v, fresh);
+    if (!c.marked) b.Put(IndexKey(kArmedPrefix, *c.deadline, case_id), std::move(v), fresh);
   }
   return b.AddCounter(UnitKey(c.unit), +1);
 }
@@ -122,7 +122,8 @@ std::string UpTo(const char* prefix, Instant t_exclusive) { return IndexKey(pref
 
 Status DeadlineProjection::Apply(Batch& b, const CaseEvent& e) {
   const std::string key = std::string(kCasePrefix) + e.case_id;
-  auto stored = b.Get(key);
+  const bool fresh = b.IsFresh(e.case_id);
+  auto stored = b.Get(key, fresh);
   if (!stored.ok()) return stored.status();
   CaseTask c;
   if (stored->has_value()) {
@@ -133,41 +134,41 @@ Status DeadlineProjection::Apply(Batch& b, const CaseEvent& e) {
   bool keep = true;  // false: the case has no task any more and never will
   switch (e.type) {
     case EventType::kCaseDispatched:
-      CASELOOP_RETURN_IF_ERROR(CloseTask(b, e.case_id, c));
+      CASELOOP_RETURN_IF_ERROR(CloseTask(b, e.case_id, c, fresh));
       c.unit = e.unit;
       c.task = e.task != 0 ? e.task : c.task + 1;
       c.deadline = e.deadline;
       c.marked = false;
-      CASELOOP_RETURN_IF_ERROR(OpenTaskIn(b, e.case_id, c));
+      CASELOOP_RETURN_IF_ERROR(OpenTaskIn(b, e.case_id, c, fresh));
       break;
     case EventType::kVerificationFailed:  // rework: a new task for the same unit
-      CASELOOP_RETURN_IF_ERROR(CloseTask(b, e.case_id, c));
+      CASELOOP_RETURN_IF_ERROR(CloseTask(b, e.case_id, c, fresh));
       if (!e.unit.empty()) c.unit = e.unit;
       c.task = e.task != 0 ? e.task : c.task + 1;
       c.deadline = e.deadline;
       c.marked = false;
-      CASELOOP_RETURN_IF_ERROR(OpenTaskIn(b, e.case_id, c));
+      CASELOOP_RETURN_IF_ERROR(OpenTaskIn(b, e.case_id, c, fresh));
       break;
     case EventType::kExtensionApproved:
       if (c.open && e.deadline) {
-        CASELOOP_RETURN_IF_ERROR(CloseTask(b, e.case_id, c));
+        CASELOOP_RETURN_IF_ERROR(CloseTask(b, e.case_id, c, fresh));
         c.deadline = e.deadline;
-        CASELOOP_RETURN_IF_ERROR(OpenTaskIn(b, e.case_id, c));
+        CASELOOP_RETURN_IF_ERROR(OpenTaskIn(b, e.case_id, c, fresh));
       } else if (e.deadline) {
         c.deadline = e.deadline;
       }
       break;
     case EventType::kCaseResumed:
-      CASELOOP_RETURN_IF_ERROR(CloseTask(b, e.case_id, c));
+      CASELOOP_RETURN_IF_ERROR(CloseTask(b, e.case_id, c, fresh));
       if (e.deadline) c.deadline = e.deadline;
-      if (!c.unit.empty()) CASELOOP_RETURN_IF_ERROR(OpenTaskIn(b, e.case_id, c));
+      if (!c.unit.empty()) CASELOOP_RETURN_IF_ERROR(OpenTaskIn(b, e.case_id, c, fresh));
       break;
     case EventType::kSuspensionApproved:
     case EventType::kFeedbackSubmitted:
-      CASELOOP_RETURN_IF_ERROR(CloseTask(b, e.case_id, c));
+      CASELOOP_RETURN_IF_ERROR(CloseTask(b, e.case_id, c, fresh));
       break;
     case EventType::kReturnApproved:
-      CASELOOP_RETURN_IF_ERROR(CloseTask(b, e.case_id, c));
+      CASELOOP_RETURN_IF_ERROR(CloseTask(b, e.case_id, c, fresh));
       c.unit.clear();
       c.deadline.reset();
       break;
@@ -175,15 +176,15 @@ Status DeadlineProjection::Apply(Batch& b, const CaseEvent& e) {
     case EventType::kCaseVoided:
     case EventType::kCaseMerged:
     case EventType::kCaseRejected:
-      CASELOOP_RETURN_IF_ERROR(CloseTask(b, e.case_id, c));
+      CASELOOP_RETURN_IF_ERROR(CloseTask(b, e.case_id, c, fresh));
       keep = false;
       break;
     case EventType::kTaskOverdue:
       if ((e.task == 0 || e.task == c.task) && !c.marked) {
         if (c.open) {
-          CASELOOP_RETURN_IF_ERROR(CloseTask(b, e.case_id, c));
+          CASELOOP_RETURN_IF_ERROR(CloseTask(b, e.case_id, c, fresh));
           c.marked = true;
-          CASELOOP_RETURN_IF_ERROR(OpenTaskIn(b, e.case_id, c));
+          CASELOOP_RETURN_IF_ERROR(OpenTaskIn(b, e.case_id, c, fresh));
         } else {
           c.marked = true;
         }
@@ -193,7 +194,7 @@ Status DeadlineProjection::Apply(Batch& b, const CaseEvent& e) {
       return Status::Ok();  // no effect on tasks
   }
   if (keep) {
-    b.Put(key, EncodeCaseTask(c));
+    b.Put(key, EncodeCaseTask(c), fresh);
   } else {
     b.Delete(key);
   }

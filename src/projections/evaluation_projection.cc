@@ -209,10 +209,11 @@ void AppendFactTo(std::string* timeline, Fact f, Instant t, const std::optional<
 // Reads and writes through one batch for one event.
 class EventApplier {
  public:
-  EventApplier(Batch& b, const CaseEvent& e) : b_(b), e_(e), case_key_(kCasePrefix + e.case_id) {}
+  EventApplier(Batch& b, const CaseEvent& e)
+      : b_(b), e_(e), case_key_(kCasePrefix + e.case_id), fresh_(b.IsFresh(e.case_id)) {}
 
   Status Run() {
-    auto stored = b_.Get(case_key_);
+    auto stored = b_.Get(case_key_, fresh_);
     if (!stored.ok()) return stored.status();
     if (stored->has_value()) {
       auto c = DecodeCaseEval(case_key_, **stored);
@@ -225,13 +226,13 @@ class EventApplier {
       case EventType::kCaseReported: {
         cs_.report_us = MicrosOf(t);
         ReportRecord r{e_.actor, e_.source, e_.kind, e_.category, e_.grid, std::nullopt};
-        b_.Put(TimeKey(kReportPrefix, t, e_.case_id), EncodeReport(r));
+        b_.Put(TimeKey(kReportPrefix, t, e_.case_id), EncodeReport(r), fresh_);
         break;
       }
       case EventType::kCaseRegistered:
         if (cs_.report_us) {
           std::string k = TimeKey(kReportPrefix, InstantFromMicros(*cs_.report_us), e_.case_id);
-          auto v = b_.Get(k);
+          auto v = b_.Get(k, fresh_);
           if (!v.ok()) return v.status();
           if (v->has_value()) {
             auto r = DecodeReport(k, **v);
@@ -240,10 +241,10 @@ class EventApplier {
             b_.Put(k, EncodeReport(*r));
           }
         }
-        b_.Put(TimeKey(kRegisteredPrefix, t, e_.case_id), "");
+        b_.Put(TimeKey(kRegisteredPrefix, t, e_.case_id), "", fresh_);
         break;
       case EventType::kCaseRejected:
-        b_.Put(TimeKey(kRejectedPrefix, t, e_.case_id), "");
+        b_.Put(TimeKey(kRejectedPrefix, t, e_.case_id), "", fresh_);
         keep = false;
         break;
       case EventType::kCaseMerged:
@@ -288,13 +289,14 @@ class EventApplier {
         cs_.feedback_us = MicrosOf(t);
         cs_.feedback_on_time = on_time;
         FeedbackRecord f{e_.verifier, e_.deadline, std::nullopt};
-        b_.Put(TimeKey(kFeedbackPrefix, t, e_.case_id), EncodeFeedback(f));
+        b_.Put(TimeKey(kFeedbackPrefix, t, e_.case_id), EncodeFeedback(f), fresh_);
         break;
       }
       case EventType::kVerificationPassed:
         CASELOOP_RETURN_IF_ERROR(MarkVerified(t));
         CASELOOP_RETURN_IF_ERROR(AddFact(Fact::kPass, std::nullopt, false));
-        b_.Put(TimeKey(kClosedPrefix, t, e_.case_id), std::string(1, cs_.feedback_on_time ? '\1' : '\0'));
+        b_.Put(TimeKey(kClosedPrefix, t, e_.case_id), std::string(1, cs_.feedback_on_time ? '\1' : '\0'),
+               fresh_);
         keep = false;
         break;
       case EventType::kVerificationFailed:
@@ -303,14 +305,14 @@ class EventApplier {
         break;
       case EventType::kCaseVoided:
         CASELOOP_RETURN_IF_ERROR(AddFact(Fact::kVoid, std::nullopt, false));
-        b_.Put(TimeKey(kVoidedPrefix, t, e_.case_id), "");
+        b_.Put(TimeKey(kVoidedPrefix, t, e_.case_id), "", fresh_);
         keep = false;
         break;
       default:
         return Status::Ok();  // no effect on evaluation
     }
     if (keep) {
-      b_.Put(case_key_, EncodeCaseEval(cs_));
+      b_.Put(case_key_, EncodeCaseEval(cs_), fresh_);
     } else {
       b_.Delete(case_key_);
     }
@@ -341,7 +343,7 @@ class EventApplier {
     }
     if (!found) return Status::Ok();
     const std::string k = UnitRangeKey(cs_.unit, InstantFromMicros(first)) + e_.case_id;
-    auto v = b_.Get(k);
+    auto v = b_.Get(k, fresh_);
     if (!v.ok()) return v.status();
     std::string timeline = v->has_value() ? std::move(**v) : std::string(1, char(kTimelineVersion));
     // The counters move by (steps of the new timeline) - (steps of the old).
@@ -357,7 +359,7 @@ class EventApplier {
     added.flag = flag;
     facts->push_back(added);
     AddTimelineSteps(*facts, +1, &steps);
-    b_.Put(k, std::move(timeline));
+    b_.Put(k, std::move(timeline), fresh_);
     return AddToCounters(cs_.unit, LocalDayOf(first), &steps);
   }
 
@@ -405,7 +407,7 @@ class EventApplier {
   Result<UnitCaseFacts> CurrentFacts() {
     auto k = CurrentRecordKey();
     if (!k) return UnitCaseFacts{};
-    auto v = b_.Get(*k);
+    auto v = b_.Get(*k, fresh_);
     if (!v.ok()) return v.status();
     if (!v->has_value()) return UnitCaseFacts{};
     return EvaluateTimeline(*k, **v, e_.time);
@@ -414,7 +416,7 @@ class EventApplier {
   Status MarkVerified(Instant t) {
     if (!cs_.feedback_us) return Status::Ok();
     std::string k = TimeKey(kFeedbackPrefix, InstantFromMicros(*cs_.feedback_us), e_.case_id);
-    auto v = b_.Get(k);
+    auto v = b_.Get(k, fresh_);
     if (!v.ok()) return v.status();
     if (!v->has_value()) return Status::Ok();
     auto f = DecodeFeedback(k, **v);
@@ -429,6 +431,7 @@ class EventApplier {
   Batch& b_;
   const CaseEvent& e_;
   std::string case_key_;
+  bool fresh_;  // no state of this case is in the store yet
   CaseEval cs_;
 };
 

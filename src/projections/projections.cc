@@ -142,6 +142,8 @@ class ProjectionsImpl final : public Projections {
   struct Decoded {
     std::uint64_t position = 0;
     std::int64_t recorded_us = 0;
+    // The first event of its case's stream: nothing of the case is projected yet.
+    bool first_of_case = false;
     std::optional<CaseEvent> event;
   };
 
@@ -149,8 +151,8 @@ class ProjectionsImpl final : public Projections {
   // checkpoint moves. On an apply error, returns it with *failed_at set to the
   // index of the offending record (nothing is committed then).
   Status ApplyAndCommit(const std::vector<Decoded>& decoded, std::size_t n, std::uint64_t cp[kCount],
-                        std::size_t* failed_at) {
-    Batch batches[kCount] = {Batch(store_), Batch(store_)};
+                        projections::Carry* carry, std::size_t* failed_at) {
+    Batch batches[kCount] = {Batch(store_, &carry[0]), Batch(store_, &carry[1])};
     std::int64_t latest = latest_us_.load();
     for (std::size_t j = 0; j < n; ++j) {
       const Decoded& d = decoded[j];
@@ -158,6 +160,7 @@ class ProjectionsImpl final : public Projections {
       if (!d.event) continue;
       for (int i = 0; i < kCount; ++i) {
         if (d.position <= cp[i]) continue;
+        if (d.first_of_case) batches[i].MarkFresh(d.event->case_id);
         Status s = i == 0 ? deadline_.Apply(batches[0], *d.event) : evaluation_.Apply(batches[1], *d.event);
         if (!s.ok()) {
           *failed_at = j;
@@ -173,11 +176,13 @@ class ProjectionsImpl final : public Projections {
       if (last <= cp[i]) continue;
       batches[i].Put(kFormatKeys[i], kFormats[i]);
       if (i == 0 && latest != latest_us_.load()) batches[0].Put(kLatestKey, EncodeLatest(latest));
-      Status s = store_->CommitProjection(kNames[i], batches[i].TakeOps(), last);
+      const std::vector<KvOp> ops = batches[i].TakeOps();
+      Status s = store_->CommitProjection(kNames[i], ops, last);
       if (!s.ok()) {
         return Status(s.code(), std::string("projection ") + kNames[i] + ": commit of checkpoint " +
                                     std::to_string(last) + " failed: " + s.message());
       }
+      carry[i].Absorb(ops);
       cp[i] = last;
       checkpoints_[i].store(last);
       if (i == 0) latest_us_.store(latest);
@@ -208,6 +213,9 @@ class ProjectionsImpl final : public Projections {
       if (!latest.ok()) return latest.status();
       latest_us_.store(*latest ? DecodeLatest(**latest) : 0);
     }
+    // Counters are read once per CatchUp, not once per batch.
+    projections::Carry carry[kCount] = {projections::Carry({"dl/u/"}),
+                                        projections::Carry({"ev/k/", "ev/n/"})};
     const std::uint64_t limit = std::min(until, store_->HeadPosition());
     while (std::min(cp[0], cp[1]) < limit) {
       const std::uint64_t from = std::min(cp[0], cp[1]) + 1;
@@ -243,16 +251,17 @@ class ProjectionsImpl final : public Projections {
           }
           d.event = std::move(*e);
           if (d.event->case_id.empty()) d.event->case_id = rec.stream;
+          d.first_of_case = rec.version == 1 && d.event->case_id == rec.stream;
         }
         decoded.push_back(std::move(d));
       }
       std::size_t failed_at = decoded.size();
-      Status s = ApplyAndCommit(decoded, decoded.size(), cp, &failed_at);
+      Status s = ApplyAndCommit(decoded, decoded.size(), cp, carry, &failed_at);
       if (!s.ok()) {
         if (failed_at < decoded.size()) {
           // Keep the work before the offending event, then report it.
           std::size_t ignored = 0;
-          Status prefix = ApplyAndCommit(decoded, failed_at, cp, &ignored);
+          Status prefix = ApplyAndCommit(decoded, failed_at, cp, carry, &ignored);
           if (!prefix.ok()) return prefix;
         }
         return s;
