@@ -1,5 +1,6 @@
-// Crash test: a child process appends in kSync mode from several threads and
-// reports every acknowledged append through a pipe; the parent SIGKILLs it at
+// Crash test: a child process appends in kSync mode from several threads (one
+// of them with AppendAsync) and reports every acknowledged append through a
+// pipe; the parent SIGKILLs it at
 // a random moment, reopens the store and checks that every acknowledged
 // append is there whole and that no append is there in part. Repeated on the
 // same directory (CASELOOP_CRASH_CYCLES, default 20; CASELOOP_CRASH_SEED).
@@ -17,8 +18,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <map>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -231,8 +234,11 @@ TEST_CASE("crash: acknowledged appends survive SIGKILL and no append is partial"
   }
   CHECK(killed_mid_run == static_cast<std::size_t>(cycles));
   CHECK(acks.size() > 0);
+  std::size_t async_acks = 0;
+  for (const auto& [id, a] : acks) async_acks += id.find("t4n") != std::string::npos;
+  CHECK(async_acks > 0);  // the AppendAsync writer was acknowledged too
   MESSAGE("crash test: " << cycles << " cycles (seed " << seed << "), " << acks.size()
-                         << " acknowledged appends, all intact");
+                         << " acknowledged appends (" << async_acks << " asynchronous), all intact");
 }
 
 // Runs only as the child of the test above.
@@ -295,6 +301,55 @@ TEST_CASE("crash: child") {
       }
     });
   }
+  // A fifth writer appends asynchronously (EventStore::AppendAsync), up to 32
+  // appends in flight, and reports each from its completion: an asynchronous
+  // acknowledgment must be as durable as a synchronous one.
+  threads.emplace_back([&] {
+    std::mt19937 rng(seed + 4);
+    std::mutex mu;
+    std::condition_variable cv;
+    int in_flight = 0;
+    for (int seq = 0; Clock::now() < stop; ++seq) {
+      {
+        std::unique_lock<std::mutex> l(mu);
+        cv.wait(l, [&] { return in_flight < 32; });
+        ++in_flight;
+      }
+      const std::string id = "c" + std::to_string(cycle) + "t4n" + std::to_string(seq);
+      const std::string stream = "S" + std::to_string(rng() % 8);
+      const int n = 1 + static_cast<int>(rng() % 6);
+      std::vector<NewEvent> events;
+      std::uint64_t hash = kFnvBasis;
+      for (int i = 0; i < n; ++i) {
+        NewEvent e;
+        e.type = "Crash";
+        e.actor = "t4";
+        e.payload =
+            id + "|" + std::to_string(i) + "|" + std::to_string(n) + "|" + std::string(rng() % 300, 'x');
+        hash = Fnv1a(hash, e.payload);
+        events.push_back(std::move(e));
+      }
+      AppendOptions options;
+      if (seq % 3 == 0) options.command_id = id;
+      store.AppendAsync(stream, ExpectedVersion::Any(), std::move(events), options,
+                        [&, id, stream, n, hash](Result<AppendResult> r) {
+                          if (!r.ok()) {
+                            WriteLine(fd, "FAIL async append " + r.status().ToString() + "\n");
+                            std::_Exit(6);
+                          }
+                          std::ostringstream line;
+                          line << "ACK " << id << ' ' << stream << ' ' << (r->next_expected_version - n + 1)
+                               << ' ' << r->next_expected_version << ' ' << r->first_position << ' '
+                               << r->last_position << ' ' << hash << '\n';
+                          WriteLine(fd, line.str());
+                          std::lock_guard<std::mutex> l(mu);
+                          --in_flight;
+                          cv.notify_all();
+                        });
+    }
+    std::unique_lock<std::mutex> l(mu);
+    cv.wait(l, [&] { return in_flight == 0; });
+  });
   for (auto& t : threads) t.join();
   std::_Exit(0);
 }
