@@ -183,8 +183,11 @@ class Engine {
   // the engine's level by one Flush before SubmitBatch returns: the batch is
   // acknowledged as a whole when it returns, not group by group. Cached
   // states, projections, subscriptions and deadline timers see the appended
-  // events exactly as if they had been submitted one by one. Results: one per
-  // group, in order; engine errors (closed) fail every group.
+  // events exactly as if they had been submitted one by one. The appends go
+  // to the store's group commit while later groups are decided; each case's
+  // stripe is held until the batch is done, so a Submit on a case of the
+  // batch waits for the whole batch. Results: one per group, in order; engine
+  // errors (closed) fail every group.
   virtual std::vector<CaseBatchResult> SubmitBatch(const std::vector<CaseBatch>& batch) = 0;
   // Appends a configuration change (affects only later commands).
   virtual Result<CommandAck> Configure(const ConfigChange& change, std::optional<Instant> at = {}) = 0;

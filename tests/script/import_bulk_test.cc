@@ -432,7 +432,7 @@ TEST_CASE(
   int status = 0;
   bool exited = false;
   for (int i = 0; i < 6000 && !exited; ++i) {
-    if (WalBytes(db) > (1u << 20)) break;
+    if (WalBytes(db) > (512u << 10)) break;
     exited = waitpid(child, &status, WNOHANG) == child;
     if (!exited) usleep(5000);
   }
