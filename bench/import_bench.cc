@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <random>
@@ -176,7 +177,10 @@ Status RunImport(Context& ctx, Report& report) {
   // ImportCsv does: Engine::SubmitBatch, one append per row) and
   // "per-command" (one SubmitAsync per command, the path before the bulk one).
   const Durability d = Durability::kNone;
+  // CASELOOP_BENCH_IMPORT_PATH=bulk or per-command runs only that path (for a profiler).
+  const char* only = std::getenv("CASELOOP_BENCH_IMPORT_PATH");
   for (bool bulk : {true, false}) {
+    if (only != nullptr && std::string_view(only) != (bulk ? "bulk" : "per-command")) continue;
     TempDir db("import-db");
     EngineOptions eo;
     eo.path = db.Sub("db");
