@@ -53,6 +53,23 @@ Status RunQuery(Context& ctx, Report& report) {
         for (const UnitRates& u : *r) due += u.due;
       }
     }
+    // The quarter's inspector and centre figures, timed the same way.
+    Latencies inspectors, centre;
+    std::int64_t received = 0;
+    for (int rep = -1; rep < rate_reps && error.ok(); ++rep) {
+      const auto t0 = SteadyClock::now();
+      Result<std::vector<InspectorRates>> r = engine->Inspectors(q);
+      if (rep >= 0) inspectors.Add(NanosSince(t0));
+      if (!r.ok()) error = Annotate(r.status(), "query: Inspectors");
+      const auto t1 = SteadyClock::now();
+      Result<CentreFigures> c = engine->Centre(q);
+      if (rep >= 0) centre.Add(NanosSince(t1));
+      if (!c.ok()) {
+        error = Annotate(c.status(), "query: Centre");
+      } else if (rep < 0) {
+        received = c->received;
+      }
+    }
     Latencies show;
     std::uniform_int_distribution<std::uint64_t> pick(0, size - 1);
     for (int k = 0; k < show_samples && error.ok(); ++k) {
@@ -75,11 +92,18 @@ Status RunQuery(Context& ctx, Report& report) {
           fmt::format("query: the quarter's rates count {} due cases, expected {}", due, size));
     }
 
+    if (received != static_cast<std::int64_t>(size)) {
+      return Status::Corruption(
+          fmt::format("query: the quarter's centre figures count {} reports, expected {}", received, size));
+    }
+
     Row row("query", Durability::kSync, 1);
     row.SetInt("cases", static_cast<std::int64_t>(size));
     row.SetInt("events", static_cast<std::int64_t>(head));
     row.Set("rates_p50_ms", rates.QuantileUs(0.5).value_or(0) / 1000.0, 3);
     row.Set("rates_max_ms", rates.QuantileUs(1.0).value_or(0) / 1000.0, 3);
+    row.Set("inspectors_p50_ms", inspectors.QuantileUs(0.5).value_or(0) / 1000.0, 3);
+    row.Set("centre_p50_ms", centre.QuantileUs(0.5).value_or(0) / 1000.0, 3);
     row.Set("show_p50_us", show.QuantileUs(0.5), 1);
     row.Set("show_p99_us", show.QuantileUs(0.99), 1);
     row.Set("open_s", open_secs, 2);
@@ -96,7 +120,8 @@ Status RunQuery(Context& ctx, Report& report) {
       "EncodeCaseEvent, one Append per case, Durability none), then an engine opened on it (open_s includes "
       "the "
       "projections catching up on the new events); rates = Engine::Rates for Q1, every unit, {} runs after a "
-      "warm-up; show = Engine::Show of {} random cases (cache cold for most)",
+      "warm-up; inspectors and centre = Engine::Inspectors / Engine::Centre for Q1, timed the same way; "
+      "show = Engine::Show of {} random cases (cache cold for most)",
       rate_reps, show_samples));
   return Status::Ok();
 }

@@ -1,6 +1,7 @@
 #include "projections/evaluation_projection.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <set>
@@ -21,7 +22,9 @@ constexpr char kRejectedPrefix[] = "ev/j/";
 constexpr char kVoidedPrefix[] = "ev/v/";
 constexpr char kClosedPrefix[] = "ev/z/";
 constexpr char kCounterPrefix[] = "ev/k/";
-constexpr std::size_t kTimePrefixLen = 5;  // every time-keyed prefix above is 5 bytes
+constexpr char kCentrePrefix[] = "ev/e/";     // ev/e/<be64 day><field>
+constexpr char kInspectorPrefix[] = "ev/i/";  // ev/i/<be64 day><be64 bucket><inspector>
+constexpr std::size_t kTimePrefixLen = 5;     // every time-keyed prefix above is 5 bytes
 
 // The facts of a (case, unit) timeline. On-disk format: do not renumber.
 enum class Fact : std::uint8_t {
@@ -206,6 +209,130 @@ void AppendFactTo(std::string* timeline, Fact f, Instant t, const std::optional<
   timeline->append(w.out());
 }
 
+// Centre day counters: ev/e/<be64 local day><field>. Field "a": the six
+// figures below; "c<kind>/<category>": reports of the category; "g<grid>":
+// reports of the grid (grouped by prefix at query time). Every record counts
+// on the local day of its own time; records are never removed.
+enum CentreField : int {
+  kReceived = 0,
+  kRegistered,
+  kRejected,
+  kVoided,
+  kClosed,
+  kClosedOnTime,
+  kCentreSize
+};
+// Inspector counters: ev/i/<be64 day of the record><be64 change bucket><inspector>,
+// day and bucket as for ev/k/.
+enum InspectorField : int {
+  kReports = 0,
+  kValid,
+  kVerifications,
+  kVerifiedOnTime,
+  kInspectorSteps,
+  kInspectorSize
+};
+
+std::string CentreKey(std::int64_t day, std::string_view field) {
+  std::string k = kCentrePrefix;
+  AppendOrderedI64(&k, day);
+  k.append(field);
+  return k;
+}
+
+std::string InspectorKey(std::int64_t day, std::int64_t bucket, std::string_view inspector) {
+  std::string k = kInspectorPrefix;
+  AppendOrderedI64(&k, day);
+  AppendOrderedI64(&k, bucket);
+  k.append(inspector);
+  return k;
+}
+
+std::string EncodeVector(const std::int64_t* v, int n) {
+  Writer w;
+  for (int i = 0; i < n; ++i) w.I64(v[i]);
+  return w.Take();
+}
+
+Status DecodeVector(std::string_view key, std::string_view value, std::int64_t* v, int n) {
+  Reader r(value);
+  for (int i = 0; i < n; ++i) v[i] = r.I64();
+  if (!r.ok() || !r.done()) {
+    return Status::Corruption("evaluation projection: malformed counters at key " + std::string(key));
+  }
+  return Status::Ok();
+}
+
+// Adds `delta` (n values) to the vector counter at `key`; deleted at all zeros.
+Status AddVector(Batch& b, const std::string& key, const std::int64_t* delta, int n) {
+  auto v = b.Get(key);
+  if (!v.ok()) return v.status();
+  std::int64_t cur[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  if (v->has_value()) CASELOOP_RETURN_IF_ERROR(DecodeVector(key, **v, cur, n));
+  bool any = false;
+  for (int i = 0; i < n; ++i) {
+    cur[i] += delta[i];
+    any = any || cur[i] != 0;
+  }
+  if (any) {
+    b.Put(key, EncodeVector(cur, n));
+  } else {
+    b.Delete(key);
+  }
+  return Status::Ok();
+}
+
+// What one time-keyed record (ev/r, ev/g, ev/j, ev/v, ev/z, ev/f) adds to
+// the centre and inspector counters, times `sign`.
+Status TallyRecord(Batch& b, std::string_view key, std::string_view value, std::int64_t sign) {
+  if (key.size() < kTimePrefixLen + 8) return Malformed(key);
+  const std::string_view prefix = key.substr(0, kTimePrefixLen);
+  const std::int64_t t = DecodeOrderedI64(key.substr(kTimePrefixLen, 8));
+  const std::int64_t day = LocalDayOf(t);
+  std::int64_t centre[kCentreSize] = {0, 0, 0, 0, 0, 0};
+  auto inspector = [&](const std::string& who, std::int64_t at_us, int field) {
+    std::int64_t d[kInspectorSize] = {0, 0, 0, 0, 0};
+    d[field] = sign;
+    d[kInspectorSteps] = sign;
+    return AddVector(b, InspectorKey(day, ChangeBucketOf(at_us), who), d, kInspectorSize);
+  };
+  if (prefix == kReportPrefix) {
+    auto r = DecodeReport(key, value);
+    if (!r.ok()) return r.status();
+    centre[kReceived] = sign;
+    CASELOOP_RETURN_IF_ERROR(
+        b.AddCounter(CentreKey(day, "c" + std::string(Name(r->kind)) + "/" + r->category), sign));
+    if (!r->grid.empty()) CASELOOP_RETURN_IF_ERROR(b.AddCounter(CentreKey(day, "g" + r->grid), sign));
+    if (r->source == ReportSource::kInspector) {
+      CASELOOP_RETURN_IF_ERROR(inspector(r->reporter, t, kReports));
+      if (r->registered)
+        CASELOOP_RETURN_IF_ERROR(inspector(r->reporter, std::max(t, MicrosOf(*r->registered)), kValid));
+    }
+  } else if (prefix == kFeedbackPrefix) {
+    auto f = DecodeFeedback(key, value);
+    if (!f.ok()) return f.status();
+    if (f->verifier.empty()) return Status::Ok();
+    CASELOOP_RETURN_IF_ERROR(inspector(f->verifier, t, kVerifications));
+    if (f->verified && (!f->verify_deadline || *f->verified <= *f->verify_deadline)) {
+      CASELOOP_RETURN_IF_ERROR(inspector(f->verifier, std::max(t, MicrosOf(*f->verified)), kVerifiedOnTime));
+    }
+    return Status::Ok();
+  } else if (prefix == kRegisteredPrefix) {
+    centre[kRegistered] = sign;
+  } else if (prefix == kRejectedPrefix) {
+    centre[kRejected] = sign;
+  } else if (prefix == kVoidedPrefix) {
+    centre[kVoided] = sign;
+  } else if (prefix == kClosedPrefix) {
+    if (value.size() != 1) return Malformed(key);
+    centre[kClosed] = sign;
+    centre[kClosedOnTime] = value[0] != 0 ? sign : 0;
+  } else {
+    return Status::Ok();
+  }
+  return AddVector(b, CentreKey(day, "a"), centre, kCentreSize);
+}
+
 // Reads and writes through one batch for one event.
 class EventApplier {
  public:
@@ -226,7 +353,7 @@ class EventApplier {
       case EventType::kCaseReported: {
         cs_.report_us = MicrosOf(t);
         ReportRecord r{e_.actor, e_.source, e_.kind, e_.category, e_.grid, std::nullopt};
-        b_.Put(TimeKey(kReportPrefix, t, e_.case_id), EncodeReport(r), fresh_);
+        CASELOOP_RETURN_IF_ERROR(PutRecord(TimeKey(kReportPrefix, t, e_.case_id), EncodeReport(r)));
         break;
       }
       case EventType::kCaseRegistered:
@@ -238,13 +365,13 @@ class EventApplier {
             auto r = DecodeReport(k, **v);
             if (!r.ok()) return r.status();
             r->registered = t;
-            b_.Put(k, EncodeReport(*r));
+            CASELOOP_RETURN_IF_ERROR(PutRecord(k, EncodeReport(*r)));
           }
         }
-        b_.Put(TimeKey(kRegisteredPrefix, t, e_.case_id), "", fresh_);
+        CASELOOP_RETURN_IF_ERROR(PutRecord(TimeKey(kRegisteredPrefix, t, e_.case_id), ""));
         break;
       case EventType::kCaseRejected:
-        b_.Put(TimeKey(kRejectedPrefix, t, e_.case_id), "", fresh_);
+        CASELOOP_RETURN_IF_ERROR(PutRecord(TimeKey(kRejectedPrefix, t, e_.case_id), ""));
         keep = false;
         break;
       case EventType::kCaseMerged:
@@ -289,14 +416,14 @@ class EventApplier {
         cs_.feedback_us = MicrosOf(t);
         cs_.feedback_on_time = on_time;
         FeedbackRecord f{e_.verifier, e_.deadline, std::nullopt};
-        b_.Put(TimeKey(kFeedbackPrefix, t, e_.case_id), EncodeFeedback(f), fresh_);
+        CASELOOP_RETURN_IF_ERROR(PutRecord(TimeKey(kFeedbackPrefix, t, e_.case_id), EncodeFeedback(f)));
         break;
       }
       case EventType::kVerificationPassed:
         CASELOOP_RETURN_IF_ERROR(MarkVerified(t));
         CASELOOP_RETURN_IF_ERROR(AddFact(Fact::kPass, std::nullopt, false));
-        b_.Put(TimeKey(kClosedPrefix, t, e_.case_id), std::string(1, cs_.feedback_on_time ? '\1' : '\0'),
-               fresh_);
+        CASELOOP_RETURN_IF_ERROR(PutRecord(TimeKey(kClosedPrefix, t, e_.case_id),
+                                           std::string(1, cs_.feedback_on_time ? '\1' : '\0')));
         keep = false;
         break;
       case EventType::kVerificationFailed:
@@ -305,7 +432,7 @@ class EventApplier {
         break;
       case EventType::kCaseVoided:
         CASELOOP_RETURN_IF_ERROR(AddFact(Fact::kVoid, std::nullopt, false));
-        b_.Put(TimeKey(kVoidedPrefix, t, e_.case_id), "", fresh_);
+        CASELOOP_RETURN_IF_ERROR(PutRecord(TimeKey(kVoidedPrefix, t, e_.case_id), ""));
         keep = false;
         break;
       default:
@@ -423,8 +550,22 @@ class EventApplier {
     if (!f.ok()) return f.status();
     if (!f->verified) {
       f->verified = t;
-      b_.Put(k, EncodeFeedback(*f));
+      CASELOOP_RETURN_IF_ERROR(PutRecord(k, EncodeFeedback(*f)));
     }
+    return Status::Ok();
+  }
+
+  // Writes a time-keyed record and moves the centre and inspector counters
+  // from what its old value counted to what the new one counts.
+  Status PutRecord(const std::string& key, std::string value) {
+    auto old = b_.Get(key, fresh_);
+    if (!old.ok()) return old.status();
+    if (old->has_value()) {
+      if (**old == value) return Status::Ok();
+      CASELOOP_RETURN_IF_ERROR(TallyRecord(b_, key, **old, -1));
+    }
+    CASELOOP_RETURN_IF_ERROR(TallyRecord(b_, key, value, +1));
+    b_.Put(key, std::move(value), fresh_);
     return Status::Ok();
   }
 
@@ -743,6 +884,40 @@ Result<UnitCounts> EvaluationProjection::UnitCountsOf(const std::string& unit, s
 }
 
 Result<std::vector<UnitRates>> EvaluationProjection::Rates(const PeriodQuery& q, const Config& config) {
+  return RatesImpl(q, config, /*by_scan=*/false);
+}
+
+Result<std::vector<UnitRates>> EvaluationProjection::RatesByScan(const PeriodQuery& q, const Config& config) {
+  return RatesImpl(q, config, /*by_scan=*/true);
+}
+
+Result<std::vector<InspectorRates>> EvaluationProjection::InspectorsByScan(const PeriodQuery& q) {
+  auto win = WindowOf(q);
+  if (!win.ok()) return win.status();
+  std::map<std::string, InspectorRates> by_id;
+  CASELOOP_RETURN_IF_ERROR(
+      ExactInspectors(MicrosOf(win->from), MicrosOf(win->end), MicrosOf(win->at), q.unit, &by_id));
+  std::vector<InspectorRates> out;
+  for (auto& [_, r] : by_id) {
+    r.valid_rate = Ratio(r.valid, r.reports);
+    r.verification_on_time_rate = Ratio(r.verified_on_time, r.verifications);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<CentreFigures> EvaluationProjection::CentreByScan(const PeriodQuery& q, const Config& config) {
+  auto win = WindowOf(q);
+  if (!win.ok()) return win.status();
+  CentreFigures c;
+  CASELOOP_RETURN_IF_ERROR(ExactCentre(MicrosOf(win->from), MicrosOf(win->end),
+                                       static_cast<std::size_t>(std::max(0, config.policy.grid_group_digits)),
+                                       &c));
+  return c;
+}
+
+Result<std::vector<UnitRates>> EvaluationProjection::RatesImpl(const PeriodQuery& q, const Config& config,
+                                                               bool by_scan) {
   auto win = WindowOf(q);
   if (!win.ok()) return win.status();
   std::set<std::string> units;
@@ -758,7 +933,8 @@ Result<std::vector<UnitRates>> EvaluationProjection::Rates(const PeriodQuery& q,
   }
   std::vector<UnitRates> out;
   for (const auto& unit : units) {
-    auto counts = UnitCountsOf(unit, MicrosOf(q.from), MicrosOf(q.to), MicrosOf(win->at));
+    auto counts = by_scan ? ExactUnitCounts(unit, MicrosOf(q.from), MicrosOf(q.to), MicrosOf(win->at))
+                          : UnitCountsOf(unit, MicrosOf(q.from), MicrosOf(q.to), MicrosOf(win->at));
     if (!counts.ok()) return counts.status();
     UnitRates r;
     r.unit = unit;
@@ -778,44 +954,132 @@ Result<std::vector<UnitRates>> EvaluationProjection::Rates(const PeriodQuery& q,
   return out;
 }
 
-Result<std::vector<InspectorRates>> EvaluationProjection::Inspectors(const PeriodQuery& q) {
-  auto win = WindowOf(q);
-  if (!win.ok()) return win.status();
-  std::map<std::string, InspectorRates> by_id;
+namespace {
+
+// The whole local days inside [from, end): [first, end_day).
+std::pair<std::int64_t, std::int64_t> WholeDays(std::int64_t from_us, std::int64_t end_us) {
+  std::int64_t first = LocalDayOf(from_us);
+  if (LocalDayStart(first) < from_us) ++first;
+  return {first, LocalDayOf(end_us)};
+}
+
+}  // namespace
+
+Status EvaluationProjection::ExactInspectors(std::int64_t lo_us, std::int64_t hi_us, std::int64_t at_us,
+                                             const std::string& only,
+                                             std::map<std::string, InspectorRates>* by_id) {
+  const Instant lo = InstantFromMicros(lo_us), hi = InstantFromMicros(hi_us), at = InstantFromMicros(at_us);
   auto row = [&](const std::string& id) -> InspectorRates& {
-    auto& r = by_id[id];
+    auto& r = (*by_id)[id];
     r.inspector = id;
     return r;
   };
-  Status s = ScanTimes(store_, kReportPrefix, win->from, win->end,
+  Status s = ScanTimes(store_, kReportPrefix, lo, hi,
                        [&](Instant, std::string_view, std::string_view k, std::string_view v) -> Status {
                          auto rep = DecodeReport(k, v);
                          if (!rep.ok()) return rep.status();
                          if (rep->source != ReportSource::kInspector) return Status::Ok();
-                         if (!q.unit.empty() && rep->reporter != q.unit) return Status::Ok();
+                         if (!only.empty() && rep->reporter != only) return Status::Ok();
                          auto& r = row(rep->reporter);
                          ++r.reports;
-                         if (rep->registered && *rep->registered <= win->at) ++r.valid;
+                         if (rep->registered && *rep->registered <= at) ++r.valid;
                          return Status::Ok();
                        });
   if (!s.ok()) return s;
-  s = ScanTimes(store_, kFeedbackPrefix, win->from, win->end,
-                [&](Instant, std::string_view, std::string_view k, std::string_view v) -> Status {
-                  auto f = DecodeFeedback(k, v);
-                  if (!f.ok()) return f.status();
-                  if (f->verifier.empty()) return Status::Ok();
-                  if (!q.unit.empty() && f->verifier != q.unit) return Status::Ok();
-                  auto& r = row(f->verifier);
-                  ++r.verifications;
-                  if (f->verified && *f->verified <= win->at &&
-                      (!f->verify_deadline || *f->verified <= *f->verify_deadline)) {
-                    ++r.verified_on_time;
-                  }
-                  return Status::Ok();
-                });
-  if (!s.ok()) return s;
+  return ScanTimes(store_, kFeedbackPrefix, lo, hi,
+                   [&](Instant, std::string_view, std::string_view k, std::string_view v) -> Status {
+                     auto f = DecodeFeedback(k, v);
+                     if (!f.ok()) return f.status();
+                     if (f->verifier.empty()) return Status::Ok();
+                     if (!only.empty() && f->verifier != only) return Status::Ok();
+                     auto& r = row(f->verifier);
+                     ++r.verifications;
+                     if (f->verified && *f->verified <= at &&
+                         (!f->verify_deadline || *f->verified <= *f->verify_deadline)) {
+                       ++r.verified_on_time;
+                     }
+                     return Status::Ok();
+                   });
+}
+
+Result<std::vector<InspectorRates>> EvaluationProjection::Inspectors(const PeriodQuery& q) {
+  auto win = WindowOf(q);
+  if (!win.ok()) return win.status();
+  const std::int64_t from_us = MicrosOf(win->from), end_us = MicrosOf(win->end), at_us = MicrosOf(win->at);
+  std::map<std::string, InspectorRates> by_id;
+  auto [first_day, end_day] = WholeDays(from_us, end_us);
+  if (end_us <= from_us || first_day >= end_day) {
+    CASELOOP_RETURN_IF_ERROR(ExactInspectors(from_us, end_us, at_us, q.unit, &by_id));
+  } else {
+    CASELOOP_RETURN_IF_ERROR(ExactInspectors(from_us, LocalDayStart(first_day), at_us, q.unit, &by_id));
+    CASELOOP_RETURN_IF_ERROR(ExactInspectors(LocalDayStart(end_day), end_us, at_us, q.unit, &by_id));
+    // Whole days from the counters, as for Rates: a day with a change in the
+    // bucket holding a non-midnight `at` is evaluated record by record.
+    const std::int64_t at_bucket = ChangeBucketOf(at_us);
+    const bool at_midnight = LocalDayStart(at_bucket + 1) == at_us;
+    const std::int64_t last_bucket = at_midnight ? at_bucket : at_bucket - 1;
+    std::vector<std::int64_t> exact_days;
+    std::int64_t day = INT64_MIN;
+    bool day_exact = false;
+    std::vector<std::pair<std::string, std::array<std::int64_t, kInspectorSize>>> day_rows;
+    auto finish_day = [&]() {
+      if (day == INT64_MIN) return;
+      if (day_exact) {
+        exact_days.push_back(day);
+        return;
+      }
+      for (const auto& [id, v] : day_rows) {
+        auto& r = by_id[id];
+        r.inspector = id;
+        r.reports += v[kReports];
+        r.valid += v[kValid];
+        r.verifications += v[kVerifications];
+        r.verified_on_time += v[kVerifiedOnTime];
+      }
+    };
+    const std::size_t head = sizeof(kInspectorPrefix) - 1;
+    std::string start = kInspectorPrefix, stop = kInspectorPrefix;
+    AppendOrderedI64(&start, first_day);
+    AppendOrderedI64(&stop, end_day);
+    Status bad;
+    Status s = store_->Scan(start, stop, [&](std::string_view k, std::string_view v) {
+      if (k.size() < head + 16) {
+        bad = Malformed(k);
+        return false;
+      }
+      const std::int64_t d = DecodeOrderedI64(k.substr(head, 8));
+      const std::int64_t b = DecodeOrderedI64(k.substr(head + 8, 8));
+      if (d != day) {
+        finish_day();
+        day = d;
+        day_exact = false;
+        day_rows.clear();
+      }
+      if (day_exact) return true;
+      if (!at_midnight && b == at_bucket) {
+        day_exact = true;
+        return true;
+      }
+      if (b > last_bucket) return true;
+      const std::string_view id = k.substr(head + 16);
+      if (!q.unit.empty() && id != q.unit) return true;
+      std::array<std::int64_t, kInspectorSize> vals{};
+      bad = DecodeVector(k, v, vals.data(), kInspectorSize);
+      if (!bad.ok()) return false;
+      day_rows.emplace_back(std::string(id), vals);
+      return true;
+    });
+    if (!s.ok()) return s;
+    if (!bad.ok()) return bad;
+    finish_day();
+    for (std::int64_t d : exact_days) {
+      CASELOOP_RETURN_IF_ERROR(
+          ExactInspectors(LocalDayStart(d), LocalDayStart(d + 1), at_us, q.unit, &by_id));
+    }
+  }
   std::vector<InspectorRates> out;
   for (auto& [_, r] : by_id) {
+    if (r.reports == 0 && r.verifications == 0) continue;  // only changes that cancelled
     r.valid_rate = Ratio(r.valid, r.reports);
     r.verification_on_time_rate = Ratio(r.verified_on_time, r.verifications);
     out.push_back(std::move(r));
@@ -823,39 +1087,92 @@ Result<std::vector<InspectorRates>> EvaluationProjection::Inspectors(const Perio
   return out;
 }
 
-Result<CentreFigures> EvaluationProjection::Centre(const PeriodQuery& q, const Config& config) {
-  auto win = WindowOf(q);
-  if (!win.ok()) return win.status();
-  CentreFigures c;
-  const auto digits = static_cast<std::size_t>(std::max(0, config.policy.grid_group_digits));
-  Status s = ScanTimes(store_, kReportPrefix, win->from, win->end,
+Status EvaluationProjection::ExactCentre(std::int64_t lo_us, std::int64_t hi_us, std::size_t digits,
+                                         CentreFigures* c) {
+  const Instant lo = InstantFromMicros(lo_us), hi = InstantFromMicros(hi_us);
+  Status s = ScanTimes(store_, kReportPrefix, lo, hi,
                        [&](Instant, std::string_view, std::string_view k, std::string_view v) -> Status {
                          auto rep = DecodeReport(k, v);
                          if (!rep.ok()) return rep.status();
-                         ++c.received;
-                         ++c.received_by_category[std::string(Name(rep->kind)) + "/" + rep->category];
-                         if (!rep->grid.empty()) ++c.received_by_grid[rep->grid.substr(0, digits)];
+                         ++c->received;
+                         ++c->received_by_category[std::string(Name(rep->kind)) + "/" + rep->category];
+                         if (!rep->grid.empty()) ++c->received_by_grid[rep->grid.substr(0, digits)];
                          return Status::Ok();
                        });
   if (!s.ok()) return s;
   auto count = [&](const char* prefix, std::int64_t* n) {
-    return ScanTimes(store_, prefix, win->from, win->end,
+    return ScanTimes(store_, prefix, lo, hi,
                      [&](Instant, std::string_view, std::string_view, std::string_view) -> Status {
                        ++*n;
                        return Status::Ok();
                      });
   };
-  CASELOOP_RETURN_IF_ERROR(count(kRegisteredPrefix, &c.registered));
-  CASELOOP_RETURN_IF_ERROR(count(kRejectedPrefix, &c.rejected));
-  CASELOOP_RETURN_IF_ERROR(count(kVoidedPrefix, &c.voided));
-  s = ScanTimes(store_, kClosedPrefix, win->from, win->end,
-                [&](Instant, std::string_view, std::string_view k, std::string_view v) -> Status {
-                  if (v.size() != 1) return Malformed(k);
-                  ++c.closed;
-                  if (v[0] != 0) ++c.closed_on_time;
-                  return Status::Ok();
-                });
+  CASELOOP_RETURN_IF_ERROR(count(kRegisteredPrefix, &c->registered));
+  CASELOOP_RETURN_IF_ERROR(count(kRejectedPrefix, &c->rejected));
+  CASELOOP_RETURN_IF_ERROR(count(kVoidedPrefix, &c->voided));
+  return ScanTimes(store_, kClosedPrefix, lo, hi,
+                   [&](Instant, std::string_view, std::string_view k, std::string_view v) -> Status {
+                     if (v.size() != 1) return Malformed(k);
+                     ++c->closed;
+                     if (v[0] != 0) ++c->closed_on_time;
+                     return Status::Ok();
+                   });
+}
+
+Result<CentreFigures> EvaluationProjection::Centre(const PeriodQuery& q, const Config& config) {
+  auto win = WindowOf(q);
+  if (!win.ok()) return win.status();
+  CentreFigures c;
+  const auto digits = static_cast<std::size_t>(std::max(0, config.policy.grid_group_digits));
+  const std::int64_t from_us = MicrosOf(win->from), end_us = MicrosOf(win->end);
+  auto [first_day, end_day] = WholeDays(from_us, end_us);
+  if (end_us <= from_us || first_day >= end_day) {
+    CASELOOP_RETURN_IF_ERROR(ExactCentre(from_us, end_us, digits, &c));
+    return c;
+  }
+  CASELOOP_RETURN_IF_ERROR(ExactCentre(from_us, LocalDayStart(first_day), digits, &c));
+  CASELOOP_RETURN_IF_ERROR(ExactCentre(LocalDayStart(end_day), end_us, digits, &c));
+  // Whole days: every record counts on its own day, whatever `at` (the
+  // window already ends at `at`).
+  const std::size_t head = sizeof(kCentrePrefix) - 1 + 8;
+  Status bad;
+  Status s = store_->Scan(CentreKey(first_day, ""), CentreKey(end_day, ""),
+                          [&](std::string_view k, std::string_view v) {
+                            if (k.size() < head + 1) {
+                              bad = Malformed(k);
+                              return false;
+                            }
+                            const char field = k[head];
+                            const std::string_view name = k.substr(head + 1);
+                            if (field == 'a') {
+                              std::int64_t a[kCentreSize];
+                              bad = DecodeVector(k, v, a, kCentreSize);
+                              if (!bad.ok()) return false;
+                              c.received += a[kReceived];
+                              c.registered += a[kRegistered];
+                              c.rejected += a[kRejected];
+                              c.voided += a[kVoided];
+                              c.closed += a[kClosed];
+                              c.closed_on_time += a[kClosedOnTime];
+                              return true;
+                            }
+                            auto n = DecodeCounter(k, v);
+                            if (!n.ok()) {
+                              bad = n.status();
+                              return false;
+                            }
+                            if (field == 'c') {
+                              c.received_by_category[std::string(name)] += *n;
+                            } else if (field == 'g') {
+                              c.received_by_grid[std::string(name.substr(0, digits))] += *n;
+                            } else {
+                              bad = Malformed(k);
+                              return false;
+                            }
+                            return true;
+                          });
   if (!s.ok()) return s;
+  if (!bad.ok()) return bad;
   return c;
 }
 

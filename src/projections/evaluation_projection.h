@@ -10,6 +10,8 @@
 //   ev/z/<be64 close time><case>              -> closed; value: on_time of the surviving feedback
 //   ev/k/<unit>\0<be64 day of first dispatch><be64 change bucket>
 //                                             -> additive counters behind Rates (see UnitCounts)
+//   ev/i/<be64 day><be64 change bucket><inspector> -> counters behind Inspectors
+//   ev/e/<be64 day><field>                    -> counters behind Centre
 //
 // Thread-safety: Apply is called by one CatchUp at a time; queries only read
 // the store and may run concurrently.
@@ -17,6 +19,7 @@
 #define CASELOOP_PROJECTIONS_EVALUATION_PROJECTION_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -112,7 +115,14 @@ class EvaluationProjection {
   Result<std::vector<InspectorRates>> Inspectors(const PeriodQuery& q);
   Result<CentreFigures> Centre(const PeriodQuery& q, const Config& config);
 
+  // The same figures by evaluating every record of the period, without the
+  // day counters: the reference the counters are tested against.
+  Result<std::vector<UnitRates>> RatesByScan(const PeriodQuery& q, const Config& config);
+  Result<std::vector<InspectorRates>> InspectorsByScan(const PeriodQuery& q);
+  Result<CentreFigures> CentreByScan(const PeriodQuery& q, const Config& config);
+
  private:
+  Result<std::vector<UnitRates>> RatesImpl(const PeriodQuery& q, const Config& config, bool by_scan);
   // The summed contributions of `unit`'s records first dispatched in
   // [from, to), as of `at`: counters for whole local days, records elsewhere.
   Result<UnitCounts> UnitCountsOf(const std::string& unit, std::int64_t from_us, std::int64_t to_us,
@@ -120,6 +130,11 @@ class EvaluationProjection {
   // The same by evaluating every record first dispatched in [lo, hi).
   Result<UnitCounts> ExactUnitCounts(const std::string& unit, std::int64_t lo_us, std::int64_t hi_us,
                                      std::int64_t at_us);
+
+  // Inspector rows / centre figures of the records timed in [lo, hi), by scanning them.
+  Status ExactInspectors(std::int64_t lo_us, std::int64_t hi_us, std::int64_t at_us, const std::string& only,
+                         std::map<std::string, InspectorRates>* by_id);
+  Status ExactCentre(std::int64_t lo_us, std::int64_t hi_us, std::size_t digits, CentreFigures* c);
 
   EventStore* store_;
 };

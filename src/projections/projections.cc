@@ -46,8 +46,8 @@ std::int64_t DecodeLatest(const std::string& s) {
     return 0;  // an unreadable value only costs the hint; Check() does not depend on it
   }
 }
-// dl: 1. ev: 2 (adds the ev/k/ counters behind Rates).
-constexpr const char* kFormats[kCount] = {"1", "2"};
+// dl: 1. ev: 3 (2 added the ev/k/ counters behind Rates, 3 the ev/i/ and ev/e/ ones).
+constexpr const char* kFormats[kCount] = {"1", "3"};
 
 class ProjectionsImpl final : public Projections {
  public:
@@ -215,7 +215,7 @@ class ProjectionsImpl final : public Projections {
     }
     // Counters are read once per CatchUp, not once per batch.
     projections::Carry carry[kCount] = {projections::Carry({"dl/u/"}),
-                                        projections::Carry({"ev/k/", "ev/n/"})};
+                                        projections::Carry({"ev/k/", "ev/n/", "ev/i/", "ev/e/"})};
     const std::uint64_t limit = std::min(until, store_->HeadPosition());
     while (std::min(cp[0], cp[1]) < limit) {
       const std::uint64_t from = std::min(cp[0], cp[1]) + 1;

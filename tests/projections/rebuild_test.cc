@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "history.h"
+#include "projections/evaluation_projection.h"
 
 namespace caseloop::testing {
 namespace {
@@ -598,7 +599,84 @@ TEST_CASE("random history: Rates from the day counters == the oracle for many pe
   CHECK(total_due > 10000);
 }
 
-TEST_CASE("Rates over whole days read the day counters, not the timelines") {
+std::string InspectorsText(const std::vector<InspectorRates>& rows) {
+  std::ostringstream os;
+  for (const auto& i : rows) {
+    os << i.inspector << " " << i.reports << " " << i.valid << " " << Opt(i.valid_rate) << " "
+       << i.verifications << " " << i.verified_on_time << " " << Opt(i.verification_on_time_rate) << "\n";
+  }
+  return os.str();
+}
+
+std::string CentreText(const CentreFigures& c) {
+  std::ostringstream os;
+  os << c.received << " " << c.registered << " " << c.rejected << " " << c.voided << " " << c.closed << " "
+     << c.closed_on_time << "\n";
+  for (const auto& [k, n] : c.received_by_category) os << k << "=" << n << " ";
+  for (const auto& [k, n] : c.received_by_grid) os << k << "=" << n << " ";
+  return os.str();
+}
+
+TEST_CASE("random history: Rates, Inspectors and Centre from the counters == record by record") {
+  RandomHistory rh = MakeRandomHistory(1500, 4242);
+  auto store = NewMemoryStore();
+  rh.h.Flush(store.get());
+  auto p = Projections::Create(store.get(), ProjectionOptions{100});
+  REQUIRE(p->CatchUp().ok());
+  projections::EvaluationProjection ev(store.get());
+  Config plain;
+  Config grid9;
+  grid9.policy.grid_group_digits = 9;
+  const char* froms[] = {"2024-12-30", "2025-01-01", "2025-02-03T13:30", "2025-03-17", "2025-04-30T23:59:59"};
+  const char* tos[] = {"2025-03-01", "2025-04-01T07:15", "2025-07-01", "2026-01-01"};
+  const char* ats[] = {
+      "",           "2025-02-01",       "2025-02-17T09:00", "2025-03-17", "2025-03-17T00:00:00.000001",
+      "2025-04-01", "2025-04-15T16:59", "2025-05-20T12:00", "2025-07-01", "2027-01-01"};
+  int compared = 0;
+  std::int64_t reports = 0, verifications = 0, received = 0;
+  for (const char* from : froms) {
+    for (const char* to : tos) {
+      if (At(to) <= At(from)) continue;
+      for (const char* at : ats) {
+        for (const char* only : {"", "I2", "U3"}) {
+          const std::string from_text = from, to_text = to, at_text = at, only_text = only;
+          CAPTURE(from_text);
+          CAPTURE(to_text);
+          CAPTURE(at_text);
+          CAPTURE(only_text);
+          PeriodQuery q{At(from), At(to), std::nullopt, only};
+          if (*at != '\0') q.at = At(at);
+          auto r1 = ev.Rates(q, Config{});
+          auto r2 = ev.RatesByScan(q, Config{});
+          REQUIRE(r1.ok());
+          REQUIRE(r2.ok());
+          CHECK(AllRatesText(*r1) == AllRatesText(*r2));
+          auto i1 = ev.Inspectors(q);
+          auto i2 = ev.InspectorsByScan(q);
+          REQUIRE(i1.ok());
+          REQUIRE(i2.ok());
+          CHECK(InspectorsText(*i1) == InspectorsText(*i2));
+          for (const auto& i : *i2) reports += i.reports, verifications += i.verifications;
+          for (const Config* cfg : {&plain, &grid9}) {
+            auto c1 = ev.Centre(q, *cfg);
+            auto c2 = ev.CentreByScan(q, *cfg);
+            REQUIRE(c1.ok());
+            REQUIRE(c2.ok());
+            CHECK(CentreText(*c1) == CentreText(*c2));
+            received += c2->received;
+          }
+          ++compared;
+        }
+      }
+    }
+  }
+  CHECK(compared > 300);
+  CHECK(reports > 1000);
+  CHECK(verifications > 1000);
+  CHECK(received > 1000);
+}
+
+TEST_CASE("queries over whole days read the day counters, not the records") {
   RandomHistory rh = MakeRandomHistory(600, 5);
   auto store = NewMemoryStore();
   rh.h.Flush(store.get());
@@ -607,10 +685,17 @@ TEST_CASE("Rates over whole days read the day counters, not the timelines") {
   const PeriodQuery aligned{At("2025-01-01"), At("2025-07-01"), At("2025-08-01"), ""};
   auto before = p->Rates(aligned, Config{});
   REQUIRE(before.ok());
+  auto inspectors_before = p->Inspectors(aligned);
+  auto centre_before = p->Centre(aligned, Config{});
+  REQUIRE(inspectors_before.ok());
+  REQUIRE(centre_before.ok());
+  CHECK(centre_before->received > 100);
+  CHECK(inspectors_before->size() > 2);
   std::int64_t due = 0;
   for (const auto& r : *before) due += r.due;
   REQUIRE(due > 100);
-  // Drop every timeline: a query over whole days at a midnight must not notice.
+  // Drop every timeline and time-keyed record: a query over whole days at a
+  // midnight must not notice.
   std::vector<KvOp> drop;
   std::size_t counters = 0;
   REQUIRE(store
@@ -628,6 +713,12 @@ TEST_CASE("Rates over whole days read the day counters, not the timelines") {
   auto after = p->Rates(aligned, Config{});
   REQUIRE(after.ok());
   CHECK(AllRatesText(*after) == AllRatesText(*before));
+  auto inspectors_after = p->Inspectors(aligned);
+  auto centre_after = p->Centre(aligned, Config{});
+  REQUIRE(inspectors_after.ok());
+  REQUIRE(centre_after.ok());
+  CHECK(InspectorsText(*inspectors_after) == InspectorsText(*inspectors_before));
+  CHECK(CentreText(*centre_after) == CentreText(*centre_before));
   // An instant inside a day with changes needs the records: now they are gone.
   auto inside =
       p->Rates(PeriodQuery{At("2025-01-01"), At("2025-07-01"), At("2025-03-03T10:00"), ""}, Config{});
