@@ -26,7 +26,7 @@ const std::optional<std::string>* Carry::Find(std::string_view key) const {
 }
 
 void Carry::Absorb(const std::vector<KvOp>& ops) {
-  constexpr std::size_t kMaxValues = 1u << 20;  // bounds the memory of one CatchUp
+  constexpr std::size_t kMaxValues = 1u << 16;  // about 10 MiB: bounds the memory of one CatchUp
   for (const KvOp& op : ops) {
     if (!Carries(op.key)) continue;
     if (values_.size() >= kMaxValues && !values_.count(op.key)) values_.clear();
