@@ -176,6 +176,7 @@ TEST_CASE("crash: acknowledged appends survive SIGKILL and no append is partial"
         "CASELOOP_CRASH_CHILD_CYCLE=" + std::to_string(cycle),
         "CASELOOP_CRASH_CHILD_SEED=" + std::to_string(rng()),
     };
+    for (std::string& e : caseloop::testing::SanitizerEnv()) env.push_back(std::move(e));
     std::vector<char*> envp;
     for (auto& e : env) envp.push_back(e.data());
     envp.push_back(nullptr);

@@ -161,13 +161,17 @@ TEST_CASE("rocksdb: a second open of the same directory is refused") {
   std::string dir_env = "CASELOOP_LOCK_CHILD_DIR=" + dir.path();
   char* argv[] = {const_cast<char*>("store_test"), const_cast<char*>("-tc=rocksdb: lock child"),
                   const_cast<char*>("--no-version"), nullptr};
-  char* envp[] = {dir_env.data(), nullptr};
+  std::vector<std::string> env = caseloop::testing::SanitizerEnv();
+  env.push_back(dir_env);
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_t pid = fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
     int null_fd = open("/dev/null", O_WRONLY);
     if (null_fd >= 0) dup2(null_fd, STDOUT_FILENO);
-    execve("/proc/self/exe", argv, envp);
+    execve("/proc/self/exe", argv, envp.data());
     _exit(99);
   }
   int wstatus = 0;

@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "caseloop/event_store.h"
 
@@ -33,6 +35,17 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// "NAME=value" for each sanitizer option variable that is set, so that a
+// re-executed child (crash and lock tests) runs with the parent's sanitizer
+// options and suppressions.
+inline std::vector<std::string> SanitizerEnv() {
+  std::vector<std::string> out;
+  for (const char* name : {"TSAN_OPTIONS", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
+    if (const char* v = std::getenv(name)) out.push_back(std::string(name) + "=" + v);
+  }
+  return out;
+}
 
 inline NewEvent MakeEvent(std::string type, std::string payload) {
   NewEvent e;
