@@ -222,6 +222,10 @@ enum CentreField : int {
   kClosedOnTime,
   kCentreSize
 };
+// Grids are counted by their first 9 digits (county + street, domain.md §2):
+// enough for any policy.grid_group_digits up to 9 (the default); a larger
+// grouping is answered record by record.
+constexpr std::size_t kGridCounterDigits = 9;
 // Inspector counters: ev/i/<be64 day of the record><be64 change bucket><inspector>,
 // day and bucket as for ev/k/.
 enum InspectorField : int {
@@ -302,7 +306,10 @@ Status TallyRecord(Batch& b, std::string_view key, std::string_view value, std::
     centre[kReceived] = sign;
     CASELOOP_RETURN_IF_ERROR(
         b.AddCounter(CentreKey(day, "c" + std::string(Name(r->kind)) + "/" + r->category), sign));
-    if (!r->grid.empty()) CASELOOP_RETURN_IF_ERROR(b.AddCounter(CentreKey(day, "g" + r->grid), sign));
+    if (!r->grid.empty()) {
+      CASELOOP_RETURN_IF_ERROR(
+          b.AddCounter(CentreKey(day, "g" + r->grid.substr(0, kGridCounterDigits)), sign));
+    }
     if (r->source == ReportSource::kInspector) {
       CASELOOP_RETURN_IF_ERROR(inspector(r->reporter, t, kReports));
       if (r->registered)
@@ -1126,7 +1133,7 @@ Result<CentreFigures> EvaluationProjection::Centre(const PeriodQuery& q, const C
   const auto digits = static_cast<std::size_t>(std::max(0, config.policy.grid_group_digits));
   const std::int64_t from_us = MicrosOf(win->from), end_us = MicrosOf(win->end);
   auto [first_day, end_day] = WholeDays(from_us, end_us);
-  if (end_us <= from_us || first_day >= end_day) {
+  if (end_us <= from_us || first_day >= end_day || digits > kGridCounterDigits) {
     CASELOOP_RETURN_IF_ERROR(ExactCentre(from_us, end_us, digits, &c));
     return c;
   }

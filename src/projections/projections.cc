@@ -46,8 +46,9 @@ std::int64_t DecodeLatest(const std::string& s) {
     return 0;  // an unreadable value only costs the hint; Check() does not depend on it
   }
 }
-// dl: 1. ev: 3 (2 added the ev/k/ counters behind Rates, 3 the ev/i/ and ev/e/ ones).
-constexpr const char* kFormats[kCount] = {"1", "3"};
+// dl: 1. ev: 4 (2 added the ev/k/ counters behind Rates, 3 the ev/i/ and ev/e/
+// ones, 4 counts grids by their first 9 digits).
+constexpr const char* kFormats[kCount] = {"1", "4"};
 
 class ProjectionsImpl final : public Projections {
  public:

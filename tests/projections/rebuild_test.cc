@@ -624,9 +624,11 @@ TEST_CASE("random history: Rates, Inspectors and Centre from the counters == rec
   auto p = Projections::Create(store.get(), ProjectionOptions{100});
   REQUIRE(p->CatchUp().ok());
   projections::EvaluationProjection ev(store.get());
-  Config plain;
-  Config grid9;
-  grid9.policy.grid_group_digits = 9;
+  Config plain;  // grids grouped by 9 digits (the default)
+  Config grid6;
+  grid6.policy.grid_group_digits = 6;
+  Config grid12;  // beyond the grid counters: record by record
+  grid12.policy.grid_group_digits = 12;
   const char* froms[] = {"2024-12-30", "2025-01-01", "2025-02-03T13:30", "2025-03-17", "2025-04-30T23:59:59"};
   const char* tos[] = {"2025-03-01", "2025-04-01T07:15", "2025-07-01", "2026-01-01"};
   const char* ats[] = {
@@ -657,7 +659,7 @@ TEST_CASE("random history: Rates, Inspectors and Centre from the counters == rec
           REQUIRE(i2.ok());
           CHECK(InspectorsText(*i1) == InspectorsText(*i2));
           for (const auto& i : *i2) reports += i.reports, verifications += i.verifications;
-          for (const Config* cfg : {&plain, &grid9}) {
+          for (const Config* cfg : {&plain, &grid6, &grid12}) {
             auto c1 = ev.Centre(q, *cfg);
             auto c2 = ev.CentreByScan(q, *cfg);
             REQUIRE(c1.ok());
