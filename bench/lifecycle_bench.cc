@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
 
@@ -302,6 +303,87 @@ Status RunLifecycle(Context& ctx, Report& report) {
       report.Add(std::move(row));
     }
   }
+  // SubmitAsync from ONE host thread, `window` cases in flight, each case's
+  // commands issued at once (the engine orders them per case). Before the
+  // asynchronous pipeline this was bounded by worker_threads (2): ~0.5 fsyncs
+  // per command however many were submitted.
+  for (int window : {64}) {
+    TempDir dir("lifecycle-async");
+    EngineOptions eo;
+    eo.path = dir.Sub("db");
+    eo.durability = Durability::kSync;
+    eo.clock = std::make_shared<ManualClock>(LifecycleNow());
+    Result<std::unique_ptr<Engine>> opened = Engine::Open(eo);
+    if (!opened.ok()) return Annotate(opened.status(), "lifecycle async: opening the engine");
+    std::unique_ptr<Engine> engine = std::move(opened).value();
+    CASELOOP_RETURN_IF_ERROR(ConfigureBench(*engine));
+    std::mutex mu;
+    std::condition_variable cv;
+    int open_cases = 0;
+    std::uint64_t events = 0, commands = 0, cases = 0;
+    Status error;
+    Latencies lat;
+    const std::uint64_t syncs0 = engine->SyncCount();
+    const double cpu0 = ProcessCpuSeconds();
+    const auto t0 = SteadyClock::now();
+    const auto stop = t0 + std::chrono::duration<double>(plan.row_seconds);
+    for (std::uint64_t i = 0; SteadyClock::now() < stop; ++i) {
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return open_cases < window; });
+        if (!error.ok()) break;
+        ++open_cases;
+      }
+      std::vector<Command> cmds = ClosedCaseCommands(i, std::nullopt);
+      auto left = std::make_shared<std::atomic<int>>(static_cast<int>(cmds.size()));
+      for (const Command& c : cmds) {
+        const auto c0 = SteadyClock::now();
+        engine->SubmitAsync(c, [&, c0, left, type = c.type, id = c.case_id](Result<CommandAck> ack) {
+          const std::int64_t ns = NanosSince(c0);
+          std::lock_guard<std::mutex> lock(mu);
+          lat.Add(ns);
+          if (!ack.ok()) {
+            if (error.ok())
+              error = Annotate(ack.status(), "lifecycle async: " + std::string(Name(type)) + " " + id);
+          } else {
+            events += ack->last_position - ack->first_position + 1;
+            ++commands;
+          }
+          if (--*left == 0) {
+            --open_cases;
+            ++cases;
+            cv.notify_all();
+          }
+        });
+      }
+    }
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return open_cases == 0; });
+    }
+    const double secs = SecondsSince(t0);
+    const double cpu = ProcessCpuSeconds() - cpu0;
+    const std::uint64_t syncs = engine->SyncCount() - syncs0;
+    Status closed = engine->Close();
+    if (!error.ok()) return error;
+    if (!closed.ok()) return Annotate(closed, "lifecycle async: closing the engine");
+    Row row("lifecycle_async", Durability::kSync, window);
+    row.Set("events_per_s", PerSecond(static_cast<double>(events), secs));
+    row.Set("cases_per_s", PerSecond(static_cast<double>(cases), secs));
+    row.Set("commands_per_s", PerSecond(static_cast<double>(commands), secs));
+    row.Set("p50_us", lat.QuantileUs(0.5), 1);
+    row.Set("p99_us", lat.QuantileUs(0.99), 1);
+    row.Set("fsyncs_per_cmd",
+            commands ? std::optional<double>(double(syncs) / double(commands)) : std::nullopt, 3);
+    row.Set("cpu_us_per_cmd", commands ? std::optional<double>(cpu * 1e6 / double(commands)) : std::nullopt,
+            1);
+    report.Add(std::move(row));
+  }
+  report.Note(
+      "last row (sync, no baseline) = lifecycle_async: ONE host thread, Engine::SubmitAsync, C = cases in "
+      "flight (each case's six commands "
+      "issued at once; the engine orders them per case), sync, default EngineOptions (2 workers); latency = "
+      "SubmitAsync to its callback");
   report.Note(
       "per case: report, register, dispatch (routed), accept, feedback, verify pass through "
       "Engine::Submit from C client threads, manual clock, RocksDB store, default EngineOptions; "
