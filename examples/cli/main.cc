@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -103,6 +104,10 @@ int RunScript(const Globals& g, const std::string& file, bool echo, bool keep_go
   std::ifstream stream;
   std::istream* in = &std::cin;
   if (file != "-") {
+    // A directory opens as a stream on Linux and only fails at the first read.
+    std::error_code ec;
+    if (std::filesystem::is_directory(file, ec))
+      return UsageError("cannot open the script " + file + ": it is a directory");
     stream.open(file);
     if (!stream) return UsageError("cannot open the script " + file);
     in = &stream;
@@ -115,6 +120,9 @@ int RunScript(const Globals& g, const std::string& file, bool echo, bool keep_go
     if (!session.ok()) return Fail(session.status());
     Status s = (*session)->Run(*in, std::cout, std::cerr);  // errors already printed as "line N: ..."
     std::cout.flush();
+    // A failed read of the script itself is returned, not printed, by Run.
+    if (s.IsIOError() && in->bad())
+      return Fail(Status(s.code(), (file == "-" ? std::string("stdin") : file) + ": " + s.message()));
     return ExitCodeFor(s);
   });
 }
