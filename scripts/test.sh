@@ -59,9 +59,13 @@ run_stage() {
 }
 
 # CPU seconds (user + system) used so far by this shell and its finished
-# children: the stages' cost independent of how busy the machine is.
-cpu_seconds() {
-  times | awk '{ for (i = 1; i <= NF; ++i) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] } } END { printf "%d", t }'
+# children, into $cpu: the stages' cost, whatever the load. (`times` must run
+# in this shell, not in a $(...) subshell, to see the children.)
+cpu_file=$(mktemp)
+trap 'rm -f "$cpu_file"' EXIT
+cpu_now() {
+  times >"$cpu_file"
+  cpu=$(awk '{ for (i = 1; i <= NF; ++i) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] } } END { printf "%d", t }' "$cpu_file")
 }
 
 # A failed stage does not stop the later ones: one run shows every failure.
@@ -70,11 +74,13 @@ failed=0
 for stage in $stages; do
   echo "=== test.sh: stage $stage"
   t0=$(date +%s)
-  c0=$(cpu_seconds)
+  cpu_now
+  c0=$cpu
   status=ok
   run_stage "$stage" "$@" || status=FAILED
   [ "$status" = ok ] || failed=1
-  summary+=("$stage $status: $(($(date +%s) - t0)) s, CPU $(($(cpu_seconds) - c0)) s;")
+  cpu_now
+  summary+=("$stage $status: $(($(date +%s) - t0)) s, CPU $((cpu - c0)) s;")
 done
 echo "test.sh: ${summary[*]} (load $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores)"
 exit "$failed"
