@@ -18,11 +18,12 @@
 // store writes with their command-id lookups, stream-head and command-index
 // keys, and the thread hand-offs of SubmitAsync.
 //
-// Stripes are held from a group's decision to the end of its batch, so a
-// Submit on a case of the batch waits for the batch (an import takes 1024
-// rows per batch). No deadlock: nobody else owns more than one stripe at a
-// time or waits for anything while owning one but the store, and the store's
-// completions here only record results.
+// Stripes of every case of the batch are taken before phase 1, in address
+// order, and held to the end of the batch, so a Submit on a case of the batch
+// waits for the batch (an import takes 1024 rows per batch). No deadlock:
+// Submit and SubmitAsync own one stripe at a time and wait for nothing but
+// the store while owning it; two concurrent batches take their stripes in the
+// same global order; and the store's completions here only record results.
 #include <algorithm>
 #include <condition_variable>
 #include <exception>
@@ -62,6 +63,10 @@ std::vector<CaseBatchResult> EngineImpl::SubmitBatch(const std::vector<CaseBatch
       r.status = s;
     }
   };
+  if (options_.read_only) {
+    fail_all(ReadOnlyError("batch of " + std::to_string(batch.size()) + " case(s)"));
+    return results;
+  }
   if (!Enter()) {
     fail_all(ClosedError("batch of " + std::to_string(batch.size()) + " case(s)"));
     return results;
@@ -99,6 +104,22 @@ std::vector<CaseBatchResult> EngineImpl::SubmitBatch(const std::vector<CaseBatch
     // The state after this batch's groups so far, per case it touched.
     std::unordered_map<std::string, CaseState> touched;
 
+    // Own every stripe the batch needs, in one global order (see the top).
+    for (const CaseBatch& group : batch) {
+      if (group.commands.empty() || group.commands[0].case_id.empty()) continue;
+      CaseLocks::Stripe* stripe = &locks_.For(group.commands[0].case_id);
+      if (owned_set.insert(stripe).second) owned.push_back(stripe);
+    }
+    std::sort(owned.begin(), owned.end(), std::less<CaseLocks::Stripe*>());
+    for (std::size_t i = 0; i < owned.size(); ++i) {
+      try {
+        owned[i]->lock();
+      } catch (...) {
+        owned.resize(i);  // Cleanup unlocks only what was locked
+        throw;
+      }
+    }
+
     // ---- Phase 1: decide and queue the appends.
     for (std::size_t g = 0; g < batch.size(); ++g) {
       const CaseBatch& group = batch[g];
@@ -124,11 +145,6 @@ std::vector<CaseBatchResult> EngineImpl::SubmitBatch(const std::vector<CaseBatch
         result.status = Status::InvalidArgument("batch group " + std::to_string(g) + " (case " + id +
                                                 "): every command of a group must be on the same case");
         continue;
-      }
-      CaseLocks::Stripe& stripe = locks_.For(id);
-      if (owned_set.insert(&stripe).second) {
-        stripe.lock();
-        owned.push_back(&stripe);
       }
 
       // The state: this batch's, cached, a new case (nothing to replay), or replayed.

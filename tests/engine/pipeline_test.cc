@@ -370,6 +370,12 @@ TEST_CASE(
                    [&](Result<CommandAck> a) { p.set_value(a.status()); });
     CHECK(p.get_future().get().IsRejected());
     CHECK(e->Configure(Unit("NEW")).status().IsRejected());
+    CaseBatch batch;
+    batch.commands.push_back(Report("Z", CaseKind::kEvent, "0102"));
+    std::vector<CaseBatchResult> batched = e->SubmitBatch({batch});
+    REQUIRE(batched.size() == 1);
+    CHECK(batched[0].status.IsRejected());
+    CHECK(batched[0].status.message().find("read-only") != std::string::npos);
     CHECK(e->State("X").status().IsNotFound());
     // Queries see the whole log although the stored projections are empty.
     CHECK(Figures(*e, later) == figures);

@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "caseloop/engine.h"
 #include "script/tools.h"
@@ -365,6 +366,61 @@ TEST_CASE("SubmitBatch: decides in order, appends the accepted prefix once, refu
   CHECK(d[0].done == 0);
   CHECK(engine->store()->HeadPosition() == head);
   CHECK(engine->State("C9").status().IsNotFound());
+}
+
+TEST_CASE(
+    "SubmitBatch: concurrent batches over the same cases in opposite orders finish (no stripe deadlock)") {
+  auto engine = OpenEngine();
+  ConfigChange unit;
+  unit.type = ConfigChangeType::kDefineStaff;
+  unit.staff = {"S", {Role::kReceiver}};
+  REQUIRE(engine->Configure(unit).ok());
+  ConfigChange cat;
+  cat.type = ConfigChangeType::kDefineCategory;
+  cat.category.kind = CaseKind::kEvent;
+  cat.category.code = "9000";
+  cat.category.name = "x";
+  REQUIRE(engine->Configure(cat).ok());
+  auto report = [](const std::string& id) {
+    Command c;
+    c.type = CommandType::kReport;
+    c.case_id = id;
+    c.actor = "S";
+    c.at = Utc("2025-03-03T09:00:00Z");
+    c.kind = CaseKind::kEvent;
+    c.category = "9000";
+    c.source = ReportSource::kHotline;
+    return c;
+  };
+  constexpr int kCases = 400;
+  for (int round = 0; round < 10; ++round) {
+    // Both batches report the same cases, one ascending, one descending: each
+    // case is reported by exactly one of them, the other gets Conflict.
+    std::vector<CaseBatch> up(kCases), down(kCases);
+    for (int i = 0; i < kCases; ++i) {
+      const std::string id = "R" + std::to_string(round) + "-" + std::to_string(i);
+      up[i].commands = {report(id)};
+      up[i].command_id = "up/" + id;
+      down[kCases - 1 - i].commands = {report(id)};
+      down[kCases - 1 - i].command_id = "down/" + id;
+    }
+    std::vector<CaseBatchResult> a, b;
+    std::thread t([&] { b = engine->SubmitBatch(down); });
+    a = engine->SubmitBatch(up);
+    t.join();
+    REQUIRE(a.size() == kCases);
+    REQUIRE(b.size() == kCases);
+    int both = 0, neither = 0;
+    for (int i = 0; i < kCases; ++i) {
+      const bool x = a[i].status.ok(), y = b[kCases - 1 - i].status.ok();
+      both += x && y;
+      neither += !x && !y;
+      if (!x) CHECK(a[i].status.IsConflict());
+      if (!y) CHECK(b[kCases - 1 - i].status.IsConflict());
+    }
+    CHECK(both == 0);
+    CHECK(neither == 0);
+  }
 }
 
 namespace {
