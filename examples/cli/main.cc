@@ -6,12 +6,15 @@
 // queries; ImportCsv, RunDemo and WriteHtmlReport from src/script/tools.h);
 // this file parses arguments, opens the engine and maps statuses to exit
 // codes. See docs/cli.md.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -64,7 +67,8 @@ struct Globals {
 // queries evaluate at the latest recorded instant, so a scripted history
 // answers the same way every time. `timers` is off for read-only commands so
 // that a query never appends task_overdue events.
-Result<std::unique_ptr<Engine>> OpenEngine(const Globals& g, bool timers, bool default_config = false) {
+Result<std::unique_ptr<Engine>> OpenEngine(const Globals& g, bool timers, bool default_config = false,
+                                           bool read_only = false) {
   auto durability = ParseDurability(g.durability);
   if (!durability.ok()) return durability.status();
   EngineOptions options;
@@ -73,6 +77,7 @@ Result<std::unique_ptr<Engine>> OpenEngine(const Globals& g, bool timers, bool d
   options.clock = std::make_shared<ManualClock>();
   options.timers = timers;
   options.default_config = default_config;
+  options.read_only = read_only;
   auto engine = Engine::Open(options);
   if (!engine.ok()) {
     return Status(engine.status().code(),
@@ -92,6 +97,28 @@ int WithEngine(const Globals& g, bool timers, bool default_config, Body body) {
   if (!closed.ok() && code == kExitOk)
     return Fail(Status(closed.code(), "closing the database: " + closed.message()));
   return code;
+}
+
+// A read-only RocksDB open takes no lock, so `check` takes the store's LOCK
+// file itself, the way RocksDB does (an fcntl write lock), and holds it while
+// it checks: a database another process is writing is refused (its files
+// change under a reader) rather than reported damaged. Returns the fd to
+// close when done, or -1 when there is no LOCK file (no store there: the open
+// says so).
+Result<int> LockStoreForCheck(const std::string& dir) {
+  const std::string lock = dir + "/LOCK";
+  int fd = ::open(lock.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return -1;
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  if (::fcntl(fd, F_SETLK, &fl) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Status::IOError("cannot open the database " + dir + ": it is locked by another process (" + lock +
+                           ": " + std::strerror(err) + ")");
+  }
+  return fd;
 }
 
 ScriptOptions SessionOptions(const Globals& g) {
@@ -335,17 +362,31 @@ int main(int argc, char** argv) {
     }
     if (rep->parsed()) return RunReport(g, report);
     if (check->parsed()) {
-      return WithEngine(g, /*timers=*/false, /*default_config=*/false, [&](Engine& engine) {
-        auto problems = engine.Check();
-        if (!problems.ok()) return Fail(problems.status());
-        for (const auto& p : *problems) std::cout << p << '\n';
-        if (!problems->empty()) {
-          std::cerr << "error: " << problems->size() << " problem(s) found\n";
-          return kExitStorage;
+      // Read-only: nothing on a damaged database is rewritten while checking.
+      auto lock = LockStoreForCheck(g.db);
+      if (!lock.ok()) return Fail(lock.status());
+      auto engine = OpenEngine(g, /*timers=*/false, /*default_config=*/false, /*read_only=*/true);
+      int code = kExitOk;
+      if (!engine.ok()) {
+        code = Fail(engine.status());
+      } else {
+        auto problems = (*engine)->Check();
+        if (!problems.ok()) {
+          code = Fail(problems.status());
+        } else {
+          for (const auto& p : *problems) std::cout << p << '\n';
+          if (!problems->empty()) {
+            std::cerr << "error: " << problems->size() << " problem(s) found\n";
+            code = kExitStorage;
+          } else {
+            std::cout << "ok\n";
+          }
         }
-        std::cout << "ok\n";
-        return kExitOk;
-      });
+        Status closed = (*engine)->Close();
+        if (!closed.ok() && code == kExitOk) code = Fail(closed);
+      }
+      if (*lock >= 0) ::close(*lock);
+      return code;
     }
     if (rebuild->parsed()) {
       return WithEngine(g, /*timers=*/false, /*default_config=*/false, [&](Engine& engine) {
