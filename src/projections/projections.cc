@@ -94,6 +94,10 @@ class ProjectionsImpl final : public Projections {
 
   Result<std::vector<std::string>> Check() override {
     if (store_ == nullptr) return NoStore();
+    // Under the catch-up lock: the projector thread commits a batch between
+    // two of Check's scans otherwise, and a new open task would be in the
+    // counters and the index but not yet in the case records Check read first.
+    std::lock_guard<std::mutex> lock(mu_);
     std::vector<std::string> problems;
     const std::uint64_t head = store_->HeadPosition();
     for (int i = 0; i < kCount; ++i) {
