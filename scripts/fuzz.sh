@@ -7,7 +7,8 @@
 # SECONDS per target (default 30); targets: record config csv script (all by
 # default); CASELOOP_JOBS targets run at once (default nproc). The build lives
 # in build-asan (CASELOOP_FUZZ_DIR). Each target starts from its seed corpus
-# tests/fuzz/corpus/NAME and the regression inputs tests/fuzz/regressions/NAME;
+# tests/fuzz/corpus/NAME and the regression inputs tests/fuzz/regressions/NAME
+# (the script target also from the golden scripts, tests/script/golden);
 # what it discovers goes to DIR/corpus/NAME (kept between runs), crashers to
 # DIR/artifacts/. Any crash, leak, timeout, out-of-memory or sanitizer report
 # fails the run: turn the artifact into a regression (copy it to
@@ -39,6 +40,8 @@ run_target() {
   mkdir -p "$dir/corpus/$t"
   local inputs=("$dir/corpus/$t" "$top/tests/fuzz/corpus/$t")
   [ -d "$top/tests/fuzz/regressions/$t" ] && inputs+=("$top/tests/fuzz/regressions/$t")
+  # The golden scripts seed the script target where they stand (no copies).
+  [ "$t" = script ] && inputs+=("$top/tests/script/golden")
   local rc=0
   "$dir/bin/${t}_fuzz" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -max_len=16384 \
     -print_final_stats=1 -artifact_prefix="$dir/artifacts/$t-" "${inputs[@]}" >"$dir/$t.log" 2>&1 || rc=$?
