@@ -13,46 +13,6 @@
 namespace caseloop::test {
 namespace {
 
-std::string Describe(const CaseState& s) {
-  std::ostringstream o;
-  o << s.id << " " << Name(s.state) << " pending=" << Name(s.pending) << " unit=" << s.unit
-    << " task=" << s.task << " deadline=" << (s.deadline ? MicrosOf(*s.deadline) : -1)
-    << " remaining=" << s.remaining.count() << " marked=" << s.overdue_marked
-    << " feedback=" << (s.feedback_time ? MicrosOf(*s.feedback_time) : -1)
-    << " on_time=" << (s.on_time ? int(*s.on_time) : -1) << " verifier=" << s.verifier
-    << " dispatches=" << s.dispatches << " reworks=" << s.reworks << " extensions=" << s.extensions
-    << " supervisions=" << s.supervisions << " version=" << s.version
-    << " last=" << MicrosOf(s.last_event_time);
-  return o.str();
-}
-
-std::string Describe(Engine& e, Instant at) {
-  std::ostringstream o;
-  PeriodQuery q;
-  q.from = T("2025-03-01T00:00");
-  q.to = T("2025-05-01T00:00");
-  q.at = at;
-  Result<std::vector<UnitRates>> rates = e.Rates(q);
-  REQUIRE_MESSAGE(rates.ok(), rates.status().ToString());
-  for (const UnitRates& r : *rates)
-    o << r.unit << " due=" << r.due << " handled=" << r.handled << " on_time=" << r.on_time
-      << " late=" << r.late << " open=" << r.overdue_open << " reworked=" << r.reworked
-      << " extended=" << r.extended << " score=" << r.score.value_or(-1) << "\n";
-  Result<CentreFigures> c = e.Centre(q);
-  REQUIRE(c.ok());
-  o << "centre " << c->received << " " << c->registered << " " << c->rejected << " " << c->voided << " "
-    << c->closed << " " << c->closed_on_time << "\n";
-  Result<std::vector<UnitWorkload>> w = e.Workload(at);
-  REQUIRE(w.ok());
-  for (const UnitWorkload& u : *w)
-    o << u.unit << " open=" << u.open_tasks << " overdue=" << u.overdue_tasks << "\n";
-  Result<std::vector<OverdueTask>> od = e.Overdue(at);
-  REQUIRE(od.ok());
-  for (const OverdueTask& t : *od)
-    o << "overdue " << t.case_id << " " << t.unit << " " << MicrosOf(t.deadline) << "\n";
-  return o.str();
-}
-
 // The next command for a case in state `s` (racy by design: another thread
 // may move the case first; the decider then refuses and nothing is written).
 std::optional<Command> NextCommand(const std::string& id, const std::optional<CaseState>& s,

@@ -16,40 +16,6 @@
 namespace caseloop::test {
 namespace {
 
-std::string Brief(const CaseState& s) {
-  std::ostringstream o;
-  o << s.id << " " << Name(s.state) << " pending=" << Name(s.pending) << " unit=" << s.unit
-    << " task=" << s.task << " deadline=" << (s.deadline ? MicrosOf(*s.deadline) : -1)
-    << " marked=" << s.overdue_marked << " feedback=" << (s.feedback_time ? MicrosOf(*s.feedback_time) : -1)
-    << " on_time=" << (s.on_time ? int(*s.on_time) : -1) << " dispatches=" << s.dispatches
-    << " version=" << s.version << " last=" << MicrosOf(s.last_event_time);
-  return o.str();
-}
-
-std::string Figures(Engine& e, Instant at) {
-  std::ostringstream o;
-  PeriodQuery q;
-  q.from = T("2025-03-01T00:00");
-  q.to = T("2025-05-01T00:00");
-  q.at = at;
-  Result<std::vector<UnitRates>> rates = e.Rates(q);
-  REQUIRE_MESSAGE(rates.ok(), rates.status().ToString());
-  for (const UnitRates& r : *rates)
-    o << r.unit << " due=" << r.due << " handled=" << r.handled << " on_time=" << r.on_time
-      << " late=" << r.late << " open=" << r.overdue_open << "\n";
-  Result<CentreFigures> c = e.Centre(q);
-  REQUIRE_MESSAGE(c.ok(), c.status().ToString());
-  o << "centre " << c->received << " " << c->registered << " " << c->closed << "\n";
-  Result<std::vector<UnitWorkload>> w = e.Workload(at);
-  REQUIRE_MESSAGE(w.ok(), w.status().ToString());
-  for (const UnitWorkload& u : *w)
-    o << u.unit << " open=" << u.open_tasks << " overdue=" << u.overdue_tasks << "\n";
-  Result<std::vector<OverdueTask>> od = e.Overdue(at);
-  REQUIRE_MESSAGE(od.ok(), od.status().ToString());
-  for (const OverdueTask& t : *od) o << "overdue " << t.case_id << " " << MicrosOf(t.deadline) << "\n";
-  return o.str();
-}
-
 // Waits for `n` completions.
 class Latch {
  public:
@@ -141,9 +107,9 @@ TEST_CASE("SubmitAsync from one thread: per-case order, few fsyncs, acks after f
       REQUIRE(s.ok());
       CHECK(s->state == LifecycleState::kAwaitingVerification);
       CHECK(s->version == 5);
-      live[s->id] = Brief(*s);
+      live[s->id] = Describe(*s);
     }
-    figures = Figures(*e, eval_at);
+    figures = Describe(*e, eval_at);
     CHECK(e->Check()->empty());
   }
   // A fresh engine replays every case from the log and rebuilds projections.
@@ -152,9 +118,9 @@ TEST_CASE("SubmitAsync from one thread: per-case order, few fsyncs, acks after f
   for (const auto& [id, brief] : live) {
     Result<CaseState> s = e->State(id);
     REQUIRE(s.ok());
-    CHECK(Brief(*s) == brief);
+    CHECK(Describe(*s) == brief);
   }
-  CHECK(Figures(*e, eval_at) == figures);
+  CHECK(Describe(*e, eval_at) == figures);
 }
 
 TEST_CASE("SubmitAsync and Submit on the same cases from many threads keep each case consistent") {
@@ -348,8 +314,8 @@ TEST_CASE(
     ConfigureDistrict(*e);
     for (int c = 0; c < 10; ++c) OpenWaterCase(*e, "R" + std::to_string(c), start, /*accept=*/c % 2 == 0);
     MustSubmit(*e, Cmd(CommandType::kFeedback, "R0", "WATER", start + std::chrono::hours(1)));
-    figures = Figures(*e, later);
-    state_a1 = Brief(*e->State("R1"));
+    figures = Describe(*e, later);
+    state_a1 = Describe(*e->State("R1"));
     history_a1 = e->History("R1")->size();
     head = e->store()->HeadPosition();
     CopyLog(*e, copy_dir.path());
@@ -378,14 +344,14 @@ TEST_CASE(
     CHECK(batched[0].status.message().find("read-only") != std::string::npos);
     CHECK(e->State("X").status().IsNotFound());
     // Queries see the whole log although the stored projections are empty.
-    CHECK(Figures(*e, later) == figures);
-    CHECK(Brief(*e->State("R1")) == state_a1);
+    CHECK(Describe(*e, later) == figures);
+    CHECK(Describe(*e->State("R1")) == state_a1);
     CHECK(e->History("R1")->size() == history_a1);
     // The clock moves, no timer fires: the deadlines passed, nothing appended.
     CHECK(e->AdvanceTo(later).ok());
     CHECK(e->store()->HeadPosition() == head);
     CHECK(e->RebuildProjections().ok());
-    CHECK(Figures(*e, later) == figures);
+    CHECK(Describe(*e, later) == figures);
     Result<std::vector<std::string>> problems = e->Check();
     REQUIRE(problems.ok());
     CHECK(problems->empty());
@@ -396,7 +362,7 @@ TEST_CASE(
     // A writable engine on the copy catches its projections up and fires the
     // deadlines the read-only one left alone.
     auto e = MustOpen(ManualOptions(start, copy_dir.path()));
-    CHECK(Figures(*e, later) == figures);
+    CHECK(Describe(*e, later) == figures);
     CHECK(e->AdvanceTo(later).ok());
     CHECK(e->store()->HeadPosition() > head);
   }
