@@ -8,10 +8,13 @@
 #include <sstream>
 
 #include "caseloop/engine.h"
+#include "import_test_util.h"
 #include "script/tools.h"
 #include "script/tools_internal.h"
 
 using namespace caseloop;
+using caseloop::test::BostonOptions;
+using caseloop::test::Data;
 
 namespace {
 
@@ -25,8 +28,6 @@ std::unique_ptr<Engine> OpenImportEngine() {
   return std::move(*e);
 }
 
-std::string Data(const char* name) { return std::string(CASELOOP_SHARED_DIR) + "/data/" + name; }
-
 std::string TempFile(const std::string& name, const std::string& content) {
   auto dir = std::filesystem::temp_directory_path() / "caseloop_import_test";
   std::filesystem::create_directories(dir);
@@ -34,18 +35,6 @@ std::string TempFile(const std::string& name, const std::string& content) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   f << content;
   return path;
-}
-
-ImportOptions BostonOptions() {
-  ImportOptions o;
-  o.file = Data("boston311_raw_sample.csv");
-  o.id_column = "CASE_ENQUIRY_ID";
-  o.created_column = "OPEN_DT";
-  o.unit_column = "SUBJECT";
-  o.due_column = "TARGET_DT";
-  o.closed_column = "CLOSED_DT";
-  o.category_column = "TYPE";
-  return o;
 }
 
 ImportOptions NycOptions() {
