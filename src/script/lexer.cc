@@ -77,23 +77,36 @@ Word WordFromArg(std::string_view arg) {
   return w;
 }
 
-std::string QuoteWord(const Word& w) {
-  std::string out;
-  if (w.keyed) {
-    out = w.key;
-    out += '=';
-  }
-  bool needs = w.value.empty() && !w.keyed;
-  for (char c : w.value) {
+namespace {
+
+// `text` as SplitLine reads it back: bare, or in quotes when it holds a space,
+// a quote, a backslash, '=' or '#' (or is empty and `empty_needs_quotes`).
+void AppendQuoted(std::string& out, const std::string& text, bool empty_needs_quotes) {
+  bool needs = text.empty() && empty_needs_quotes;
+  for (char c : text) {
     if (IsSpace(c) || c == '"' || c == '\\' || c == '=' || c == '#') needs = true;
   }
-  if (!needs) return out + w.value;
+  if (!needs) {
+    out += text;
+    return;
+  }
   out += '"';
-  for (char c : w.value) {
+  for (char c : text) {
     if (c == '"' || c == '\\') out += '\\';
     out += c;
   }
   out += '"';
+}
+
+}  // namespace
+
+std::string QuoteWord(const Word& w) {
+  std::string out;
+  if (w.keyed) {
+    AppendQuoted(out, w.key, /*empty_needs_quotes=*/false);  // a key is never empty
+    out += '=';
+  }
+  AppendQuoted(out, w.value, /*empty_needs_quotes=*/!w.keyed);
   return out;
 }
 
