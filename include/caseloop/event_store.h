@@ -70,6 +70,24 @@ struct EventRecord {
   std::string payload;
 };
 
+// A stored event borrowed from the store, as EventStore::ScanAll hands it to
+// its visitor: the string views point into the store's own buffers and are
+// valid only during that one call. Copy what must outlive it.
+struct EventRecordView {
+  std::uint64_t position = 0;
+  std::string_view stream;
+  std::uint64_t version = 0;
+  std::string_view type;
+  std::uint32_t schema_version = 1;
+  std::int64_t recorded_us = 0;
+  std::string_view event_id;
+  std::string_view command_id;
+  std::string_view correlation_id;
+  std::string_view causation_id;
+  std::string_view actor;
+  std::string_view payload;
+};
+
 // The version a stream must have for an append to succeed.
 struct ExpectedVersion {
   enum class Kind : std::uint8_t { kAny, kNoStream, kExact };
@@ -177,6 +195,18 @@ class EventStore {
 
   // Events with position >= from (from 1), in commit order, at most `max`.
   virtual Result<std::vector<EventRecord>> ReadAll(std::uint64_t from, std::size_t max) = 0;
+
+  // Calls visit(record) for the events with position >= from (from 1), in
+  // commit order, at most `max` of them, until visit returns false. The same
+  // records as ReadAll, without copying them: the RocksDB store decodes each
+  // record in place (checksum verified first) and hands out views into its
+  // read buffers, valid only during the call. `visit` runs on the calling
+  // thread while the store holds a read lock: it must not call the store
+  // (a writer queued on that lock would deadlock it). Errors as
+  // ReadAll (Corruption names the position); records before a corrupt one
+  // have been visited. The default implementation goes through ReadAll.
+  virtual Status ScanAll(std::uint64_t from, std::size_t max,
+                         const std::function<bool(const EventRecordView&)>& visit);
 
   // The position of the last committed event (0 when empty).
   virtual std::uint64_t HeadPosition() const = 0;

@@ -1,6 +1,7 @@
 // Default implementations of EventStore's non-abstract members.
 #include "caseloop/event_store.h"
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
@@ -16,6 +17,27 @@ void EventStore::AppendAsync(std::string stream, ExpectedVersion expected, std::
     }
   }();
   if (done) done(std::move(r));
+}
+
+Status EventStore::ScanAll(std::uint64_t from, std::size_t max,
+                           const std::function<bool(const EventRecordView&)>& visit) {
+  // In chunks, so that a large `max` does not copy the whole log at once.
+  constexpr std::size_t kChunk = 1024;
+  if (from == 0) from = 1;
+  while (max > 0) {
+    Result<std::vector<EventRecord>> records = ReadAll(from, std::min(max, kChunk));
+    if (!records.ok()) return records.status();
+    if (records->empty()) return Status::Ok();
+    for (const EventRecord& r : *records) {
+      const EventRecordView v{r.position,       r.stream,       r.version,  r.type,
+                              r.schema_version, r.recorded_us,  r.event_id, r.command_id,
+                              r.correlation_id, r.causation_id, r.actor,    r.payload};
+      if (!visit(v)) return Status::Ok();
+    }
+    max -= records->size();
+    from = records->back().position + 1;
+  }
+  return Status::Ok();
 }
 
 }  // namespace caseloop
