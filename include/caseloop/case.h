@@ -215,6 +215,8 @@ CaseView ViewCase(const CaseState& state, const Config& config, Instant now);
 inline constexpr std::uint32_t kCaseEventSchemaVersion = 1;
 NewEvent EncodeCaseEvent(const CaseEvent& event);
 Result<CaseEvent> DecodeCaseEvent(const EventRecord& record);
+// The same from a borrowed record (EventStore::ScanAll); the result owns its strings.
+Result<CaseEvent> DecodeCaseEvent(const EventRecordView& record);
 
 // The event's own fields as one JSON object text (without the envelope), e.g.
 // {"unit":"WATER","deadline":"2025-03-31T15:30:00+08:00","task":1,"limit":"4wh"}.

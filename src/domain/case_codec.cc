@@ -125,8 +125,9 @@ std::string EncodePayload(const CaseEvent& e) {
 }
 
 // Decodes a schema-1 payload into `e` (whose type, time and actor are set).
-void DecodePayloadV1(const std::string& payload, CaseEvent& e) {
-  std::istringstream is(payload);
+void DecodePayloadV1(std::string_view payload, CaseEvent& e) {
+  codec::SpanBuf buf(payload);
+  std::istream is(&buf);
   codec::In ar(is);
   auto str = [&](std::string& out) { codec::GetString(ar, out, payload.size()); };
   std::uint32_t m = 0;
@@ -176,7 +177,13 @@ NewEvent EncodeCaseEvent(const CaseEvent& event) {
   return n;
 }
 
-Result<CaseEvent> DecodeCaseEvent(const EventRecord& record) {
+Result<CaseEvent> DecodeCaseEvent(const EventRecord& r) {
+  return DecodeCaseEvent(EventRecordView{r.position, r.stream, r.version, r.type, r.schema_version,
+                                         r.recorded_us, r.event_id, r.command_id, r.correlation_id,
+                                         r.causation_id, r.actor, r.payload});
+}
+
+Result<CaseEvent> DecodeCaseEvent(const EventRecordView& record) {
   std::optional<EventType> type = ParseEventType(record.type);
   if (!type) {
     return Status::Corruption(
@@ -206,7 +213,7 @@ Result<CaseEvent> DecodeCaseEvent(const EventRecord& record) {
     return Status::Corruption(fmt::format("position {}: cannot decode '{}' payload of stream {}: {}",
                                           record.position, record.type, record.stream, ex.what()));
   }
-  if (e.case_id.empty()) e.case_id = record.stream;
+  if (e.case_id.empty()) e.case_id = std::string(record.stream);
   return e;
 }
 

@@ -14,7 +14,9 @@
 #include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <streambuf>
 #include <string>
+#include <string_view>
 
 #include "caseloop/time.h"
 
@@ -22,6 +24,16 @@ namespace caseloop::codec {
 
 struct DecodeError : std::runtime_error {
   using std::runtime_error::runtime_error;
+};
+
+// An input streambuf over borrowed bytes: decoding reads them in place
+// instead of copying them into an istringstream first.
+class SpanBuf : public std::streambuf {
+ public:
+  explicit SpanBuf(std::string_view bytes) {
+    char* p = const_cast<char*>(bytes.data());  // a get area only: never written
+    setg(p, p, p + bytes.size());
+  }
 };
 
 using Out = cereal::PortableBinaryOutputArchive;

@@ -197,6 +197,37 @@ TEST_CASE("unknown type, newer or unknown schema and damaged payloads are corrup
   }
 }
 
+TEST_CASE("decoding a borrowed record reads exactly its bytes") {
+  // ScanAll hands out views into the store's buffers; the payload view is
+  // followed by other bytes there. A decoder that read past the view would
+  // accept the truncated views below (or reject the exact one).
+  const CaseEvent e = Full(EventType::kCaseDispatched);
+  const EventRecord r = AsRecord(EncodeCaseEvent(e));
+  const std::string buffer = r.payload + r.payload + "trailing";
+  auto view_of = [&](std::size_t len) {
+    EventRecordView v;
+    v.position = r.position;
+    v.stream = r.stream;
+    v.version = r.version;
+    v.type = r.type;
+    v.schema_version = r.schema_version;
+    v.recorded_us = r.recorded_us;
+    v.actor = r.actor;
+    v.payload = std::string_view(buffer.data(), len);
+    return v;
+  };
+  auto whole = DecodeCaseEvent(view_of(r.payload.size()));
+  REQUIRE_MESSAGE(whole.ok(), whole.status().ToString());
+  CheckSame(*whole, e);
+  for (std::size_t len = 0; len < r.payload.size(); ++len) {
+    CAPTURE(len);
+    CHECK(DecodeCaseEvent(view_of(len)).status().IsCorruption());
+  }
+  // The record and the view overloads agree, including the stream fallback.
+  EventRecordView no_id = view_of(r.payload.size());
+  CHECK(DecodeCaseEvent(no_id)->case_id == DecodeCaseEvent(r)->case_id);
+}
+
 TEST_CASE("the case id comes from the stream when the payload has none") {
   CaseEvent e;
   e.type = EventType::kCaseAccepted;
