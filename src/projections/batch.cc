@@ -1,5 +1,7 @@
 #include "projections/batch.h"
 
+#include <algorithm>
+
 #include "projections/codec.h"
 
 namespace caseloop::projections {
@@ -29,7 +31,7 @@ void Carry::Absorb(const std::vector<KvOp>& ops) {
   constexpr std::size_t kMaxValues = 1u << 16;  // about 10 MiB: bounds the memory of one CatchUp
   for (const KvOp& op : ops) {
     if (!Carries(op.key)) continue;
-    if (values_.size() >= kMaxValues && !values_.count(op.key)) values_.clear();
+    if (values_.size() >= kMaxValues && values_.find(op.key) == values_.end()) values_.clear();
     values_.insert_or_assign(op.key, op.kind == KvOp::Kind::kPut ? std::optional<std::string>(op.value)
                                                                  : std::optional<std::string>());
   }
@@ -112,6 +114,9 @@ std::vector<KvOp> Batch::TakeOps() {
     op.key = k;
     ops.push_back(std::move(op));
   }
+  // Key order: the store's memtable inserts a sorted batch cheaper, and the
+  // commit is the same whatever order the batch was filled in.
+  std::sort(ops.begin(), ops.end(), [](const KvOp& a, const KvOp& b) { return a.key < b.key; });
   pending_.clear();
   fresh_.clear();
   return ops;

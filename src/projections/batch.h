@@ -14,10 +14,11 @@
 #define CASELOOP_PROJECTIONS_BATCH_H_
 
 #include <cstdint>
-#include <map>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -25,6 +26,16 @@
 #include "caseloop/status.h"
 
 namespace caseloop::projections {
+
+// Hash of std::string and std::string_view alike, so that the unordered maps
+// below are looked up with a string_view without building a std::string.
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+template <typename V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
 
 // Committed values of hot shared keys (counters) kept across the batches of
 // one CatchUp, so that each is read from the store once per CatchUp rather
@@ -41,7 +52,7 @@ class Carry {
 
  private:
   std::vector<std::string> prefixes_;
-  std::map<std::string, std::optional<std::string>, std::less<>> values_;
+  StringMap<std::optional<std::string>> values_;
 };
 
 class Batch {
@@ -62,7 +73,7 @@ class Batch {
 
   // Declares that `case_id`'s first event is applied in this batch.
   void MarkFresh(std::string_view case_id) { fresh_.emplace(case_id); }
-  bool IsFresh(std::string_view case_id) const { return fresh_.count(std::string(case_id)) != 0; }
+  bool IsFresh(std::string_view case_id) const { return fresh_.find(case_id) != fresh_.end(); }
 
   bool empty() const { return pending_.empty(); }
   std::size_t size() const { return pending_.size(); }
@@ -79,8 +90,10 @@ class Batch {
 
   EventStore* store_;
   const Carry* carry_;
-  std::map<std::string, Entry, std::less<>> pending_;
-  std::unordered_set<std::string> fresh_;
+  // Hashed, not ordered: a bulk batch holds tens of thousands of keys, and
+  // TakeOps sorts only the written ones.
+  StringMap<Entry> pending_;
+  StringSet fresh_;
 };
 
 // A counter value as stored by Batch::AddCounter. Corruption on bad bytes.

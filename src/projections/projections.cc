@@ -224,41 +224,47 @@ class ProjectionsImpl final : public Projections {
     const std::uint64_t limit = std::min(until, store_->HeadPosition());
     while (std::min(cp[0], cp[1]) < limit) {
       const std::uint64_t from = std::min(cp[0], cp[1]) + 1;
-      const std::size_t want =
-          static_cast<std::size_t>(std::min<std::uint64_t>(options_.batch_events, limit - from + 1));
-      auto records = store_->ReadAll(from, want);
-      if (!records.ok()) return records.status();
-      if (records->empty()) {
-        return Status::Corruption("projections: the log head is " + std::to_string(limit) +
-                                  " but reading from position " + std::to_string(from) + " gave nothing");
-      }
+      const std::uint64_t behind = limit - from + 1;
+      const std::size_t per_batch = behind >= options_.bulk_batch_events
+                                        ? std::max(options_.batch_events, options_.bulk_batch_events)
+                                        : options_.batch_events;
+      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(per_batch, behind));
+      // Decoded in place from the store's zero-copy scan: the records' bytes
+      // are never copied, only the case events' own fields.
       std::vector<Decoded> decoded;
-      decoded.reserve(records->size());
+      decoded.reserve(want);
       Status decode_error;
-      for (const EventRecord& rec : *records) {
+      Status scanned = store_->ScanAll(from, want, [&](const EventRecordView& rec) {
         const std::uint64_t expected = from + decoded.size();
         if (rec.position != expected) {
           decode_error = Status::Corruption("projections: expected log position " + std::to_string(expected) +
                                             ", the log gave " + std::to_string(rec.position));
-          break;
+          return false;
         }
-        if (rec.position > limit) break;
-        Decoded d;
+        if (rec.position > limit) return false;
+        Decoded& d = decoded.emplace_back();
         d.position = rec.position;
         d.recorded_us = rec.recorded_us;
         if (!rec.stream.empty() && rec.stream[0] != '$') {
           auto e = DecodeCaseEvent(rec);
           if (!e.ok()) {
-            decode_error = Status(e.status().code(), "projections: cannot decode the event at log position " +
-                                                         std::to_string(rec.position) + " (stream " +
-                                                         rec.stream + "): " + e.status().message());
-            break;
+            decoded.pop_back();
+            decode_error =
+                Status(e.status().code(), "projections: cannot decode the event at log position " +
+                                              std::to_string(rec.position) + " (stream " +
+                                              std::string(rec.stream) + "): " + e.status().message());
+            return false;
           }
           d.event = std::move(*e);
-          if (d.event->case_id.empty()) d.event->case_id = rec.stream;
           d.first_of_case = rec.version == 1 && d.event->case_id == rec.stream;
         }
-        decoded.push_back(std::move(d));
+        return true;
+      });
+      // A storage error after some records: apply those first, as for a decode error.
+      if (decode_error.ok() && !scanned.ok()) decode_error = scanned;
+      if (decoded.empty() && decode_error.ok()) {
+        return Status::Corruption("projections: the log head is " + std::to_string(limit) +
+                                  " but reading from position " + std::to_string(from) + " gave nothing");
       }
       std::size_t failed_at = decoded.size();
       Status s = ApplyAndCommit(decoded, decoded.size(), cp, carry, &failed_at);

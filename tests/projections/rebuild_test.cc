@@ -441,6 +441,36 @@ TEST_CASE("random history: incremental == rebuild == resumed after a crash") {
       CHECK(AllQueries(*resumed) == incremental_answers);
     }
   }
+
+  SUBCASE("bulk batches while far behind: same state, larger steps, resumable") {
+    // batch_events 64, bulk_batch_events 500: a CatchUp from position 1 takes
+    // 500 events per commit until fewer than 500 are left, then 64.
+    for (int ok_commits : {0, 7, 1000}) {
+      CAPTURE(ok_commits);
+      auto other = NewMemoryStore();
+      History copy;
+      copy.events = rh.h.events;
+      copy.Flush(other.get());
+      FailingStore failing(other.get(), ok_commits);
+      auto bulk = Projections::Create(&failing, ProjectionOptions{64, 500});
+      Status s = bulk->CatchUp();
+      if (ok_commits < 1000) {
+        CHECK(s.IsIOError());
+        // 7 commits: deadline 4, evaluation 3 batches of 500 events (small
+        // batches would have reached 3 x 64).
+        CHECK(bulk->Checkpoint() == static_cast<std::uint64_t>(ok_commits / 2) * 500);
+        auto resumed = Projections::Create(other.get(), ProjectionOptions{1000, 0});
+        REQUIRE(resumed->CatchUp().ok());
+      } else {
+        REQUIRE(s.ok());
+        // ~12k events: 2 x ceil(events / 500) commits at most, plus the small tail.
+        CHECK(bulk->Checkpoint() == other->HeadPosition());
+      }
+      CHECK(DumpKeyspace(other.get()) == incremental);
+      auto fresh = Projections::Create(other.get());
+      CHECK(AllQueries(*fresh) == incremental_answers);
+    }
+  }
 }
 
 // A direct evaluation of domain.md §7 over the raw events, without the
