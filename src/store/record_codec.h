@@ -34,8 +34,12 @@ inline constexpr std::uint8_t kRecordFormatVersion = 1;
 inline constexpr std::size_t kRecordMinSize = 2 + 1 + 4;
 
 // CRC32C (Castagnoli, reflected, init and final xor 0xFFFFFFFF) of `data`.
-// Crc32c("123456789") == 0xE3069283.
+// Crc32c("123456789") == 0xE3069283. Uses the SSE4.2 crc32 instruction when
+// the CPU has it (x86-64, checked once at run time), else Crc32cPortable.
 std::uint32_t Crc32c(std::string_view data);
+// The same function with Boost.CRC's table-driven code (any CPU); the
+// reference the hardware version is tested against.
+std::uint32_t Crc32cPortable(std::string_view data);
 
 // Encodes `record` (all fields, including position, stream and version).
 // Never fails.

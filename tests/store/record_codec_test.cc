@@ -4,13 +4,14 @@
 // it changed the format — bump kRecordFormatVersion and keep reading the old
 // one instead of regenerating the files. To (re)create missing golden files
 // deliberately: CASELOOP_UPDATE_GOLDEN=1 ./store_test -tc="record codec: golden*"
-#include "store/record_codec.h"
-
 #include <doctest/doctest.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <sstream>
+
+#include "store/record_codec.h"
 
 using namespace caseloop;
 
@@ -94,7 +95,27 @@ std::string Reseal(std::string bytes) {
 
 TEST_CASE("record codec: CRC32C check value") {
   CHECK(Crc32c("123456789") == 0xE3069283u);
+  CHECK(Crc32cPortable("123456789") == 0xE3069283u);
   CHECK(Crc32c("") == 0u);
+  CHECK(Crc32cPortable("") == 0u);
+}
+
+TEST_CASE("record codec: Crc32c (hardware where available) equals the Boost.CRC reference") {
+  std::mt19937_64 rng(20250331);
+  std::string buffer(300 + 16, '\0');
+  for (char& c : buffer) c = static_cast<char>(rng());
+  for (std::size_t offset = 0; offset < 16; ++offset) {  // every alignment of the 8-byte loads
+    for (std::size_t len = 0; len <= 300; ++len) {
+      const std::string_view data = std::string_view(buffer).substr(offset, len);
+      CAPTURE(offset);
+      CAPTURE(len);
+      REQUIRE(Crc32c(data) == Crc32cPortable(data));
+    }
+  }
+  const std::string zeros(4096, '\0');
+  const std::string ones(4096, '\xff');
+  CHECK(Crc32c(zeros) == Crc32cPortable(zeros));
+  CHECK(Crc32c(ones) == Crc32cPortable(ones));
 }
 
 TEST_CASE("record codec: round trip") {
