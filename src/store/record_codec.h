@@ -7,8 +7,11 @@
 // Layout of an encoded record (all integers little-endian):
 //   [0]        kRecordMagic (0xCE)
 //   [1]        kRecordFormatVersion (1)
-//   [2, n-4)   body: a cereal PortableBinaryOutputArchive (little-endian) of
-//              the envelope fields, in the order of EventRecord
+//   [2, n-4)   body: the bytes a cereal PortableBinaryOutputArchive
+//              (little-endian) writes for the envelope fields, in the order
+//              of EventRecord: an endianness byte 0x01, fixed-width integers,
+//              strings as a uint64 length then the bytes. Written and read by
+//              hand (cereal is the reference in tests/store/record_codec_test.cc)
 //   [n-4, n)   CRC32C (Castagnoli) of bytes [0, n-4)
 //
 // Thread-safety: all functions are pure and may be called concurrently.
@@ -45,13 +48,22 @@ std::uint32_t Crc32cPortable(std::string_view data);
 // Never fails.
 std::string EncodeRecord(const EventRecord& record);
 
-// Decodes bytes produced by EncodeRecord. The checksum is verified before
-// anything is decoded, so corrupt bytes never turn into a record.
-// `expected_position`, when non-zero, is the position the record is stored at:
-// it names the record in error messages and must equal the decoded position.
-// Errors: Corruption ("record at position 17: checksum mismatch ...").
-// Never throws, whatever the input.
+// Decodes bytes produced by EncodeRecord in place: the string fields of the
+// view point into `bytes` (valid as long as `bytes` is). The checksum is
+// verified before anything is decoded, so corrupt bytes never turn into a
+// record. `expected_position`, when non-zero, is the position the record is
+// stored at: it names the record in error messages and must equal the
+// decoded position. Errors: Corruption ("record at position 17: checksum
+// mismatch ..."). Never throws, whatever the input; allocates only for an
+// error message.
+Result<EventRecordView> DecodeRecordView(std::string_view bytes, std::uint64_t expected_position = 0);
+
+// DecodeRecordView, copied into an EventRecord that owns its strings. Same
+// checks and errors.
 Result<EventRecord> DecodeRecord(std::string_view bytes, std::uint64_t expected_position = 0);
+
+// An owning copy of a view.
+EventRecord ToRecord(const EventRecordView& view);
 
 }  // namespace caseloop
 

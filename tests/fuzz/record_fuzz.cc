@@ -3,9 +3,10 @@
 // of whatever decodes.
 //
 // Input: byte 0 chooses the mode.
-//   even: the rest is an encoded record: DecodeRecord must never crash, and
-//         a decoded record re-encodes to the same bytes' meaning; its payload
-//         goes on to DecodeCaseEvent.
+//   even: the rest is an encoded record: DecodeRecord must never crash; a
+//         decoded record re-encodes to exactly the input bytes (the layout has
+//         one encoding per record) and DecodeRecordView agrees with
+//         DecodeRecord; its payload goes on to DecodeCaseEvent.
 //   odd:  byte 1 picks the event type, byte 2 the schema version, the rest
 //         is a payload handed straight to DecodeCaseEvent (the CRC of the
 //         envelope would otherwise keep the fuzzer out of the payload codec).
@@ -83,11 +84,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (mode % 2 == 0) {
     std::string_view bytes = in.Rest();
     Result<EventRecord> r = DecodeRecord(bytes, mode == 2 ? 7 : 0);
+    Result<EventRecordView> view = DecodeRecordView(bytes, mode == 2 ? 7 : 0);
+    FuzzCheck(view.ok() == r.ok(), "DecodeRecordView and DecodeRecord disagree");
     if (!r.ok()) {
       FuzzCheck(r.status().IsCorruption(), "DecodeRecord error is not Corruption", r.status().ToString());
+      FuzzCheck(view.status().message() == r.status().message(), "DecodeRecordView error differs",
+                view.status().ToString());
       return 0;
     }
+    Envelope(*r, ToRecord(*view));
     std::string encoded = EncodeRecord(*r);
+    FuzzCheck(encoded == bytes, "EncodeRecord(DecodeRecord(bytes)) != bytes");
     Result<EventRecord> again = DecodeRecord(encoded, r->position);
     FuzzCheck(again.ok(), "a re-encoded record does not decode", again.status().ToString());
     Envelope(*r, *again);
