@@ -24,15 +24,28 @@ Status EventStore::ScanAll(std::uint64_t from, std::size_t max,
   // In chunks, so that a large `max` does not copy the whole log at once.
   constexpr std::size_t kChunk = 1024;
   if (from == 0) from = 1;
+  auto view = [](const EventRecord& r) {
+    return EventRecordView{r.position,       r.stream,       r.version,  r.type,
+                           r.schema_version, r.recorded_us,  r.event_id, r.command_id,
+                           r.correlation_id, r.causation_id, r.actor,    r.payload};
+  };
   while (max > 0) {
-    Result<std::vector<EventRecord>> records = ReadAll(from, std::min(max, kChunk));
-    if (!records.ok()) return records.status();
+    const std::size_t chunk = std::min(max, kChunk);
+    Result<std::vector<EventRecord>> records = ReadAll(from, chunk);
+    if (!records.ok()) {
+      // The contract: the records before the failing one are visited. Read
+      // this chunk again one record at a time to find it.
+      for (std::size_t i = 0; i < chunk; ++i) {
+        Result<std::vector<EventRecord>> one = ReadAll(from + i, 1);
+        if (!one.ok()) return one.status();
+        if (one->empty()) break;
+        if (!visit(view(one->front()))) return Status::Ok();
+      }
+      return records.status();
+    }
     if (records->empty()) return Status::Ok();
     for (const EventRecord& r : *records) {
-      const EventRecordView v{r.position,       r.stream,       r.version,  r.type,
-                              r.schema_version, r.recorded_us,  r.event_id, r.command_id,
-                              r.correlation_id, r.causation_id, r.actor,    r.payload};
-      if (!visit(v)) return Status::Ok();
+      if (!visit(view(r))) return Status::Ok();
     }
     max -= records->size();
     from = records->back().position + 1;

@@ -31,6 +31,10 @@ class ProjectionOverlay final : public EventStore {
   Result<std::vector<EventRecord>> ReadAll(std::uint64_t from, std::size_t max) override {
     return base_->ReadAll(from, max);
   }
+  Status ScanAll(std::uint64_t from, std::size_t max,
+                 const std::function<bool(const EventRecordView&)>& visit) override {
+    return base_->ScanAll(from, max, visit);  // the base's own (zero-copy) scan
+  }
   std::uint64_t HeadPosition() const override { return base_->HeadPosition(); }
   Result<std::uint64_t> StreamVersion(std::string_view stream) override {
     return base_->StreamVersion(stream);

@@ -70,6 +70,14 @@ constexpr std::size_t kMaxGroupBytes = 4u << 20;
 constexpr std::chrono::milliseconds kRecentGroup{100};
 constexpr std::size_t kMaxCheckProblems = 1000;
 constexpr std::size_t kReadChunk = 256;
+// Log scans of at least this many records (~4 MiB of typical records) read
+// ahead kLongScanReadahead and do not fill the block cache. Measured on a
+// 300,000-record log (warm page cache): ScanAll 690 -> 500 ns per record;
+// 256 KiB and 4 MiB of readahead were slower, adaptive_readahead did not
+// help, and readahead on short scans (ReadAll in chunks of 1024, a new
+// iterator each) made them 10x slower: it reads 2 MiB for every chunk.
+constexpr std::uint64_t kLongScanRecords = 16384;
+constexpr std::size_t kLongScanReadahead = 2u << 20;
 
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::Ok();
@@ -152,6 +160,8 @@ class RocksDbStore final : public EventStore {
   Result<std::vector<EventRecord>> ReadStream(std::string_view stream, std::uint64_t from_version,
                                               std::size_t max) override;
   Result<std::vector<EventRecord>> ReadAll(std::uint64_t from, std::size_t max) override;
+  Status ScanAll(std::uint64_t from, std::size_t max,
+                 const std::function<bool(const EventRecordView&)>& visit) override;
   std::uint64_t HeadPosition() const override { return head_.load(std::memory_order_acquire); }
   Result<std::uint64_t> StreamVersion(std::string_view stream) override;
   Result<std::vector<std::string>> ListStreams(std::string_view after, std::size_t max) override;
@@ -233,6 +243,14 @@ class RocksDbStore final : public EventStore {
                      std::optional<Durability> durability = std::nullopt);
   Result<std::uint64_t> ReadStreamVersion(std::string_view stream);
   Status ReadLogRecords(const std::vector<std::uint64_t>& positions, std::vector<EventRecord>& out);
+  // REQUIRES: db_mu_ held (shared) and the store open. The log records with
+  // positions [from, from + max) up to the published head, in order, each
+  // decoded in place (DecodeRecordView) and passed to visit(view), which
+  // returns false to stop. The views point into the iterator's buffers:
+  // valid only during the call. Checks positions are gap-free. Used by
+  // ReadAll (which copies) and ScanAll.
+  template <typename Visit>
+  Status ScanLogLocked(std::uint64_t from, std::size_t max, Visit&& visit);
 
   const std::string path_;
   const StoreOptions options_;
@@ -1063,20 +1081,23 @@ Result<std::vector<EventRecord>> RocksDbStore::ReadStream(std::string_view strea
   return out;
 }
 
-Result<std::vector<EventRecord>> RocksDbStore::ReadAll(std::uint64_t from, std::size_t max) {
-  std::shared_lock dl(db_mu_);
-  CASELOOP_RETURN_IF_ERROR(CheckOpenLocked());
+template <typename Visit>
+Status RocksDbStore::ScanLogLocked(std::uint64_t from, std::size_t max, Visit&& visit) {
   const std::uint64_t head = head_.load(std::memory_order_acquire);
-  std::vector<EventRecord> out;
   if (from == 0) from = 1;
-  if (from > head || max == 0) return out;
+  if (from > head || max == 0) return Status::Ok();
   std::uint64_t last = head;
   if (max - 1 < head - from) last = from + max - 1;
-  out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(last - from + 1, 4096)));
   const std::string upper = PositionKey(last + 1);
   rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper_slice;
+  if (last - from + 1 >= kLongScanRecords) {
+    // A long sequential scan (a rebuild): read the table files ahead in large
+    // pieces, and leave the block cache to the working set of queries.
+    ro.readahead_size = kLongScanReadahead;
+    ro.fill_cache = false;
+  }
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_));
   std::uint64_t expect = from;
   for (it->Seek(PositionKey(from)); it->Valid(); it->Next()) {
@@ -1087,16 +1108,40 @@ Result<std::vector<EventRecord>> RocksDbStore::ReadAll(std::uint64_t from, std::
     if (*p != expect) {
       return Status::Corruption(fmt::format("store {}: log position {} is missing", path_, expect));
     }
-    auto rec = DecodeRecord(ToView(it->value()), *p);
+    Result<EventRecordView> rec = DecodeRecordView(ToView(it->value()), *p);
     if (!rec.ok()) return rec.status();
-    out.push_back(std::move(*rec));
     ++expect;
+    if (!visit(*rec)) return Status::Ok();
   }
   CASELOOP_RETURN_IF_ERROR(FromRocks(it->status(), fmt::format("store {}: reading the log", path_)));
   if (expect != last + 1) {
     return Status::Corruption(fmt::format("store {}: log position {} is missing", path_, expect));
   }
+  return Status::Ok();
+}
+
+Result<std::vector<EventRecord>> RocksDbStore::ReadAll(std::uint64_t from, std::size_t max) {
+  std::shared_lock dl(db_mu_);
+  CASELOOP_RETURN_IF_ERROR(CheckOpenLocked());
+  std::vector<EventRecord> out;
+  const std::uint64_t head = head_.load(std::memory_order_acquire);
+  if (from <= head && max > 0) {
+    const std::uint64_t first = std::max<std::uint64_t>(from, 1);
+    out.reserve(static_cast<std::size_t>(
+        std::min<std::uint64_t>({head - first + 1, static_cast<std::uint64_t>(max), 4096})));
+  }
+  CASELOOP_RETURN_IF_ERROR(ScanLogLocked(from, max, [&](const EventRecordView& v) {
+    out.push_back(ToRecord(v));
+    return true;
+  }));
   return out;
+}
+
+Status RocksDbStore::ScanAll(std::uint64_t from, std::size_t max,
+                             const std::function<bool(const EventRecordView&)>& visit) {
+  std::shared_lock dl(db_mu_);
+  CASELOOP_RETURN_IF_ERROR(CheckOpenLocked());
+  return ScanLogLocked(from, max, visit);
 }
 
 Result<std::vector<std::string>> RocksDbStore::ListStreams(std::string_view after, std::size_t max) {

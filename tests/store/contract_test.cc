@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "caseloop/event_store.h"
+#include "store/overlay_store.h"
 #include "store_test_util.h"
 
 using namespace caseloop;
@@ -60,6 +61,96 @@ std::string BulkKey(int i) {
   std::string n = std::to_string(i);
   return "m/" + std::string(5 - n.size(), '0') + n;
 }
+
+void CheckSameRecord(const EventRecordView& v, const EventRecord& r) {
+  CHECK(v.position == r.position);
+  CHECK(v.stream == r.stream);
+  CHECK(v.version == r.version);
+  CHECK(v.type == r.type);
+  CHECK(v.schema_version == r.schema_version);
+  CHECK(v.recorded_us == r.recorded_us);
+  CHECK(v.event_id == r.event_id);
+  CHECK(v.command_id == r.command_id);
+  CHECK(v.correlation_id == r.correlation_id);
+  CHECK(v.causation_id == r.causation_id);
+  CHECK(v.actor == r.actor);
+  CHECK(v.payload == r.payload);
+}
+
+// ScanAll(from, max) compared field by field with ReadAll(from, max).
+void CheckScanMatchesReadAll(EventStore& s, std::uint64_t from, std::size_t max) {
+  CAPTURE(from);
+  CAPTURE(max);
+  const std::vector<EventRecord> expected = MustReadAll(s, from, max);
+  std::size_t i = 0;
+  Status st = s.ScanAll(from, max, [&](const EventRecordView& v) {
+    REQUIRE(i < expected.size());
+    CheckSameRecord(v, expected[i]);
+    ++i;
+    return true;
+  });
+  REQUIRE_MESSAGE(st.ok(), st.ToString());
+  CHECK(i == expected.size());
+}
+
+// Forwards to a memory store, except that ReadAll fails on any range that
+// includes position `bad` (as a store with a corrupt record there would):
+// exercises EventStore's default ScanAll.
+class BadRecordStore final : public EventStore {
+ public:
+  explicit BadRecordStore(std::uint64_t bad) : bad_(bad) {}
+  EventStore& inner() { return *in_; }
+
+  Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected, std::vector<NewEvent> events,
+                              const AppendOptions& options) override {
+    return in_->Append(stream, expected, std::move(events), options);
+  }
+  Result<std::vector<EventRecord>> ReadStream(std::string_view stream, std::uint64_t from,
+                                              std::size_t max) override {
+    return in_->ReadStream(stream, from, max);
+  }
+  Result<std::vector<EventRecord>> ReadAll(std::uint64_t from, std::size_t max) override {
+    auto r = in_->ReadAll(from, max);
+    if (r.ok() && !r->empty() && r->front().position <= bad_ && bad_ <= r->back().position) {
+      return Status::Corruption("record at position " + std::to_string(bad_) + ": checksum mismatch");
+    }
+    return r;
+  }
+  std::uint64_t HeadPosition() const override { return in_->HeadPosition(); }
+  Result<std::uint64_t> StreamVersion(std::string_view stream) override { return in_->StreamVersion(stream); }
+  Result<std::vector<std::string>> ListStreams(std::string_view after, std::size_t max) override {
+    return in_->ListStreams(after, max);
+  }
+  Status SaveSnapshot(std::string_view stream, std::uint64_t version, std::string_view state) override {
+    return in_->SaveSnapshot(stream, version, state);
+  }
+  Result<std::optional<std::pair<std::uint64_t, std::string>>> LoadSnapshot(
+      std::string_view stream) override {
+    return in_->LoadSnapshot(stream);
+  }
+  Status CommitProjection(std::string_view name, const std::vector<KvOp>& ops, std::uint64_t cp) override {
+    return in_->CommitProjection(name, ops, cp);
+  }
+  Result<std::uint64_t> ProjectionCheckpoint(std::string_view name) override {
+    return in_->ProjectionCheckpoint(name);
+  }
+  Result<std::optional<std::string>> Get(std::string_view key) override { return in_->Get(key); }
+  Status Scan(std::string_view start, std::string_view end,
+              const std::function<bool(std::string_view, std::string_view)>& fn) override {
+    return in_->Scan(start, end, fn);
+  }
+  Status ResetProjection(std::string_view name, std::string_view prefix) override {
+    return in_->ResetProjection(name, prefix);
+  }
+  Result<std::vector<std::string>> Check() override { return in_->Check(); }
+  Status Flush() override { return in_->Flush(); }
+  std::uint64_t SyncCount() const override { return in_->SyncCount(); }
+  Status Close() override { return in_->Close(); }
+
+ private:
+  std::unique_ptr<EventStore> in_ = NewMemoryStore();
+  std::uint64_t bad_;
+};
 
 }  // namespace
 
@@ -158,6 +249,79 @@ TEST_CASE_TEMPLATE("contract: append and read back every envelope field", F, STO
   auto check = store->Check();
   REQUIRE(check.ok());
   CHECK(check->empty());
+}
+
+TEST_CASE_TEMPLATE("contract: ScanAll visits exactly what ReadAll returns", F, STORE_TYPES) {
+  F f;
+  StoreOptions o;
+  o.durability = Durability::kBuffered;
+  auto store = f.Open(o);
+  auto overlay = NewProjectionOverlay(store.get());
+  CheckScanMatchesReadAll(*store, 1, SIZE_MAX);  // empty store
+  // More than one chunk of the default implementation (1024), every field set.
+  for (int a = 0; a < 25; ++a) {
+    std::vector<NewEvent> events;
+    for (int i = 0; i < 100; ++i) {
+      NewEvent e = MakeEvent(i % 2 ? "CaseReported" : "CaseDispatched",
+                             std::string("p\0", 2) + std::to_string(a * 1000 + i) + std::string(i, '\xff'));
+      e.schema_version = 1 + static_cast<std::uint32_t>(i % 3);
+      e.recorded_us = (a % 2 ? -1 : 1) * (1743388200000000LL + i);
+      if (i % 5 == 0) e.correlation_id = "corr-" + std::to_string(i);
+      if (i % 7 == 0) e.causation_id = "cause-" + std::to_string(i);
+      events.push_back(std::move(e));
+    }
+    AppendOptions ao;
+    if (a % 3 == 0) ao.command_id = "cmd-" + std::to_string(a);
+    MustAppend(*store, "C" + std::to_string(a % 4), ExpectedVersion::Any(), std::move(events), ao);
+  }
+  const std::uint64_t head = store->HeadPosition();
+  REQUIRE(head == 2500);
+  const std::pair<std::uint64_t, std::size_t> ranges[] = {
+      {0, SIZE_MAX},    {1, SIZE_MAX},        {0, 3},         {1, 0},       {7, 0},
+      {2, 1},           {500, 1024},          {1000, 1500},   {1024, 1025}, {2499, 10},
+      {head, SIZE_MAX}, {head + 1, SIZE_MAX}, {head + 100, 5}};
+  for (const auto& [from, max] : ranges) {
+    CheckScanMatchesReadAll(*store, from, max);
+    CheckScanMatchesReadAll(*overlay, from, max);
+  }
+
+  // visit returning false stops the scan, which is then Ok.
+  for (std::size_t stop_after : {1u, 2u, 1024u, 1025u, 2499u}) {
+    CAPTURE(stop_after);
+    std::size_t visits = 0;
+    std::uint64_t last = 0;
+    Status st = store->ScanAll(1, SIZE_MAX, [&](const EventRecordView& v) {
+      last = v.position;
+      return ++visits < stop_after;
+    });
+    CHECK(st.ok());
+    CHECK(visits == stop_after);
+    CHECK(last == stop_after);
+  }
+  REQUIRE(store->Close().ok());
+  CHECK(store->ScanAll(1, 10, [](const EventRecordView&) { return true; }).IsUnavailable());
+}
+
+TEST_CASE("contract: the default ScanAll visits the records before a bad one, then fails") {
+  for (std::uint64_t bad : {1u, 2u, 1000u, 1024u, 1025u, 1500u}) {
+    CAPTURE(bad);
+    BadRecordStore store(bad);
+    for (int a = 0; a < 3; ++a)
+      MustAppend(store, "C" + std::to_string(a), ExpectedVersion::Any(), Events(600));
+    std::vector<std::uint64_t> visited;
+    Status st = store.ScanAll(1, SIZE_MAX, [&](const EventRecordView& v) {
+      visited.push_back(v.position);
+      return true;
+    });
+    REQUIRE(st.IsCorruption());
+    CHECK(st.message().find("position " + std::to_string(bad)) != std::string::npos);
+    REQUIRE(visited.size() == bad - 1);
+    for (std::size_t i = 0; i < visited.size(); ++i) CHECK(visited[i] == i + 1);
+    // A visitor that stops before the bad record sees no error.
+    if (bad > 2) {
+      CHECK(store.ScanAll(1, SIZE_MAX, [&](const EventRecordView& v) { return v.position + 1 < bad; }).ok());
+    }
+  }
 }
 
 TEST_CASE_TEMPLATE("contract: bad arguments are InvalidArgument and write nothing", F, STORE_TYPES) {

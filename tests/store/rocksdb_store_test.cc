@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "caseloop/event_store.h"
+#include "store/overlay_store.h"
 #include "store/store_internal.h"
 #include "store_test_util.h"
 
@@ -104,6 +105,27 @@ TEST_CASE("rocksdb: a flipped byte in a stored record is Corruption naming its p
   auto stream = store->ReadStream("C1", 1);
   REQUIRE(stream.status().IsCorruption());
   CHECK(stream.status().message().find("position 2") != std::string::npos);
+  // ScanAll visits the records before it, then fails naming it (through the
+  // read-only overlay too, which scans the base).
+  auto overlay = NewProjectionOverlay(store.get());
+  for (EventStore* s : {store.get(), overlay.get()}) {
+    std::vector<std::uint64_t> visited;
+    Status scan = s->ScanAll(1, 10, [&](const EventRecordView& v) {
+      visited.push_back(v.position);
+      return true;
+    });
+    REQUIRE(scan.IsCorruption());
+    CHECK(scan.message().find("record at position 2: checksum mismatch") != std::string::npos);
+    CHECK(visited == std::vector<std::uint64_t>{1});
+    CHECK(s->ScanAll(1, 1, [](const EventRecordView&) { return true; }).ok());
+    CHECK(s->ScanAll(1, 10, [](const EventRecordView&) { return false; }).ok());  // stopped before it
+    visited.clear();
+    CHECK(s->ScanAll(3, 10, [&](const EventRecordView& v) {
+             visited.push_back(v.position);
+             return true;
+           }).ok());
+    CHECK(visited == std::vector<std::uint64_t>{3, 4});
+  }
   // Records around it still read.
   CHECK(store->ReadAll(3, 10)->size() == 2);
   CHECK(store->ReadStream("C1", 3)->size() == 1);
@@ -144,6 +166,13 @@ TEST_CASE("rocksdb: Check reports gaps, unindexed records and bad index entries"
   CHECK(
       AnyLineHas(*problems, "record at position 6: the index entry of stream C3 version 1 points elsewhere"));
   CHECK(store->ReadAll(1, 10).status().IsCorruption());
+  std::vector<std::uint64_t> visited;
+  Status scan = store->ScanAll(1, 10, [&](const EventRecordView& v) {
+    visited.push_back(v.position);
+    return true;
+  });
+  CHECK(scan.message() == "store " + dir.path() + ": log position 2 is missing");
+  CHECK(visited == std::vector<std::uint64_t>{1});
   auto c3 = store->ReadStream("C3", 1);
   REQUIRE(c3.status().IsCorruption());
   CHECK(c3.status().message().find("position 4") != std::string::npos);
@@ -354,4 +383,34 @@ TEST_CASE("rocksdb: one group checks versions and command ids across its writers
   CHECK(all->size() == written);
   CHECK(all->size() == store->HeadPosition());
   CHECK(store->Check()->empty());
+}
+
+TEST_CASE("rocksdb: a long ScanAll (read ahead, block cache not filled) reads what ReadAll reads") {
+  TempDir dir;
+  StoreOptions o;
+  o.durability = Durability::kNone;
+  auto store = MustOpen(dir.path(), o);
+  constexpr int kEvents = 20000;  // more than a long scan's threshold
+  for (int a = 0; a < kEvents / 500; ++a) AppendEvents(*store, "C" + std::to_string(a % 9), 500);
+  REQUIRE(store->Flush().ok());    // into table files, where readahead applies
+  AppendEvents(*store, "C1", 10);  // and a few in the memtable
+  const std::uint64_t head = store->HeadPosition();
+  REQUIRE(head == kEvents + 10);
+  for (std::uint64_t from : {std::uint64_t{1}, std::uint64_t{3000}}) {
+    auto all = store->ReadAll(from, SIZE_MAX);
+    REQUIRE(all.ok());
+    std::size_t i = 0;
+    Status st = store->ScanAll(from, SIZE_MAX, [&](const EventRecordView& v) {
+      REQUIRE(i < all->size());
+      const EventRecord& r = (*all)[i++];
+      CHECK(v.position == r.position);
+      CHECK(v.stream == r.stream);
+      CHECK(v.version == r.version);
+      CHECK(v.event_id == r.event_id);
+      CHECK(v.payload == r.payload);
+      return true;
+    });
+    REQUIRE_MESSAGE(st.ok(), st.ToString());
+    CHECK(i == head - from + 1);
+  }
 }
