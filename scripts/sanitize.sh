@@ -15,8 +15,7 @@
 #   thread   build-tsan (GCC, ThreadSanitizer): builds the library and the
 #            concurrency tests only and runs them: engine_test (its
 #            concurrency_test cases included), store_test (group commit,
-#            crash tests), projections_test (pipelined bulk catch-up) and
-#            the crash torture at CASELOOP_TORTURE_CYCLES
+#            crash tests) and the crash torture at CASELOOP_TORTURE_CYCLES
 #            (default here 10). Races TSan reports inside the uninstrumented
 #            librocksdb are suppressed (tests/torture/tsan.supp).
 #
@@ -56,10 +55,10 @@ case "$kind" in
     dir=${CASELOOP_SANITIZE_DIR:-$top/build-tsan}
     export CASELOOP_TORTURE_CYCLES=${CASELOOP_TORTURE_CYCLES:-10}
     configure_tree tsan "$dir" >/dev/null
-    ninja -C "$dir" -j"$jobs" engine_test store_test projections_test caseloop_torture
+    ninja -C "$dir" -j"$jobs" engine_test store_test caseloop_torture
     built=$(date +%s)
     cd "$dir"
-    ctest --output-on-failure -j"$jobs" --timeout 1200 -R '^(engine|store|projections|torture)$' "$@"
+    ctest --output-on-failure -j"$jobs" --timeout 1200 -R '^(engine|store|torture)$' "$@"
     ;;
   *)
     echo "usage: scripts/sanitize.sh address|thread [ctest arguments]" >&2

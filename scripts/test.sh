@@ -14,7 +14,7 @@
 #          CASELOOP_FUZZ_SECONDS (default 25) seconds, two at a time
 #   tsan   scripts/sanitize.sh thread: GCC with ThreadSanitizer, in
 #          build-tsan; the library and the concurrency tests only (engine_test,
-#          store_test, projections_test, the crash torture at 10 cycles)
+#          store_test, the crash torture at 10 cycles)
 #   plain  GCC RelWithDebInfo in build/ ($CASELOOP_BUILD_DIR): everything,
 #          the whole suite, uninstrumented
 #

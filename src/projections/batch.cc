@@ -41,20 +41,9 @@ Result<std::optional<std::string>> Batch::Get(std::string_view key, bool fresh) 
   auto it = pending_.find(key);
   if (it != pending_.end()) return it->second.value;
   Entry e;
-  const KvOp* staged = nullptr;
-  if (!fresh && overlay_ != nullptr) {
-    auto at = std::lower_bound(overlay_->begin(), overlay_->end(), key,
-                               [](const KvOp& op, std::string_view k) { return op.key < k; });
-    if (at != overlay_->end() && at->key == key) staged = &*at;
-  }
-  const std::optional<std::string>* carried =
-      fresh || staged != nullptr || carry_ == nullptr ? nullptr : carry_->Find(key);
+  const std::optional<std::string>* carried = carry_ != nullptr ? carry_->Find(key) : nullptr;
   if (fresh) {
     e.absent_in_store = true;
-  } else if (staged != nullptr) {
-    // What the store holds once the previous batch's commit has landed.
-    e.absent_in_store = staged->kind == KvOp::Kind::kDelete;
-    if (!e.absent_in_store) e.value = staged->value;
   } else if (carried != nullptr) {
     e.absent_in_store = !carried->has_value();
     e.value = *carried;

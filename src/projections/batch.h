@@ -57,11 +57,8 @@ class Carry {
 
 class Batch {
  public:
-  // `carry` and `overlay` (both optional) must outlive the batch. `overlay`:
-  // the writes of the previous batch, sorted by key (TakeOps), whose commit
-  // may still be running: reads see them before the carry and the store.
-  explicit Batch(EventStore* store, const Carry* carry = nullptr, const std::vector<KvOp>* overlay = nullptr)
-      : store_(store), carry_(carry), overlay_(overlay) {}
+  // `carry` (optional) must outlive the batch.
+  explicit Batch(EventStore* store, const Carry* carry = nullptr) : store_(store), carry_(carry) {}
 
   // The value of `key` as this batch would leave it. `fresh`: the caller
   // knows the store holds no value (the key belongs to a fresh case).
@@ -93,7 +90,6 @@ class Batch {
 
   EventStore* store_;
   const Carry* carry_;
-  const std::vector<KvOp>* overlay_;
   // Hashed, not ordered: a bulk batch holds tens of thousands of keys, and
   // TakeOps sorts only the written ones.
   StringMap<Entry> pending_;

@@ -5,8 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <future>
-#include <memory>
 #include <mutex>
 
 #include "caseloop/case.h"
@@ -154,25 +152,13 @@ class ProjectionsImpl final : public Projections {
     std::optional<CaseEvent> event;
   };
 
-  // The writes of one applied batch, ready to commit.
-  struct Prepared {
-    std::uint64_t last = 0;  // the checkpoint the commits set
-    bool commit[kCount] = {false, false};
-    std::vector<KvOp> ops[kCount];
-    std::int64_t latest = 0;                // latest business time once committed
-    bool written[kCount] = {false, false};  // set by Write
-  };
-
-  // Applies decoded[0, n) to fresh batches on top of checkpoints `cp` and the
-  // latest time `latest`. `overlay[i]` (may be null): projection i's writes
-  // of the previous batch, whose commit may still be running (reads see them
-  // first). On an apply error, returns it with *failed_at set to the index of
-  // the offending record (*out is then unusable).
-  Status Apply(const std::vector<Decoded>& decoded, std::size_t n, const std::uint64_t cp[kCount],
-               std::int64_t latest, const projections::Carry* carry,
-               const std::vector<KvOp>* const overlay[kCount], Prepared* out, std::size_t* failed_at) {
-    Batch batches[kCount] = {Batch(store_, &carry[0], overlay[0]), Batch(store_, &carry[1], overlay[1])};
-    const std::int64_t latest_before = latest;
+  // Applies decoded[0, n) to fresh batches and commits each projection whose
+  // checkpoint moves. On an apply error, returns it with *failed_at set to the
+  // index of the offending record (nothing is committed then).
+  Status ApplyAndCommit(const std::vector<Decoded>& decoded, std::size_t n, std::uint64_t cp[kCount],
+                        projections::Carry* carry, std::size_t* failed_at) {
+    Batch batches[kCount] = {Batch(store_, &carry[0]), Batch(store_, &carry[1])};
+    std::int64_t latest = latest_us_.load();
     for (std::size_t j = 0; j < n; ++j) {
       const Decoded& d = decoded[j];
       if (d.position > cp[0]) latest = std::max(latest, d.recorded_us);
@@ -189,59 +175,23 @@ class ProjectionsImpl final : public Projections {
         }
       }
     }
-    out->latest = latest;
     if (n == 0) return Status::Ok();
-    out->last = decoded[n - 1].position;
+    const std::uint64_t last = decoded[n - 1].position;
     for (int i = 0; i < kCount; ++i) {
-      if (out->last <= cp[i]) continue;
+      if (last <= cp[i]) continue;
       batches[i].Put(kFormatKeys[i], kFormats[i]);
-      if (i == 0 && latest != latest_before) batches[0].Put(kLatestKey, EncodeLatest(latest));
-      out->ops[i] = batches[i].TakeOps();
-      out->commit[i] = true;
-    }
-    return Status::Ok();
-  }
-
-  // Writes p's batches (deadline first) to the store. Touches nothing but
-  // the store: it may run on another thread while the next batch is applied.
-  Status Write(Prepared& p) {
-    for (int i = 0; i < kCount; ++i) {
-      if (!p.commit[i]) continue;
-      Status s = store_->CommitProjection(kNames[i], p.ops[i], p.last);
+      if (i == 0 && latest != latest_us_.load()) batches[0].Put(kLatestKey, EncodeLatest(latest));
+      const std::vector<KvOp> ops = batches[i].TakeOps();
+      Status s = store_->CommitProjection(kNames[i], ops, last);
       if (!s.ok()) {
         return Status(s.code(), std::string("projection ") + kNames[i] + ": commit of checkpoint " +
-                                    std::to_string(p.last) + " failed: " + s.message());
+                                    std::to_string(last) + " failed: " + s.message());
       }
-      p.written[i] = true;
+      carry[i].Absorb(ops);
+      cp[i] = last;
+      checkpoints_[i].store(last);
+      if (i == 0) latest_us_.store(latest);
     }
-    return Status::Ok();
-  }
-
-  // After Write(p), on the catch-up thread: what was committed (all of it or
-  // a prefix) becomes visible (checkpoints, latest time) and joins the carry.
-  void Publish(const Prepared& p, projections::Carry* carry) {
-    for (int i = 0; i < kCount; ++i) {
-      if (!p.written[i]) continue;
-      carry[i].Absorb(p.ops[i]);
-      checkpoints_[i].store(p.last);
-      if (i == 0) latest_us_.store(p.latest);
-    }
-  }
-
-  // Applies and commits decoded[0, n) synchronously (see Apply); cp and
-  // latest move with what was committed.
-  Status ApplyAndCommit(const std::vector<Decoded>& decoded, std::size_t n, std::uint64_t cp[kCount],
-                        std::int64_t* latest, projections::Carry* carry, std::size_t* failed_at) {
-    const std::vector<KvOp>* const none[kCount] = {nullptr, nullptr};
-    Prepared p;
-    CASELOOP_RETURN_IF_ERROR(Apply(decoded, n, cp, *latest, carry, none, &p, failed_at));
-    Status s = Write(p);
-    Publish(p, carry);
-    if (!s.ok()) return s;
-    for (int i = 0; i < kCount; ++i) {
-      if (p.commit[i]) cp[i] = p.last;
-    }
-    *latest = p.latest;
     return Status::Ok();
   }
 
@@ -271,33 +221,13 @@ class ProjectionsImpl final : public Projections {
     // Counters are read once per CatchUp, not once per batch.
     projections::Carry carry[kCount] = {projections::Carry({"dl/u/"}),
                                         projections::Carry({"ev/k/", "ev/n/", "ev/i/", "ev/e/"})};
-    std::int64_t latest = latest_us_.load();
-    // Bulk batches are pipelined: while batch N is written to the store on
-    // another thread, batch N + 1 is read and applied on this one, reading
-    // N's writes from `inflight` (Batch's overlay) instead of the store.
-    // `cp` and `latest` already count the batch in flight; Publish makes it
-    // visible once its commit returned. Any error waits for the commit in
-    // flight first, so what is reported committed has been.
-    std::unique_ptr<Prepared> inflight;
-    std::future<Status> inflight_done;
-    auto drain = [&]() -> Status {
-      if (!inflight) return Status::Ok();
-      Status s = inflight_done.get();
-      Publish(*inflight, carry);
-      inflight.reset();
-      return s;
-    };
-    auto fail = [&](Status s) {
-      Status d = drain();
-      return d.ok() ? s : d;
-    };
     const std::uint64_t limit = std::min(until, store_->HeadPosition());
     while (std::min(cp[0], cp[1]) < limit) {
       const std::uint64_t from = std::min(cp[0], cp[1]) + 1;
       const std::uint64_t behind = limit - from + 1;
-      const bool bulk =
-          behind >= options_.bulk_batch_events && options_.bulk_batch_events > options_.batch_events;
-      const std::size_t per_batch = bulk ? options_.bulk_batch_events : options_.batch_events;
+      const std::size_t per_batch = behind >= options_.bulk_batch_events
+                                        ? std::max(options_.batch_events, options_.bulk_batch_events)
+                                        : options_.batch_events;
       const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(per_batch, behind));
       // Decoded in place from the store's zero-copy scan: the records' bytes
       // are never copied, only the case events' own fields.
@@ -333,48 +263,23 @@ class ProjectionsImpl final : public Projections {
       // A storage error after some records: apply those first, as for a decode error.
       if (decode_error.ok() && !scanned.ok()) decode_error = scanned;
       if (decoded.empty() && decode_error.ok()) {
-        return fail(Status::Corruption("projections: the log head is " + std::to_string(limit) +
-                                       " but reading from position " + std::to_string(from) +
-                                       " gave nothing"));
+        return Status::Corruption("projections: the log head is " + std::to_string(limit) +
+                                  " but reading from position " + std::to_string(from) + " gave nothing");
       }
-      if (bulk && decode_error.ok()) {
-        auto next = std::make_unique<Prepared>();
-        std::size_t failed_at = decoded.size();
-        const std::vector<KvOp>* const overlay[kCount] = {inflight ? &inflight->ops[0] : nullptr,
-                                                          inflight ? &inflight->ops[1] : nullptr};
-        Status s = Apply(decoded, decoded.size(), cp, latest, carry, overlay, next.get(), &failed_at);
-        CASELOOP_RETURN_IF_ERROR(drain());
-        if (s.ok()) {
-          for (int i = 0; i < kCount; ++i) {
-            if (next->commit[i]) cp[i] = next->last;
-          }
-          latest = next->latest;
-          inflight = std::move(next);
-          Prepared* p = inflight.get();
-          inflight_done = std::async(std::launch::async, [this, p] { return Write(*p); });
-          continue;
-        }
-        // Keep the work before the offending event (now without an overlay:
-        // the batch in flight is committed), then report it.
-        std::size_t ignored = 0;
-        Status prefix = ApplyAndCommit(decoded, failed_at, cp, &latest, carry, &ignored);
-        return prefix.ok() ? s : prefix;
-      }
-      CASELOOP_RETURN_IF_ERROR(drain());
       std::size_t failed_at = decoded.size();
-      Status s = ApplyAndCommit(decoded, decoded.size(), cp, &latest, carry, &failed_at);
+      Status s = ApplyAndCommit(decoded, decoded.size(), cp, carry, &failed_at);
       if (!s.ok()) {
         if (failed_at < decoded.size()) {
           // Keep the work before the offending event, then report it.
           std::size_t ignored = 0;
-          Status prefix = ApplyAndCommit(decoded, failed_at, cp, &latest, carry, &ignored);
+          Status prefix = ApplyAndCommit(decoded, failed_at, cp, carry, &ignored);
           if (!prefix.ok()) return prefix;
         }
         return s;
       }
       if (!decode_error.ok()) return decode_error;
     }
-    return drain();
+    return Status::Ok();
   }
 
   EventStore* store_;
