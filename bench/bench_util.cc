@@ -199,6 +199,13 @@ std::optional<std::int64_t> StatusField(std::string_view name) {
 std::optional<std::int64_t> PeakRssKib() { return StatusField("VmHWM"); }
 std::optional<std::int64_t> CurrentRssKib() { return StatusField("VmRSS"); }
 
+bool ResetPeakRss() {
+  std::ofstream f("/proc/self/clear_refs");
+  f << "5";
+  f.flush();
+  return static_cast<bool>(f);
+}
+
 double ProcessCpuSeconds() {
   rusage ru{};
   if (::getrusage(RUSAGE_SELF, &ru) != 0) return 0;

@@ -123,6 +123,9 @@ std::optional<double> LoadAverage();
 // of /proc/self/status); nullopt when unreadable.
 std::optional<std::int64_t> PeakRssKib();
 std::optional<std::int64_t> CurrentRssKib();
+// Resets VmHWM to the current RSS (writes "5" to /proc/self/clear_refs), so
+// that PeakRssKib() then measures the peak of one phase. False when refused.
+bool ResetPeakRss();
 
 // CPU time (user + system) of the whole process so far, in seconds.
 double ProcessCpuSeconds();

@@ -102,8 +102,9 @@ Result<ScanResult> StoreReadDecode(const std::string& path) {
 }
 
 // The store's zero-copy scan: EventStore::ScanAll over the whole log, each
-// record's envelope decoded in place (checksum verified), no payload decode.
-Result<ScanResult> StoreScanAll(const std::string& path) {
+// record's envelope decoded in place (checksum verified); with `decode`, also
+// DecodeCaseEvent of every case event (what the projections' catch-up reads).
+Result<ScanResult> StoreScanAll(const std::string& path, bool decode) {
   StoreOptions so;
   so.read_only = true;
   Result<std::unique_ptr<EventStore>> opened = OpenRocksDbStore(path, so);
@@ -112,11 +113,20 @@ Result<ScanResult> StoreScanAll(const std::string& path) {
   ScanResult out;
   const auto t0 = SteadyClock::now();
   const double cpu0 = ProcessCpuSeconds();
+  Status bad;
   CASELOOP_RETURN_IF_ERROR(store->ScanAll(1, SIZE_MAX, [&](const EventRecordView& rec) {
     ++out.events;
     out.bytes += rec.payload.size();
+    if (decode && !rec.stream.empty() && rec.stream[0] != '$') {
+      Result<CaseEvent> e = DecodeCaseEvent(rec);
+      if (!e.ok()) {
+        bad = e.status();
+        return false;
+      }
+    }
     return true;
   }));
+  CASELOOP_RETURN_IF_ERROR(bad);
   out.seconds = SecondsSince(t0);
   out.cpu = ProcessCpuSeconds() - cpu0;
   CASELOOP_RETURN_IF_ERROR(store->Close());
@@ -155,6 +165,7 @@ Status RunRebuild(Context& ctx, Report& report) {
     Durability durability;
     double seconds;
     double cpu;
+    std::optional<std::int64_t> peak_rise_kib;  // VmHWM during the rebuild - RSS before it
   };
   std::vector<Rebuilt> rebuilds;
   for (Durability d : {Durability::kSync, Durability::kNone}) {
@@ -164,10 +175,17 @@ Status RunRebuild(Context& ctx, Report& report) {
       if (!again.ok()) return Annotate(again.status(), "rebuild: reopening the engine");
       engine = std::move(again).value();
     }
+    const bool peak_reset = ResetPeakRss();
+    const std::optional<std::int64_t> rss0 = CurrentRssKib();
     const auto r0 = SteadyClock::now();
     const double r0_cpu = ProcessCpuSeconds();
     Status rebuilt = engine->RebuildProjections();
-    rebuilds.push_back({d, SecondsSince(r0), ProcessCpuSeconds() - r0_cpu});
+    const double secs = SecondsSince(r0);
+    const double cpu = ProcessCpuSeconds() - r0_cpu;
+    const std::optional<std::int64_t> peak = PeakRssKib();
+    std::optional<std::int64_t> rise;
+    if (peak_reset && peak && rss0) rise = *peak - *rss0;
+    rebuilds.push_back({d, secs, cpu, rise});
     Status closed = engine->Close();
     engine.reset();
     if (!rebuilt.ok()) return Annotate(rebuilt, "rebuild: RebuildProjections");
@@ -184,12 +202,17 @@ Status RunRebuild(Context& ctx, Report& report) {
   if (!scan_decode.ok()) return scan_decode.status();
   Result<ScanResult> store_read = StoreReadDecode(path);
   if (!store_read.ok()) return store_read.status();
-  Result<ScanResult> store_scan = StoreScanAll(path);
+  Result<ScanResult> store_scan = StoreScanAll(path, false);
   if (!store_scan.ok()) return store_scan.status();
+  Result<ScanResult> store_scan_decode = StoreScanAll(path, true);
+  if (!store_scan_decode.ok()) return store_scan_decode.status();
+  // The last: it reads the keyspace the rebuilds left.
+  Result<WriteFloor> floor = MeasureWriteFloor(path, dir.Sub("floor"));
+  if (!floor.ok()) return floor.status();
 
   std::optional<double> scan_eps = PerSecond(static_cast<double>(scan->events), scan->seconds);
   auto add = [&](std::string_view what, std::optional<Durability> d, std::uint64_t events, double secs,
-                 double cpu, bool with_ratio) {
+                 double cpu, bool with_ratio, std::optional<std::int64_t> peak_rise_kib = std::nullopt) {
     Row row("rebuild", d, 1);
     std::optional<double> eps = PerSecond(static_cast<double>(events), secs);
     row.Set("events_per_s", eps);
@@ -201,9 +224,12 @@ Status RunRebuild(Context& ctx, Report& report) {
       row.Set("baseline_events_per_s", scan_eps);
       row.Set("ratio", Ratio(eps, scan_eps), 3);
     }
+    if (peak_rise_kib) row.Set("peak_rise_mib", static_cast<double>(*peak_rise_kib) / 1024.0, 1);
     report.Add(std::move(row));
   };
-  for (const Rebuilt& r : rebuilds) add("RebuildProjections", r.durability, head, r.seconds, r.cpu, true);
+  for (const Rebuilt& r : rebuilds) {
+    add("RebuildProjections", r.durability, head, r.seconds, r.cpu, true, r.peak_rise_kib);
+  }
   add("catch-up in Engine::Open", Durability::kSync, head, open_secs, open_cpu, true);
   add("raw scan of log", std::nullopt, scan->events, scan->seconds, scan->cpu, false);
   add("raw scan + DecodeRecord", std::nullopt, scan_decode->events, scan_decode->seconds, scan_decode->cpu,
@@ -211,17 +237,28 @@ Status RunRebuild(Context& ctx, Report& report) {
   add("ReadAll + DecodeCaseEvent", std::nullopt, store_read->events, store_read->seconds, store_read->cpu,
       true);
   add("ScanAll", std::nullopt, store_scan->events, store_scan->seconds, store_scan->cpu, true);
+  add("ScanAll + DecodeCaseEvent", std::nullopt, store_scan_decode->events, store_scan_decode->seconds,
+      store_scan_decode->cpu, true);
+  // Events per second of log, i.e. what a rebuild could reach if writing its
+  // result were all it did.
+  add("write floor: the rebuilt keyspace", std::nullopt, head, floor->seconds, floor->cpu, true);
   report.Note(fmt::format(
       "store: {} closed cases ({} events incl. configuration) written straight into the store "
       "with EncodeCaseEvent in {:.1f} s; catch-up on open with durability sync; "
-      "RebuildProjections with sync, then none (projection batches of 1024 events commit with the "
-      "engine's durability); cpu_s = process CPU time in the phase; raw scan: RocksDB read-only open, "
-      "iterate the 'log' column "
-      "family (warm page cache); ReadAll + DecodeCaseEvent = the store's own scan API in batches of 1024 "
-      "and the payload decode, no projection work (the ceiling of a rebuild through the store); ScanAll = "
-      "EventStore::ScanAll over the whole log, envelopes decoded in place (checksums verified), no payload "
-      "decode",
+      "RebuildProjections with sync, then none (default ProjectionOptions: bulk batches of 16384 events, "
+      "each written while the next is applied); cpu_s = process CPU time in the phase; peak_rise_mib = "
+      "peak RSS during the rebuild minus RSS before it; raw scan: RocksDB read-only open, iterate the "
+      "'log' column family (warm page cache); ReadAll + DecodeCaseEvent = the store's copying scan in "
+      "batches of 1024 and the payload decode; ScanAll = EventStore::ScanAll over the whole log, envelopes "
+      "decoded in place (checksums verified), no payload decode; + DecodeCaseEvent = and every payload "
+      "decoded (the read side of a rebuild, no projection work)",
       plan.rebuild_cases, head, build_secs));
+  report.Note(fmt::format(
+      "write floor: raw RocksDB writing the projection keyspace the rebuild ends with ({} keys, {:.1f} MiB) "
+      "into an empty database in key order, batches of 16384, no WAL, 32 MiB write buffer; seconds = the "
+      "Write calls only; events_per_s = log events / those seconds: a rebuild that wrote its result and "
+      "did nothing else would reach this ratio",
+      floor->keys, static_cast<double>(floor->bytes) / (1024.0 * 1024.0)));
   return Status::Ok();
 }
 

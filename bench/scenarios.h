@@ -62,6 +62,17 @@ Result<Row> MeasureBaseline(Context& ctx, Durability durability, int clients);
 // Fills ctx.fsync_p50_us / p99 and returns the row.
 Result<Row> MeasureFsync(Context& ctx);
 
+// The write floor of a rebuild (bench/rebuild_floor.cc): raw RocksDB writing
+// the projection keyspace of the store at `store_path` into a new database at
+// `scratch_path`, in key order, batches of 16384, no WAL. Times the writes only.
+struct WriteFloor {
+  std::uint64_t keys = 0;
+  std::uint64_t bytes = 0;
+  double seconds = 0;
+  double cpu = 0;  // process CPU during the writes (incl. RocksDB's flush threads)
+};
+Result<WriteFloor> MeasureWriteFloor(const std::string& store_path, const std::string& scratch_path);
+
 // The memory scenario's child process: argv after "--memory-child".
 int MemoryChildMain(const std::vector<std::string>& args);
 
