@@ -41,6 +41,7 @@ Plan PlanFor(const BenchOptions& options) {
     p.memory_closed = 1000000;
     p.memory_open = 10000;
     p.fsync_samples = 500;
+    p.query_settle_seconds = 20;
   }
   return p;
 }

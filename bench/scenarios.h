@@ -42,6 +42,9 @@ struct Plan {
   std::uint64_t memory_closed;
   std::uint64_t memory_open;
   int fsync_samples;
+  // query: seconds to leave the engine idle after the timed queries (RocksDB
+  // compacts the catch-up's writes meanwhile) before timing rates again.
+  int query_settle_seconds = 0;
 };
 Plan PlanFor(const BenchOptions& options);
 
