@@ -67,15 +67,21 @@ Result<ScanResult> RawScan(const std::string& path, bool decode) {
   return out;
 }
 
+Result<std::unique_ptr<EventStore>> OpenReadOnly(const std::string& path) {
+  StoreOptions so;
+  so.read_only = true;
+  Result<std::unique_ptr<EventStore>> opened = OpenRocksDbStore(path, so);
+  if (!opened.ok()) return Annotate(opened.status(), "rebuild: opening the store read-only");
+  return opened;
+}
+
 // The read side of a rebuild without any projection work: EventStore::ReadAll
 // in batches of 1024 (the store's scan API, which decodes each record's
 // envelope), then DecodeCaseEvent on every case event (the payload). This is
 // the ceiling a rebuild through the store's API can reach.
 Result<ScanResult> StoreReadDecode(const std::string& path) {
-  StoreOptions so;
-  so.read_only = true;
-  Result<std::unique_ptr<EventStore>> opened = OpenRocksDbStore(path, so);
-  if (!opened.ok()) return Annotate(opened.status(), "rebuild: opening the store read-only");
+  Result<std::unique_ptr<EventStore>> opened = OpenReadOnly(path);
+  if (!opened.ok()) return opened.status();
   std::unique_ptr<EventStore> store = std::move(opened).value();
   ScanResult out;
   const auto t0 = SteadyClock::now();
@@ -105,10 +111,8 @@ Result<ScanResult> StoreReadDecode(const std::string& path) {
 // record's envelope decoded in place (checksum verified); with `decode`, also
 // DecodeCaseEvent of every case event (what the projections' catch-up reads).
 Result<ScanResult> StoreScanAll(const std::string& path, bool decode) {
-  StoreOptions so;
-  so.read_only = true;
-  Result<std::unique_ptr<EventStore>> opened = OpenRocksDbStore(path, so);
-  if (!opened.ok()) return Annotate(opened.status(), "rebuild: opening the store read-only");
+  Result<std::unique_ptr<EventStore>> opened = OpenReadOnly(path);
+  if (!opened.ok()) return opened.status();
   std::unique_ptr<EventStore> store = std::move(opened).value();
   ScanResult out;
   const auto t0 = SteadyClock::now();

@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 
+#include "forwarding_store.h"
 #include "history.h"
 #include "projections/evaluation_projection.h"
 
@@ -292,55 +293,15 @@ std::string AllQueries(Projections& p) {
 }
 
 // Forwards to another store; CommitProjection fails after `ok_commits` calls.
-class FailingStore final : public EventStore {
+class FailingStore final : public testing::ForwardingStore {
  public:
-  FailingStore(EventStore* inner, int ok_commits) : in_(inner), left_(ok_commits) {}
-
-  Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected, std::vector<NewEvent> events,
-                              const AppendOptions& options) override {
-    return in_->Append(stream, expected, std::move(events), options);
-  }
-  Result<std::vector<EventRecord>> ReadStream(std::string_view stream, std::uint64_t from,
-                                              std::size_t max) override {
-    return in_->ReadStream(stream, from, max);
-  }
-  Result<std::vector<EventRecord>> ReadAll(std::uint64_t from, std::size_t max) override {
-    return in_->ReadAll(from, max);
-  }
-  std::uint64_t HeadPosition() const override { return in_->HeadPosition(); }
-  Result<std::uint64_t> StreamVersion(std::string_view stream) override { return in_->StreamVersion(stream); }
-  Result<std::vector<std::string>> ListStreams(std::string_view after, std::size_t max) override {
-    return in_->ListStreams(after, max);
-  }
-  Status SaveSnapshot(std::string_view stream, std::uint64_t version, std::string_view state) override {
-    return in_->SaveSnapshot(stream, version, state);
-  }
-  Result<std::optional<std::pair<std::uint64_t, std::string>>> LoadSnapshot(
-      std::string_view stream) override {
-    return in_->LoadSnapshot(stream);
-  }
+  FailingStore(EventStore* inner, int ok_commits) : ForwardingStore(inner), left_(ok_commits) {}
   Status CommitProjection(std::string_view name, const std::vector<KvOp>& ops, std::uint64_t cp) override {
     if (left_-- <= 0) return Status::IOError("injected failure: disk full");
-    return in_->CommitProjection(name, ops, cp);
+    return ForwardingStore::CommitProjection(name, ops, cp);
   }
-  Result<std::uint64_t> ProjectionCheckpoint(std::string_view name) override {
-    return in_->ProjectionCheckpoint(name);
-  }
-  Result<std::optional<std::string>> Get(std::string_view key) override { return in_->Get(key); }
-  Status Scan(std::string_view start, std::string_view end,
-              const std::function<bool(std::string_view, std::string_view)>& fn) override {
-    return in_->Scan(start, end, fn);
-  }
-  Status ResetProjection(std::string_view name, std::string_view prefix) override {
-    return in_->ResetProjection(name, prefix);
-  }
-  Result<std::vector<std::string>> Check() override { return in_->Check(); }
-  Status Flush() override { return in_->Flush(); }
-  std::uint64_t SyncCount() const override { return in_->SyncCount(); }
-  Status Close() override { return in_->Close(); }
 
  private:
-  EventStore* in_;
   int left_;
 };
 

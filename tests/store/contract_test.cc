@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "caseloop/event_store.h"
+#include "forwarding_store.h"
 #include "store/overlay_store.h"
 #include "store_test_util.h"
 
@@ -96,59 +97,21 @@ void CheckScanMatchesReadAll(EventStore& s, std::uint64_t from, std::size_t max)
 // Forwards to a memory store, except that ReadAll fails on any range that
 // includes position `bad` (as a store with a corrupt record there would):
 // exercises EventStore's default ScanAll.
-class BadRecordStore final : public EventStore {
+class BadRecordStore final : private std::unique_ptr<EventStore>, public testing::ForwardingStore {
  public:
-  explicit BadRecordStore(std::uint64_t bad) : bad_(bad) {}
-  EventStore& inner() { return *in_; }
+  // The memory store (the first base) exists before ForwardingStore gets it.
+  explicit BadRecordStore(std::uint64_t bad)
+      : std::unique_ptr<EventStore>(NewMemoryStore()), ForwardingStore(get()), bad_(bad) {}
 
-  Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected, std::vector<NewEvent> events,
-                              const AppendOptions& options) override {
-    return in_->Append(stream, expected, std::move(events), options);
-  }
-  Result<std::vector<EventRecord>> ReadStream(std::string_view stream, std::uint64_t from,
-                                              std::size_t max) override {
-    return in_->ReadStream(stream, from, max);
-  }
   Result<std::vector<EventRecord>> ReadAll(std::uint64_t from, std::size_t max) override {
-    auto r = in_->ReadAll(from, max);
+    auto r = ForwardingStore::ReadAll(from, max);
     if (r.ok() && !r->empty() && r->front().position <= bad_ && bad_ <= r->back().position) {
       return Status::Corruption("record at position " + std::to_string(bad_) + ": checksum mismatch");
     }
     return r;
   }
-  std::uint64_t HeadPosition() const override { return in_->HeadPosition(); }
-  Result<std::uint64_t> StreamVersion(std::string_view stream) override { return in_->StreamVersion(stream); }
-  Result<std::vector<std::string>> ListStreams(std::string_view after, std::size_t max) override {
-    return in_->ListStreams(after, max);
-  }
-  Status SaveSnapshot(std::string_view stream, std::uint64_t version, std::string_view state) override {
-    return in_->SaveSnapshot(stream, version, state);
-  }
-  Result<std::optional<std::pair<std::uint64_t, std::string>>> LoadSnapshot(
-      std::string_view stream) override {
-    return in_->LoadSnapshot(stream);
-  }
-  Status CommitProjection(std::string_view name, const std::vector<KvOp>& ops, std::uint64_t cp) override {
-    return in_->CommitProjection(name, ops, cp);
-  }
-  Result<std::uint64_t> ProjectionCheckpoint(std::string_view name) override {
-    return in_->ProjectionCheckpoint(name);
-  }
-  Result<std::optional<std::string>> Get(std::string_view key) override { return in_->Get(key); }
-  Status Scan(std::string_view start, std::string_view end,
-              const std::function<bool(std::string_view, std::string_view)>& fn) override {
-    return in_->Scan(start, end, fn);
-  }
-  Status ResetProjection(std::string_view name, std::string_view prefix) override {
-    return in_->ResetProjection(name, prefix);
-  }
-  Result<std::vector<std::string>> Check() override { return in_->Check(); }
-  Status Flush() override { return in_->Flush(); }
-  std::uint64_t SyncCount() const override { return in_->SyncCount(); }
-  Status Close() override { return in_->Close(); }
 
  private:
-  std::unique_ptr<EventStore> in_ = NewMemoryStore();
   std::uint64_t bad_;
 };
 
