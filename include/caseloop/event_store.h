@@ -88,6 +88,13 @@ struct EventRecordView {
   std::string_view payload;
 };
 
+// A view of `record` (valid while `record` lives and is not changed).
+inline EventRecordView ViewOf(const EventRecord& record) {
+  return EventRecordView{record.position,       record.stream,       record.version,  record.type,
+                         record.schema_version, record.recorded_us,  record.event_id, record.command_id,
+                         record.correlation_id, record.causation_id, record.actor,    record.payload};
+}
+
 // The version a stream must have for an append to succeed.
 struct ExpectedVersion {
   enum class Kind : std::uint8_t { kAny, kNoStream, kExact };

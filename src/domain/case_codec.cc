@@ -177,11 +177,7 @@ NewEvent EncodeCaseEvent(const CaseEvent& event) {
   return n;
 }
 
-Result<CaseEvent> DecodeCaseEvent(const EventRecord& r) {
-  return DecodeCaseEvent(EventRecordView{r.position, r.stream, r.version, r.type, r.schema_version,
-                                         r.recorded_us, r.event_id, r.command_id, r.correlation_id,
-                                         r.causation_id, r.actor, r.payload});
-}
+Result<CaseEvent> DecodeCaseEvent(const EventRecord& record) { return DecodeCaseEvent(ViewOf(record)); }
 
 Result<CaseEvent> DecodeCaseEvent(const EventRecordView& record) {
   std::optional<EventType> type = ParseEventType(record.type);

@@ -24,11 +24,6 @@ Status EventStore::ScanAll(std::uint64_t from, std::size_t max,
   // In chunks, so that a large `max` does not copy the whole log at once.
   constexpr std::size_t kChunk = 1024;
   if (from == 0) from = 1;
-  auto view = [](const EventRecord& r) {
-    return EventRecordView{r.position,       r.stream,       r.version,  r.type,
-                           r.schema_version, r.recorded_us,  r.event_id, r.command_id,
-                           r.correlation_id, r.causation_id, r.actor,    r.payload};
-  };
   while (max > 0) {
     const std::size_t chunk = std::min(max, kChunk);
     Result<std::vector<EventRecord>> records = ReadAll(from, chunk);
@@ -39,13 +34,13 @@ Status EventStore::ScanAll(std::uint64_t from, std::size_t max,
         Result<std::vector<EventRecord>> one = ReadAll(from + i, 1);
         if (!one.ok()) return one.status();
         if (one->empty()) break;
-        if (!visit(view(one->front()))) return Status::Ok();
+        if (!visit(ViewOf(one->front()))) return Status::Ok();
       }
       return records.status();
     }
     if (records->empty()) return Status::Ok();
     for (const EventRecord& r : *records) {
-      if (!visit(view(r))) return Status::Ok();
+      if (!visit(ViewOf(r))) return Status::Ok();
     }
     max -= records->size();
     from = records->back().position + 1;

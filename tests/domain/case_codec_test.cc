@@ -205,14 +205,7 @@ TEST_CASE("decoding a borrowed record reads exactly its bytes") {
   const EventRecord r = AsRecord(EncodeCaseEvent(e));
   const std::string buffer = r.payload + r.payload + "trailing";
   auto view_of = [&](std::size_t len) {
-    EventRecordView v;
-    v.position = r.position;
-    v.stream = r.stream;
-    v.version = r.version;
-    v.type = r.type;
-    v.schema_version = r.schema_version;
-    v.recorded_us = r.recorded_us;
-    v.actor = r.actor;
+    EventRecordView v = ViewOf(r);
     v.payload = std::string_view(buffer.data(), len);
     return v;
   };
