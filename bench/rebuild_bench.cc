@@ -75,66 +75,68 @@ Result<std::unique_ptr<EventStore>> OpenReadOnly(const std::string& path) {
   return opened;
 }
 
-// The read side of a rebuild without any projection work: EventStore::ReadAll
-// in batches of 1024 (the store's scan API, which decodes each record's
-// envelope), then DecodeCaseEvent on every case event (the payload). This is
-// the ceiling a rebuild through the store's API can reach.
-Result<ScanResult> StoreReadDecode(const std::string& path) {
+// Opens the store at `path` read-only and times scan(store, out): the
+// read side of a rebuild through the store's API, without projection work.
+template <typename Scan>
+Result<ScanResult> TimedStoreScan(const std::string& path, Scan&& scan) {
   Result<std::unique_ptr<EventStore>> opened = OpenReadOnly(path);
   if (!opened.ok()) return opened.status();
   std::unique_ptr<EventStore> store = std::move(opened).value();
   ScanResult out;
   const auto t0 = SteadyClock::now();
   const double cpu0 = ProcessCpuSeconds();
-  std::uint64_t from = 1;
-  const std::uint64_t head = store->HeadPosition();
-  while (from <= head) {
-    Result<std::vector<EventRecord>> records = store->ReadAll(from, 1024);
-    if (!records.ok()) return records.status();
-    if (records->empty()) break;
-    for (const EventRecord& rec : *records) {
-      ++out.events;
-      out.bytes += rec.payload.size();
-      if (rec.stream.empty() || rec.stream[0] == '$') continue;
-      Result<CaseEvent> e = DecodeCaseEvent(rec);
-      if (!e.ok()) return e.status();
-    }
-    from = records->back().position + 1;
-  }
+  CASELOOP_RETURN_IF_ERROR(scan(*store, out));
   out.seconds = SecondsSince(t0);
   out.cpu = ProcessCpuSeconds() - cpu0;
   CASELOOP_RETURN_IF_ERROR(store->Close());
   return out;
 }
 
+bool IsCaseStream(std::string_view stream) { return !stream.empty() && stream[0] != '$'; }
+
+// EventStore::ReadAll in batches of 1024 (the copying scan, which decodes
+// each record's envelope), then DecodeCaseEvent on every case event.
+Result<ScanResult> StoreReadDecode(const std::string& path) {
+  return TimedStoreScan(path, [](EventStore& store, ScanResult& out) -> Status {
+    std::uint64_t from = 1;
+    const std::uint64_t head = store.HeadPosition();
+    while (from <= head) {
+      Result<std::vector<EventRecord>> records = store.ReadAll(from, 1024);
+      if (!records.ok()) return records.status();
+      if (records->empty()) break;
+      for (const EventRecord& rec : *records) {
+        ++out.events;
+        out.bytes += rec.payload.size();
+        if (!IsCaseStream(rec.stream)) continue;
+        Result<CaseEvent> e = DecodeCaseEvent(rec);
+        if (!e.ok()) return e.status();
+      }
+      from = records->back().position + 1;
+    }
+    return Status::Ok();
+  });
+}
+
 // The store's zero-copy scan: EventStore::ScanAll over the whole log, each
 // record's envelope decoded in place (checksum verified); with `decode`, also
 // DecodeCaseEvent of every case event (what the projections' catch-up reads).
 Result<ScanResult> StoreScanAll(const std::string& path, bool decode) {
-  Result<std::unique_ptr<EventStore>> opened = OpenReadOnly(path);
-  if (!opened.ok()) return opened.status();
-  std::unique_ptr<EventStore> store = std::move(opened).value();
-  ScanResult out;
-  const auto t0 = SteadyClock::now();
-  const double cpu0 = ProcessCpuSeconds();
-  Status bad;
-  CASELOOP_RETURN_IF_ERROR(store->ScanAll(1, SIZE_MAX, [&](const EventRecordView& rec) {
-    ++out.events;
-    out.bytes += rec.payload.size();
-    if (decode && !rec.stream.empty() && rec.stream[0] != '$') {
-      Result<CaseEvent> e = DecodeCaseEvent(rec);
-      if (!e.ok()) {
-        bad = e.status();
-        return false;
+  return TimedStoreScan(path, [decode](EventStore& store, ScanResult& out) -> Status {
+    Status bad;
+    CASELOOP_RETURN_IF_ERROR(store.ScanAll(1, SIZE_MAX, [&](const EventRecordView& rec) {
+      ++out.events;
+      out.bytes += rec.payload.size();
+      if (decode && IsCaseStream(rec.stream)) {
+        Result<CaseEvent> e = DecodeCaseEvent(rec);
+        if (!e.ok()) {
+          bad = e.status();
+          return false;
+        }
       }
-    }
-    return true;
-  }));
-  CASELOOP_RETURN_IF_ERROR(bad);
-  out.seconds = SecondsSince(t0);
-  out.cpu = ProcessCpuSeconds() - cpu0;
-  CASELOOP_RETURN_IF_ERROR(store->Close());
-  return out;
+      return true;
+    }));
+    return bad;
+  });
 }
 
 }  // namespace

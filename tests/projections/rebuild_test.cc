@@ -305,6 +305,15 @@ class FailingStore final : public testing::ForwardingStore {
   int left_;
 };
 
+// A new memory store holding `events`.
+std::unique_ptr<EventStore> StoreWith(const std::vector<CaseEvent>& events) {
+  auto store = NewMemoryStore();
+  History copy;
+  copy.events = events;
+  copy.Flush(store.get());
+  return store;
+}
+
 TEST_CASE("random history: incremental == rebuild == resumed after a crash") {
   RandomHistory rh = MakeRandomHistory(2000, 20250401);
   MESSAGE("events: " << rh.h.events.size());
@@ -382,10 +391,7 @@ TEST_CASE("random history: incremental == rebuild == resumed after a crash") {
     // projections at different checkpoints.
     for (int ok_commits : {0, 1, 7, 40, 151}) {
       CAPTURE(ok_commits);
-      auto other = NewMemoryStore();
-      History copy;
-      copy.events = rh.h.events;
-      copy.Flush(other.get());
+      auto other = StoreWith(rh.h.events);
       FailingStore failing(other.get(), ok_commits);
       {
         auto crashed = Projections::Create(&failing, ProjectionOptions{64});
@@ -408,10 +414,7 @@ TEST_CASE("random history: incremental == rebuild == resumed after a crash") {
     // 500 events per commit until fewer than 500 are left, then 64.
     for (int ok_commits : {0, 7, 1000}) {
       CAPTURE(ok_commits);
-      auto other = NewMemoryStore();
-      History copy;
-      copy.events = rh.h.events;
-      copy.Flush(other.get());
+      auto other = StoreWith(rh.h.events);
       FailingStore failing(other.get(), ok_commits);
       auto bulk = Projections::Create(&failing, ProjectionOptions{64, 500});
       Status s = bulk->CatchUp();
