@@ -230,7 +230,7 @@ class PyEngine {
   PyEngine(std::optional<std::string> path, const std::string& durability, const std::string& clock,
            bool default_config, int worker_threads) {
     EngineOptions o;
-    o.path = path.value_or("");
+    o.path = path.value_or(kInMemoryPath);
     o.durability = Take(ParseDurability(durability));
     if (clock == "manual") {
       manual_ = std::make_shared<ManualClock>();

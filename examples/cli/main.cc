@@ -67,8 +67,15 @@ struct Globals {
 // queries evaluate at the latest recorded instant, so a scripted history
 // answers the same way every time. `timers` is off for read-only commands so
 // that a query never appends task_overdue events.
-Result<std::unique_ptr<Engine>> OpenEngine(const Globals& g, bool timers, bool default_config = false,
-                                           bool read_only = false) {
+// What a command may do to the database it opens.
+enum class Access {
+  kCreate,    // run, import, demo: create the database where nothing is
+  kExisting,  // queries, report, rebuild: the database must be there
+  kReadOnly,  // check: open read-only, write nothing
+};
+
+Result<std::unique_ptr<Engine>> OpenEngine(const Globals& g, bool timers, Access access,
+                                           bool default_config = false) {
   auto durability = ParseDurability(g.durability);
   if (!durability.ok()) return durability.status();
   EngineOptions options;
@@ -77,7 +84,8 @@ Result<std::unique_ptr<Engine>> OpenEngine(const Globals& g, bool timers, bool d
   options.clock = std::make_shared<ManualClock>();
   options.timers = timers;
   options.default_config = default_config;
-  options.read_only = read_only;
+  options.create_if_missing = access == Access::kCreate;
+  options.read_only = access == Access::kReadOnly;
   auto engine = Engine::Open(options);
   if (!engine.ok()) {
     return Status(engine.status().code(),
@@ -89,8 +97,8 @@ Result<std::unique_ptr<Engine>> OpenEngine(const Globals& g, bool timers, bool d
 // Runs `body` with an open engine and closes it; a failed close (the data
 // may not be durable) turns success into a storage error.
 template <typename Body>
-int WithEngine(const Globals& g, bool timers, bool default_config, Body body) {
-  auto engine = OpenEngine(g, timers, default_config);
+int WithEngine(const Globals& g, bool timers, Access access, bool default_config, Body body) {
+  auto engine = OpenEngine(g, timers, access, default_config);
   if (!engine.ok()) return Fail(engine.status());
   int code = body(**engine);
   Status closed = (*engine)->Close();
@@ -139,7 +147,7 @@ int RunScript(const Globals& g, const std::string& file, bool echo, bool keep_go
     if (!stream) return UsageError("cannot open the script " + file);
     in = &stream;
   }
-  return WithEngine(g, /*timers=*/true, /*default_config=*/false, [&](Engine& engine) {
+  return WithEngine(g, /*timers=*/true, Access::kCreate, /*default_config=*/false, [&](Engine& engine) {
     ScriptOptions o = SessionOptions(g);
     o.echo = echo;
     o.keep_going = keep_going;
@@ -163,7 +171,7 @@ int RunQuery(const Globals& g, const std::string& name, const std::vector<std::s
   for (const auto& w : words) split.push_back(script::WordFromArg(w));
   auto shape = script::ParseArgs(split);
   if (!shape.ok()) return UsageError(shape.status().message());
-  return WithEngine(g, /*timers=*/false, /*default_config=*/false, [&](Engine& engine) {
+  return WithEngine(g, /*timers=*/false, Access::kExisting, /*default_config=*/false, [&](Engine& engine) {
     auto session = ScriptSession::Create(&engine, SessionOptions(g));
     if (!session.ok()) return Fail(session.status());
     auto lines = (*session)->ExecuteWords(words);
@@ -193,7 +201,7 @@ int RunReport(const Globals& g, const ReportArgs& r) {
     *slot = w.value;
   }
   if (!from || !to) return UsageError("'report' needs from=DATE and to=DATE");
-  return WithEngine(g, /*timers=*/false, /*default_config=*/false, [&](Engine& engine) {
+  return WithEngine(g, /*timers=*/false, Access::kExisting, /*default_config=*/false, [&](Engine& engine) {
     const int offset = engine.CurrentConfig().calendar.utc_offset_minutes;
     ReportOptions o;
     o.html = r.html;
@@ -236,7 +244,9 @@ int main(int argc, char** argv) {
   app.fallthrough();  // global options may also follow the command
 
   Globals g;
-  app.add_option("--db", g.db, "database directory (created on first use)")->capture_default_str();
+  app.add_option("--db", g.db,
+                 "database directory (run, import and demo create it; :memory: keeps nothing on disk)")
+      ->capture_default_str();
   app.add_option("--durability", g.durability, "what an acknowledged command survives")
       ->check(CLI::IsMember({"sync", "buffered", "none"}))
       ->capture_default_str();
@@ -307,6 +317,11 @@ int main(int argc, char** argv) {
 
   auto* check = app.add_subcommand("check", "check the store and projections; exit 3 on any problem");
   auto* rebuild = app.add_subcommand("rebuild", "rebuild the projections from the event log");
+  bool accept_loss = false;
+  auto* repair = app.add_subcommand(
+      "repair", "repair what open refuses: a missing CURRENT file; lost acknowledged events (--accept-loss)");
+  repair->add_flag("--accept-loss", accept_loss,
+                   "accept a log that ends before the last acknowledged event and continue from its end");
 
   try {
     app.parse(argc, argv);
@@ -336,6 +351,20 @@ int main(int argc, char** argv) {
     return UsageError(e.what());
   }
 
+  // An unset variable in --db "$X" must not select a store that keeps nothing.
+  if (g.db.empty())
+    return UsageError("--db is empty: name the database directory (or :memory: for one that keeps nothing)");
+  if (g.db == kInMemoryPath && (check->parsed() || rebuild->parsed() || repair->parsed()))
+    return UsageError("--db :memory: holds nothing to " + std::string(check->parsed()     ? "check"
+                                                                      : rebuild->parsed() ? "rebuild"
+                                                                                          : "repair"));
+  // --echo promises that line N is durably acknowledged; with no write-ahead
+  // log nothing is durable until the run ends.
+  if (run->parsed() && echo && g.durability == "none")
+    return UsageError(
+        "--echo acknowledges each line once it is durable, and --durability none keeps nothing until the "
+        "run ends: use --durability sync or buffered with --echo");
+
   try {
     if (run->parsed()) return RunScript(g, script_file, echo, keep_going);
     for (auto& q : queries) {
@@ -348,14 +377,14 @@ int main(int argc, char** argv) {
         import.utc_offset_minutes = *tz;
       }
       import.progress = isatty(STDERR_FILENO) != 0;
-      return WithEngine(g, /*timers=*/true, /*default_config=*/false, [&](Engine& engine) {
+      return WithEngine(g, /*timers=*/true, Access::kCreate, /*default_config=*/false, [&](Engine& engine) {
         auto summary = ImportCsv(engine, import, std::cout, std::cerr);
         return summary.ok() ? kExitOk : Fail(summary.status());
       });
     }
     if (dem->parsed()) {
       demo.progress = isatty(STDERR_FILENO) != 0;
-      return WithEngine(g, /*timers=*/true, /*default_config=*/true, [&](Engine& engine) {
+      return WithEngine(g, /*timers=*/true, Access::kCreate, /*default_config=*/true, [&](Engine& engine) {
         Status s = RunDemo(engine, demo, std::cout);
         return s.ok() ? kExitOk : Fail(s);
       });
@@ -365,7 +394,7 @@ int main(int argc, char** argv) {
       // Read-only: nothing on a damaged database is rewritten while checking.
       auto lock = LockStoreForCheck(g.db);
       if (!lock.ok()) return Fail(lock.status());
-      auto engine = OpenEngine(g, /*timers=*/false, /*default_config=*/false, /*read_only=*/true);
+      auto engine = OpenEngine(g, /*timers=*/false, Access::kReadOnly);
       int code = kExitOk;
       if (!engine.ok()) {
         code = Fail(engine.status());
@@ -388,11 +417,23 @@ int main(int argc, char** argv) {
       if (*lock >= 0) ::close(*lock);
       return code;
     }
+    if (repair->parsed()) {
+      RepairOptions o;
+      o.accept_loss = accept_loss;
+      auto done = RepairRocksDbStore(g.db, o);
+      if (!done.ok())
+        return Fail(Status(done.status().code(),
+                           "cannot repair the database " + g.db + ": " + done.status().message()));
+      for (const auto& line : *done) std::cout << line << '\n';
+      std::cout << (done->empty() ? "nothing to repair\n" : "repaired; run caseloop check\n");
+      return kExitOk;
+    }
     if (rebuild->parsed()) {
-      return WithEngine(g, /*timers=*/false, /*default_config=*/false, [&](Engine& engine) {
-        Status s = engine.RebuildProjections();
-        return s.ok() ? kExitOk : Fail(s);
-      });
+      return WithEngine(g, /*timers=*/false, Access::kExisting, /*default_config=*/false,
+                        [&](Engine& engine) {
+                          Status s = engine.RebuildProjections();
+                          return s.ok() ? kExitOk : Fail(s);
+                        });
     }
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << '\n';

@@ -54,10 +54,20 @@ class ManualClock : public Clock {
   std::atomic<std::int64_t> now_;
 };
 
+// EngineOptions::path of a store that lives in memory and keeps nothing.
+inline constexpr char kInMemoryPath[] = ":memory:";
+
 struct EngineOptions {
-  // Directory of the embedded RocksDB store; "" = in-memory store.
-  // Default: "".
-  std::string path;
+  // Where the store lives: the directory of the embedded RocksDB store, or
+  // kInMemoryPath (":memory:") for a store in memory (tests, simulations).
+  // An empty path is refused (InvalidArgument): it is what an unset variable
+  // gives, and must not quietly keep nothing. Default: kInMemoryPath.
+  std::string path = kInMemoryPath;
+  // Create the store when `path` is a missing or empty directory (never over
+  // the remains of a database: see OpenRocksDbStore). false: a store must be
+  // there (queries, checks), else IOError "no database at ...".
+  // Default: true.
+  bool create_if_missing = true;
   // What an acknowledgment survives (see Durability). Default: kSync.
   Durability durability = Durability::kSync;
   // Threads that decide SubmitAsync commands and run their callbacks. They

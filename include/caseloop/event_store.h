@@ -133,7 +133,8 @@ struct KvOp {
 struct StoreOptions {
   // Durability of appends that do not say otherwise. Default: kSync.
   Durability durability = Durability::kSync;
-  // Create the database when the directory holds none. Default: true.
+  // Create the database when the directory is missing or empty (never over
+  // the remains of one: see OpenRocksDbStore). Default: true.
   bool create_if_missing = true;
   // RocksDB block cache for the log and projections, in bytes. Larger helps
   // rebuilds and queries over old history; it is the store's main memory cost.
@@ -266,11 +267,41 @@ class EventStore {
   virtual Status Close() = 0;
 };
 
-// Opens (or creates) the RocksDB store in directory `path`. A second process
-// opening the same directory is refused with IOError ("... is locked by
-// another process"). Errors: IOError, Corruption.
+// Opens the RocksDB store in directory `path`, creating it when
+// StoreOptions::create_if_missing allows and the directory is missing or
+// empty. A new database is never created anywhere else: a directory that
+// holds the files of a database without its CURRENT file is Corruption (see
+// RepairRocksDbStore), one that holds other files InvalidArgument, and
+// without create_if_missing a missing or empty directory is IOError ("no
+// database at ..."). A log that ends before the last acknowledged position
+// (kept apart from the write-ahead log) is Corruption "N acknowledged events
+// are missing ..." (a read-only open succeeds and Check() reports it). A
+// second process opening the same directory is refused with IOError ("...
+// is locked by another process"). Errors: IOError, Corruption,
+// InvalidArgument.
 Result<std::unique_ptr<EventStore>> OpenRocksDbStore(const std::string& path,
                                                      const StoreOptions& options = {});
+
+struct RepairOptions {
+  // Accept the loss of acknowledged events: when the log ends before the
+  // position the store last acknowledged (a truncated or deleted write-ahead
+  // log; see docs/reliability.md), record the log's end as acknowledged so
+  // that the store opens again and continues from there. Without it, such a
+  // store is reported and left as it is. Default: false.
+  bool accept_loss = false;
+};
+
+// Repairs what OpenRocksDbStore refuses to open, without losing what can be
+// read: a missing CURRENT file is written again, naming the newest manifest
+// (or, with no manifest left, the manifest is rebuilt from the table files
+// and logs by RocksDB's RepairDB); with accept_loss, a log that ends before
+// the acknowledged position is accepted. Then the store is opened and closed
+// once. Returns one line per thing done (empty: nothing needed repair).
+// Errors: IOError (e.g. locked by another process), Corruption when the store
+// still cannot be opened (the message says why: e.g. the loss of
+// acknowledged events without accept_loss).
+Result<std::vector<std::string>> RepairRocksDbStore(const std::string& path,
+                                                    const RepairOptions& options = {});
 
 // A store that lives in memory only; Durability is ignored.
 std::unique_ptr<EventStore> NewMemoryStore();

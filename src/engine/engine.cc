@@ -41,12 +41,20 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
       return Status::InvalidArgument("EngineOptions.group_commit_window must not be negative, got " +
                                      std::to_string(options.group_commit_window.count()) + " us");
     }
-    if (options.read_only && options.path.empty()) {
+    if (options.path.empty()) {
+      // An unset variable in a path must not silently select a store that
+      // keeps nothing.
+      return Status::InvalidArgument(
+          "EngineOptions.path is empty: name the store's directory, or kInMemoryPath (\":memory:\") for a "
+          "store in memory that keeps nothing");
+    }
+    const bool in_memory = options.path == kInMemoryPath;
+    if (options.read_only && in_memory) {
       return Status::InvalidArgument(
           "EngineOptions.read_only needs a store path (an in-memory store is empty)");
     }
     std::unique_ptr<EventStore> store;
-    if (options.path.empty()) {
+    if (in_memory) {
       store = NewMemoryStore();
     } else {
       StoreOptions so;
@@ -54,7 +62,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
       so.max_group_writers = options.max_batch;
       so.group_commit_window = options.group_commit_window;
       so.read_only = options.read_only;
-      so.create_if_missing = !options.read_only;
+      so.create_if_missing = options.create_if_missing && !options.read_only;
       Result<std::unique_ptr<EventStore>> opened = OpenRocksDbStore(options.path, so);
       if (!opened.ok()) return opened.status();
       store = std::move(opened).value();

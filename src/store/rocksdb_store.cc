@@ -33,17 +33,21 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <charconv>
 #include <condition_variable>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <deque>
 #include <filesystem>
@@ -56,6 +60,7 @@
 
 #include "caseloop/event_store.h"
 #include "store/record_codec.h"
+#include "store/store_directory.h"
 #include "store/store_internal.h"
 
 namespace caseloop {
@@ -151,7 +156,12 @@ class RocksDbStore final : public EventStore {
     StopCommitThread();
   }
 
+  // accept_loss: open even when the log ends before the acknowledged
+  // position (RepairRocksDbStore), recording the log's head as acknowledged.
   Status Open();
+  void set_accept_loss() { accept_loss_ = true; }
+  // What an accept_loss open accepted ("" when nothing was wrong).
+  const std::string& accepted() const { return accepted_; }
 
   Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected, std::vector<NewEvent> events,
                               const AppendOptions& options) override;
@@ -252,8 +262,29 @@ class RocksDbStore final : public EventStore {
   template <typename Visit>
   Status ScanLogLocked(std::uint64_t from, std::size_t max, Visit&& visit);
 
+  // Reads the acknowledged-position marker and compares it with the log head;
+  // creates it for a store that has none.
+  Status OpenAckMarker(std::uint64_t head);
+  void RemoveEmptyOldWals();
+
+ public:
+  // After a loss was accepted (RepairRocksDbStore): removes what refers to
+  // positions beyond the log head — command-id entries of lost appends (a
+  // retried command would otherwise be reported a duplicate of an append
+  // that is gone), snapshots beyond their stream, and, when any projection's
+  // checkpoint is beyond the head, the whole projection keyspace (rebuilt on
+  // the next open). Appends one line per kind of thing removed to `done`.
+  Status DropStateBeyondHead(std::vector<std::string>& done);
+
+ private:
   const std::string path_;
   const StoreOptions options_;
+  bool accept_loss_ = false;
+  std::string accepted_;
+  // Open: the marker's complaint, reported by Check() of a read-only store.
+  std::string open_problem_;
+  // The highest position written to the WAL or flushed (leader only).
+  AckMarker marker_;
 
   // db_mu_: readers and the leader hold it shared; Close exclusive.
   mutable std::shared_mutex db_mu_;
@@ -299,18 +330,37 @@ class RocksDbStore final : public EventStore {
 };
 
 Status RocksDbStore::Open() {
-  std::error_code ec;
-  if (!options_.read_only && options_.create_if_missing) {
+  // RocksDB must never be asked to create a database over the remains of one
+  // (CURRENT missing): it would delete every table file it does not know.
+  const bool create = !options_.read_only && options_.create_if_missing;
+  auto kind = CheckDirectory(path_, create);
+  if (!kind.ok()) return kind.status();
+  if (*kind == DirectoryKind::kMissing) {
+    std::error_code ec;
     std::filesystem::create_directories(path_, ec);
     if (ec) return Status::IOError(fmt::format("cannot create directory {}: {}", path_, ec.message()));
   }
-  if (!std::filesystem::is_directory(path_, ec)) {
-    return Status::IOError(fmt::format("no store at {}: not a directory", path_));
+  const bool exists = *kind == DirectoryKind::kDatabase;
+  bool create_families = !exists;
+  if (exists) {
+    // An existing database holds caseloop's column families, or only RocksDB's
+    // default one (a creation interrupted before they were added).
+    std::vector<std::string> families;
+    rocksdb::Status ls = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path_, &families);
+    if (ls.ok()) {
+      const bool ours = std::find(families.begin(), families.end(), kLogCf) != families.end();
+      if (!ours && families.size() > 1) {
+        return Status::InvalidArgument(
+            fmt::format("{} holds a RocksDB database that is not caseloop's (column families: {})", path_,
+                        fmt::join(families, ", ")));
+      }
+      create_families = !ours;
+    }  // else: DB::Open reports what is wrong
   }
 
   rocksdb::DBOptions dbo;
-  dbo.create_if_missing = options_.create_if_missing;
-  dbo.create_missing_column_families = true;
+  dbo.create_if_missing = create && !exists;
+  dbo.create_missing_column_families = create && create_families;
   dbo.atomic_flush = true;  // kNone writes have no WAL: flush all column families together
   dbo.manual_wal_flush = false;
   dbo.max_background_jobs = 2;
@@ -372,6 +422,7 @@ Status RocksDbStore::Open() {
   streams_ = handles_[2];
   meta_ = handles_[3];
   proj_ = handles_[4];
+  if (!options_.read_only) RemoveEmptyOldWals();
 
   // Recover the head from the last log key.
   std::uint64_t head = 0;
@@ -415,9 +466,84 @@ Status RocksDbStore::Open() {
     st = Status::Corruption(fmt::format("store {} has format version \"{}\"; this build reads version {}",
                                         path_, format, kStoreFormatVersion));
   }
+  if (st.ok()) st = OpenAckMarker(head);
   if (!st.ok()) {
     (void)Close();
     return st;
+  }
+  return Status::Ok();
+}
+
+// RocksDB 7.8 starts a new write-ahead log at every open and, when the old
+// one held nothing to recover, never deletes it: an empty memtable is not
+// flushed, so the log number to keep never moves (1,000 queries left 1,002
+// empty .log files; docs/reliability.md). An empty log older than the one
+// RocksDB just started holds no record and is never written again, so it
+// goes here, while this process holds the database's lock.
+void RocksDbStore::RemoveEmptyOldWals() {
+  std::unique_ptr<rocksdb::LogFile> current;
+  if (!db_->GetCurrentWalFile(&current).ok() || current == nullptr) return;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(path_, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() <= 4 || name.compare(name.size() - 4, 4, ".log") != 0) continue;
+    std::uint64_t number = 0;
+    auto [ptr, err] = std::from_chars(name.data(), name.data() + name.size() - 4, number);
+    if (err != std::errc() || ptr != name.data() + name.size() - 4 || number >= current->LogNumber())
+      continue;
+    std::error_code size_ec;
+    if (it->file_size(size_ec) != 0 || size_ec) continue;
+    std::filesystem::remove(it->path(), size_ec);  // a failure only leaves the empty file
+  }
+}
+
+Status RocksDbStore::OpenAckMarker(std::uint64_t head) {
+  auto marker = AckMarker::Open(path_, !options_.read_only);
+  if (!marker.ok()) return marker.status();
+  marker_ = std::move(*marker);
+  std::string flag;
+  rocksdb::Status fs = db_->Get(rocksdb::ReadOptions(), meta_, kAckMarkerKey, &flag);
+  if (!fs.ok() && !fs.IsNotFound())
+    return FromRocks(fs, fmt::format("store {}: reading the marker flag", path_));
+  const bool had_marker = fs.ok();
+  std::optional<std::string> problem;
+  if (marker_.damaged()) {
+    problem = fmt::format(
+        "{} is damaged (no valid record): it cannot be told whether acknowledged events are missing. Restore "
+        "{} from a backup; or accept the log as it is (caseloop repair --accept-loss)",
+        marker_.path(), path_);
+  } else if (!marker_.position()) {
+    if (had_marker) {
+      problem = fmt::format(
+          "{} is missing: it cannot be told whether acknowledged events are missing. Restore {} from a "
+          "backup; or accept the log as it is (caseloop repair --accept-loss)",
+          marker_.path(), path_);
+    }
+  } else {
+    problem = LostEventsProblem(path_, head, *marker_.position());
+  }
+  if (problem) {
+    if (options_.read_only) {
+      open_problem_ = *problem;  // Check() reports it
+      return Status::Ok();
+    }
+    if (!accept_loss_) return Status::Corruption(fmt::format("store {}: {}", path_, *problem));
+    const std::uint64_t acknowledged = marker_.position().value_or(head);
+    accepted_ = acknowledged > head
+                    ? fmt::format(
+                          "accepted the loss of {} acknowledged event(s) (positions {}..{}): the log "
+                          "continues from position {}",
+                          acknowledged - head, head + 1, acknowledged, head)
+                    : fmt::format("accepted the log as it is, up to position {} ({})", head, *problem);
+  }
+  if (options_.read_only) return Status::Ok();
+  CASELOOP_RETURN_IF_ERROR(marker_.Record(head));
+  CASELOOP_RETURN_IF_ERROR(marker_.Sync());
+  if (!had_marker) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    CASELOOP_RETURN_IF_ERROR(FromRocks(db_->Put(wo, meta_, kAckMarkerKey, "1"),
+                                       fmt::format("store {}: writing the marker flag", path_)));
   }
   return Status::Ok();
 }
@@ -518,6 +644,7 @@ std::vector<RocksDbStore::Writer*> RocksDbStore::LeadLocked(Writer& w, std::uniq
     {
       std::unique_lock dl(db_mu_);
       Status s = sticky.ok() ? FlushLocked() : sticky;
+      if (s.ok() && !options_.read_only) s = marker_.Sync();
       for (auto* h : handles_) {
         rocksdb::Status ds = db_->DestroyColumnFamilyHandle(h);
         if (s.ok()) s = FromRocks(ds, fmt::format("close {}", path_));
@@ -775,6 +902,8 @@ void RocksDbStore::WriteGroup(const std::vector<Writer*>& group) {
       } else {
         wal_unsynced_ = true;
       }
+      // The group is in the WAL (fsynced for kSync): it survives kill -9.
+      if (!wo.disableWAL && head != marker_.position()) write_status = marker_.Record(head);
     }
   }
 
@@ -799,6 +928,8 @@ Status RocksDbStore::FlushLocked() {
     fo.wait = true;
     CASELOOP_RETURN_IF_ERROR(FromRocks(db_->Flush(fo, handles_), fmt::format("store {}: flush", path_)));
     nowal_dirty_ = false;
+    // Every published append is in table files now.
+    CASELOOP_RETURN_IF_ERROR(marker_.Record(head_.load(std::memory_order_acquire)));
   }
   if (wal_unsynced_) {
     CASELOOP_RETURN_IF_ERROR(FromRocks(db_->SyncWAL(), fmt::format("store {}: sync", path_)));
@@ -1236,6 +1367,71 @@ Status RocksDbStore::Scan(std::string_view start, std::string_view end,
   }
 }
 
+Status RocksDbStore::DropStateBeyondHead(std::vector<std::string>& done) {
+  std::shared_lock dl(db_mu_);
+  CASELOOP_RETURN_IF_ERROR(CheckOpenLocked());
+  const std::uint64_t head = head_.load(std::memory_order_acquire);
+  const std::string what = fmt::format("store {}: dropping state beyond the log head", path_);
+  rocksdb::WriteBatch batch;
+  std::size_t commands = 0, snapshots = 0, checkpoints = 0, projection_keys = 0;
+  bool projections_ahead = false;
+  std::vector<std::string> checkpoint_keys;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const std::string_view key = ToView(it->key());
+      const std::string_view value = ToView(it->value());
+      if (key.substr(0, 2) == kCommandPrefix) {
+        auto entry = DecodeCommandEntry(value);
+        if (!entry || entry->result.last_position > head) {
+          CASELOOP_RETURN_IF_ERROR(FromRocks(batch.Delete(meta_, it->key()), what));
+          ++commands;
+        }
+      } else if (key.substr(0, 2) == kSnapshotPrefix) {
+        auto version = value.size() >= 8 ? DecodeBE64(value.substr(0, 8)) : std::nullopt;
+        std::string current;
+        rocksdb::Status gs = db_->Get(rocksdb::ReadOptions(), meta_,
+                                      ToSlice(kHeadPrefix + std::string(key.substr(2))), &current);
+        if (!gs.ok() && !gs.IsNotFound()) return FromRocks(gs, what);
+        const std::uint64_t stream_version = gs.ok() ? DecodeBE64(current).value_or(0) : 0;
+        if (!version || *version > stream_version) {
+          CASELOOP_RETURN_IF_ERROR(FromRocks(batch.Delete(meta_, it->key()), what));
+          ++snapshots;
+        }
+      } else if (key.substr(0, 2) == kCheckpointPrefix) {
+        checkpoint_keys.emplace_back(key);
+        auto cp = DecodeBE64(value);
+        if (!cp || *cp > head) projections_ahead = true;
+      }
+    }
+    CASELOOP_RETURN_IF_ERROR(FromRocks(it->status(), what));
+  }
+  if (projections_ahead) {
+    for (const auto& k : checkpoint_keys) CASELOOP_RETURN_IF_ERROR(FromRocks(batch.Delete(meta_, k), what));
+    checkpoints = checkpoint_keys.size();
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), proj_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      CASELOOP_RETURN_IF_ERROR(FromRocks(batch.Delete(proj_, it->key()), what));
+      ++projection_keys;
+    }
+    CASELOOP_RETURN_IF_ERROR(FromRocks(it->status(), what));
+  }
+  if (batch.Count() == 0) return Status::Ok();
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  CASELOOP_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), what));
+  if (commands > 0)
+    done.push_back(
+        fmt::format("removed {} command id(s) of lost appends (such commands can be sent again)", commands));
+  if (snapshots > 0) done.push_back(fmt::format("removed {} snapshot(s) beyond their stream", snapshots));
+  if (projections_ahead)
+    done.push_back(fmt::format(
+        "dropped the projections ({} checkpoint(s), {} key(s)): they were ahead of the log and are rebuilt "
+        "from it on the next open",
+        checkpoints, projection_keys));
+  return Status::Ok();
+}
+
 // ---- Check -------------------------------------------------------------------
 
 Result<std::vector<std::string>> RocksDbStore::Check() {
@@ -1250,6 +1446,7 @@ Result<std::vector<std::string>> RocksDbStore::Check() {
       ++more;
     }
   };
+  if (!open_problem_.empty()) add(open_problem_);
   // One consistent view: batches are atomic, so log, index and heads agree in it.
   const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
   struct Release {
@@ -1391,6 +1588,87 @@ Result<std::vector<std::string>> RocksDbStore::Check() {
 }
 
 }  // namespace
+
+Result<std::vector<std::string>> RepairRocksDbStore(const std::string& path, const RepairOptions& options) {
+  if (path.empty()) return Status::InvalidArgument("store path is empty");
+  std::vector<std::string> done;
+  auto kind = CheckDirectory(path, /*create=*/false);
+  if (!kind.ok() && !kind.status().IsCorruption()) return kind.status();
+  if (!kind.ok()) {
+    // CURRENT is missing beside the files of a database.
+    auto lock = LockDirectory(path, /*create=*/true);
+    if (!lock.ok()) return lock.status();
+    struct Unlock {
+      int fd;
+      ~Unlock() { ::close(fd); }
+    } unlock{*lock};
+    std::string manifest;
+    std::uint64_t newest = 0;
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (name.rfind("MANIFEST-", 0) != 0) continue;
+      std::uint64_t number = 0;
+      try {
+        number = std::stoull(name.substr(9));
+      } catch (const std::exception&) {
+        continue;
+      }
+      if (manifest.empty() || number > newest) {
+        newest = number;
+        manifest = name;
+      }
+    }
+    if (ec) return Status::IOError(fmt::format("cannot list {}: {}", path, ec.message()));
+    if (!manifest.empty()) {
+      // As RocksDB writes it: to a temporary file, synced, renamed.
+      const std::string tmp = path + "/CURRENT.repair";
+      std::FILE* f = std::fopen(tmp.c_str(), "w");
+      bool ok = f != nullptr && std::fprintf(f, "%s\n", manifest.c_str()) > 0 && std::fflush(f) == 0 &&
+                ::fsync(::fileno(f)) == 0;
+      if (f != nullptr && std::fclose(f) != 0) ok = false;
+      if (!ok || std::rename(tmp.c_str(), (path + "/CURRENT").c_str()) != 0) {
+        const int err = errno;
+        std::remove(tmp.c_str());
+        return Status::IOError(fmt::format("cannot write {}/CURRENT: {}", path, std::strerror(err)));
+      }
+      done.push_back(fmt::format("wrote CURRENT naming {}, the newest manifest", manifest));
+    } else {
+      rocksdb::Options ro;
+      ro.create_if_missing = false;
+      std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+      for (const char* name :
+           {rocksdb::kDefaultColumnFamilyName.c_str(), kLogCf, kStreamsCf, kMetaCf, kProjCf})
+        cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+      rocksdb::Status rs =
+          rocksdb::RepairDB(path, rocksdb::DBOptions(ro), cfs, rocksdb::ColumnFamilyOptions());
+      if (!rs.ok()) return FromRocks(rs, fmt::format("repair {}", path));
+      // RepairDB recreates only the column families it found data of.
+      rocksdb::DBOptions add(ro);
+      add.create_missing_column_families = true;
+      std::vector<rocksdb::ColumnFamilyHandle*> handles;
+      rocksdb::DB* db = nullptr;
+      rs = rocksdb::DB::Open(add, path, cfs, &handles, &db);
+      if (!rs.ok()) return FromRocks(rs, fmt::format("repair {}: adding column families", path));
+      for (auto* h : handles) (void)db->DestroyColumnFamilyHandle(h);
+      rs = db->Close();
+      delete db;
+      if (!rs.ok()) return FromRocks(rs, fmt::format("repair {}: closing", path));
+      done.push_back("rebuilt the manifest from the table files and logs (RocksDB RepairDB)");
+    }
+  }
+  StoreOptions so;
+  so.create_if_missing = false;
+  RocksDbStore store(path, so);
+  if (options.accept_loss) store.set_accept_loss();
+  CASELOOP_RETURN_IF_ERROR(store.Open());
+  if (!store.accepted().empty()) {
+    done.push_back(store.accepted());
+    CASELOOP_RETURN_IF_ERROR(store.DropStateBeyondHead(done));
+  }
+  CASELOOP_RETURN_IF_ERROR(store.Close());
+  return done;
+}
 
 Result<std::unique_ptr<EventStore>> OpenRocksDbStore(const std::string& path, const StoreOptions& options) {
   if (path.empty()) return Status::InvalidArgument("store path is empty");

@@ -28,6 +28,7 @@ inline constexpr char kHeadPrefix[] = "v/";        // "v/" stream -> BE64 curren
 inline constexpr char kCommandPrefix[] = "c/";     // "c/" command id -> CommandEntry
 inline constexpr char kSnapshotPrefix[] = "s/";    // "s/" stream -> BE64 version, state
 inline constexpr char kCheckpointPrefix[] = "p/";  // "p/" projection name -> BE64 checkpoint
+inline constexpr char kAckMarkerKey[] = "ack";     // "1": the store keeps an ACKNOWLEDGED marker
 
 // The store format this build writes and reads (meta "format").
 inline constexpr int kStoreFormatVersion = 1;

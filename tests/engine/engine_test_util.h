@@ -159,7 +159,7 @@ inline std::unique_ptr<Engine> MustOpen(const EngineOptions& o) {
 }
 
 // Engine options with a manual clock at `start`.
-inline EngineOptions ManualOptions(Instant start, std::string path = "") {
+inline EngineOptions ManualOptions(Instant start, std::string path = kInMemoryPath) {
   EngineOptions o;
   o.path = std::move(path);
   o.clock = std::make_shared<ManualClock>(start);

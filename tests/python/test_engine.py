@@ -110,6 +110,18 @@ def test_errors_map_to_exception_classes(engine):
     assert engine.show("C3")["state"] == "reported"  # nothing was appended by the refusals
 
 
+def test_an_empty_path_is_refused_not_kept_in_memory(tmp_path):
+    # An unset variable gives "": it must not quietly keep nothing.
+    with pytest.raises(caseloop.InvalidArgumentError, match="path is empty"):
+        caseloop.Engine(path="")
+    with caseloop.Engine(path=":memory:", clock="manual", default_config=True) as e:
+        e.report("M1", kind="event", category="0102", source="inspector", by="I1")
+        assert e.show("M1")["state"] == "reported"
+    with caseloop.Engine(path=str(tmp_path / "db"), clock="manual", default_config=True) as e:
+        e.report("D1", kind="event", category="0102", source="inspector", by="I1")
+    assert (tmp_path / "db" / "ACKNOWLEDGED").exists()
+
+
 def test_manual_clock_fires_overdue_timer(engine):
     engine.report("C4", kind="component", category="0101", source="inspector", by="I1",
                   grid="620102001001004", at=t("2025-03-31T10:00"))
@@ -178,7 +190,7 @@ def test_threads_submit_concurrently(tmp_path):
         positions = [ev["position"] for ev in e.events()]
         assert positions == list(range(1, len(positions) + 1))
     # Reopen: everything acknowledged is there.
-    with caseloop.Engine(path=str(tmp_path / "db"), clock="manual") as e:
+    with caseloop.Engine(path=str(tmp_path / "db"), clock="manual", default_config=True) as e:
         assert all(e.show(f"T{i}")["state"] == "handling" for i in range(64))
 
 

@@ -25,7 +25,7 @@ using caseloop::test::Data;
 
 namespace {
 
-std::unique_ptr<Engine> OpenEngine(const std::string& path = "") {
+std::unique_ptr<Engine> OpenEngine(const std::string& path = kInMemoryPath) {
   EngineOptions o;
   o.path = path;
   // A manual clock that stays put: timers fire only when the test advances it.

@@ -55,16 +55,21 @@ void WriteFile(const std::string& path, const std::string& bytes) {
 TEST_CASE("rocksdb: a damaged record inside the WAL is Corruption, not a silently shorter log") {
   TempDir dir("wal-damage");
   constexpr int kAppends = 300;
+  // The acknowledged-position marker as it was before the last append: what
+  // a crash in the middle of that append leaves (it is never acknowledged).
+  std::string marker_before_last;
   {
     auto opened = OpenRocksDbStore(dir.path());
     REQUIRE(opened.ok());
     for (int i = 0; i < kAppends; ++i) {
+      if (i == kAppends - 1) marker_before_last = ReadFile(dir.path() + "/ACKNOWLEDGED");
       std::vector<NewEvent> events;
       events.push_back(MakeEvent("CaseReported", std::string(200, static_cast<char>('a' + i % 26))));
       REQUIRE((*opened)->Append("C" + std::to_string(i % 7), ExpectedVersion::Any(), std::move(events)).ok());
     }
     REQUIRE((*opened)->Close().ok());  // the WAL is kept: appends were logged, not flushed
   }
+  REQUIRE(marker_before_last.size() == 64);
   const std::string wal = Largest(dir.path(), ".log");
   REQUIRE_MESSAGE(!wal.empty(), "no write-ahead log file");
   const std::string original = ReadFile(wal);
@@ -90,8 +95,16 @@ TEST_CASE("rocksdb: a damaged record inside the WAL is Corruption, not a silentl
       WriteFile(wal, original);
     }
   }
+  SUBCASE("an incomplete last record of an acknowledged append is a loss, reported") {
+    WriteFile(wal, original.substr(0, original.size() - 20));
+    auto opened = OpenRocksDbStore(dir.path());
+    REQUIRE_FALSE(opened.ok());
+    CHECK(opened.status().IsCorruption());
+    CHECK(opened.status().message().find("1 acknowledged event is missing") != std::string::npos);
+  }
   SUBCASE("an incomplete last record (a crash during the write) is dropped") {
     WriteFile(wal, original.substr(0, original.size() - 20));
+    WriteFile(dir.path() + "/ACKNOWLEDGED", marker_before_last);
     auto opened = OpenRocksDbStore(dir.path());
     REQUIRE_MESSAGE(opened.ok(), opened.status().ToString());
     CHECK((*opened)->HeadPosition() == kAppends - 1);

@@ -324,6 +324,76 @@ grep -q '"state":"dispatched"' "$tmp/out" || fail "S1 is not dispatched after th
 cli 0 "history after the shared database" --db "$db" history S1
 [ "$(wc -l <"$tmp/out")" -eq 3 ] || fail "S1 should have 3 events: $(cat "$tmp/out")"
 
+# ---------------------------------------------------------------------------
+# 7. Ways a whole database used to be lost (docs/reliability.md, bugs 10-13).
+db=$tmp/lossy
+{
+  setup
+  echo "at 2025-03-31T10:00"
+  for i in $(seq 1 20); do
+    echo "report L$i kind=component category=0101 source=inspector by=I1"
+    echo "register L$i by=L1"
+  done
+} >"$tmp/lossy.cl"
+cli 0 "the database to damage" --db "$db" run "$tmp/lossy.cl"
+cli 0 "a query flushes nothing new" --db "$db" show L20
+# 7a. CURRENT missing: every command refuses (exit 3) and changes nothing;
+#     repair writes CURRENT back and every case is there again.
+rm "$db/CURRENT"
+ls "$db" | grep -v '^LOG' >"$tmp/lossy.before"
+for args in "check" "show L1" "history L1" "rates from=2025-03-01 to=2025-04-01" "rebuild"; do
+  # shellcheck disable=SC2086
+  cli 3 "CURRENT missing: $args" --db "$db" $args
+  grep -q "CURRENT file is missing" "$tmp/err" || fail "CURRENT missing: $args does not say so: $(cat "$tmp/err")"
+done
+cli 3 "CURRENT missing: run" --db "$db" run "$tmp/lossy.cl"
+ls "$db" | grep -v '^LOG' | diff "$tmp/lossy.before" - >/dev/null ||
+  fail "CURRENT missing: the database directory changed: $(ls "$db")"
+cli 0 "repair a missing CURRENT" --db "$db" repair
+grep -q "wrote CURRENT naming MANIFEST-" "$tmp/out" || fail "repair does not say what it did: $(cat "$tmp/out")"
+check_clean "$db" "after repairing CURRENT"
+cli 0 "every case after the repair" --db "$db" show L20
+grep -q '"state":"registered"' "$tmp/out" || fail "L20 after the repair: $(cat "$tmp/out")"
+# 7b. The write-ahead log truncated: acknowledged events are missing, and
+#     every open says so until the loss is accepted.
+printf 'at 2025-04-01T10:00\nreport L21 kind=component category=0101 source=inspector by=I1\n' >"$tmp/more.cl"
+cli 0 "more commands" --db "$db" run "$tmp/more.cl"
+for wal in "$db"/*.log; do
+  [ -s "$wal" ] && truncate -s 10 "$wal"
+done
+cli 3 "truncated WAL: check" --db "$db" check
+grep -q "acknowledged event.* missing" "$tmp/out" "$tmp/err" || fail "truncated WAL: check does not report the loss"
+cli 3 "truncated WAL: show" --db "$db" show L1
+cli 3 "truncated WAL: repair without --accept-loss" --db "$db" repair
+cli 0 "truncated WAL: repair --accept-loss" --db "$db" repair --accept-loss
+grep -q "accepted the loss of" "$tmp/out" || fail "repair --accept-loss: $(cat "$tmp/out")"
+check_clean "$db" "after accepting the loss"
+# 7c. An empty --db (an unset variable) is refused; nothing is written.
+for args in "run $tmp/lossy.cl" "show L1" "check" "import $tmp/lossy.cl --id a --created b --unit c"; do
+  # shellcheck disable=SC2086
+  cd "$tmp" || exit 1
+  cli 2 "empty --db: $args" --db "" $args
+  cd - >/dev/null || exit 1
+  grep -q -- "--db is empty" "$tmp/err" || fail "empty --db: $args: $(cat "$tmp/err")"
+done
+[ -e "$tmp/caseloop-data" ] && fail "empty --db: a database was created in the working directory"
+cli 0 "--db :memory: is the explicit in-memory store" --db :memory: run "$tmp/lossy.cl"
+# 7d. A query on a mistyped --db creates nothing and fails.
+cli 3 "a query on a missing database" --db "$tmp/no-such-db" show L1
+grep -q "no database at" "$tmp/err" || fail "query on a missing database: $(cat "$tmp/err")"
+[ -e "$tmp/no-such-db" ] && fail "a query created the database directory $tmp/no-such-db"
+mkdir -p "$tmp/other-files"
+echo mine >"$tmp/other-files/notes.txt"
+cli 1 "run into a directory of other files" --db "$tmp/other-files" run "$tmp/lossy.cl"
+[ "$(ls "$tmp/other-files")" = notes.txt ] || fail "a database was created among other files"
+# 7e. --echo promises durability; --durability none has none to give.
+cli 2 "--echo with --durability none" --db "$tmp/none-echo" --durability none run --echo "$tmp/lossy.cl"
+[ -e "$tmp/none-echo" ] && fail "--echo with --durability none opened the database"
+# 7f. Queries do not leave an empty write-ahead log behind each.
+for _ in $(seq 1 30); do "$bin" --db "$db" show L1 >/dev/null 2>&1; done
+logs=$(ls "$db" | grep -c '\.log$')
+[ "$logs" -le 2 ] || fail "30 queries left $logs .log files"
+
 if [ "$failures" -ne 0 ]; then
   echo "bad_input: $failures failure(s) in $tried inputs" >&2
   exit 1

@@ -46,7 +46,9 @@ def tz(hours: float) -> _dt.timezone:
 
 
 class Engine:
-    """A caseloop engine: ``path=None`` keeps everything in memory;
+    """A caseloop engine: ``path`` is the database directory (created when
+    missing or empty); ``path=None`` or ``":memory:"`` keeps everything in
+    memory, and an empty path is refused;
     ``clock="manual"`` gives a simulation clock moved by ``set_clock`` /
     ``advance`` (deadline timers fire as it passes them)."""
 

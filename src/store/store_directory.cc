@@ -1,0 +1,266 @@
+#include "store/store_directory.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "store/record_codec.h"
+
+namespace caseloop::store_internal {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool EndsWith(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
+}
+
+// Files RocksDB writes before a database exists (the lock, its info log).
+bool IsPreDatabaseFile(std::string_view name) {
+  return name == "LOCK" || name == "LOG" || StartsWith(name, "LOG.old");
+}
+
+// Files that belong to a database: a directory holding one of these has (or
+// had) a database in it.
+bool IsDatabaseFile(std::string_view name) {
+  return StartsWith(name, "MANIFEST-") || StartsWith(name, "OPTIONS-") || name == "IDENTITY" ||
+         EndsWith(name, ".sst") || EndsWith(name, ".log") || EndsWith(name, ".blob") ||
+         name == kAckMarkerFile || name == "CURRENT.dbtmp";
+}
+
+std::string Plural(std::size_t n, std::string_view one, std::string_view many) {
+  return fmt::format("{} {}", n, n == 1 ? one : many);
+}
+
+// Slot layout (little-endian), part of the on-disk format:
+//   0  "CLAK"   4  u32 layout version (1)   8  u64 sequence   16  u64 position
+//   24 u32 CRC32C of bytes 0..23            28  u32 zero
+constexpr std::size_t kSlotBytes = 32;
+constexpr char kSlotMagic[4] = {'C', 'L', 'A', 'K'};
+constexpr std::uint32_t kSlotVersion = 1;
+
+void Put32(char* p, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
+}
+void Put64(char* p, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
+}
+std::uint32_t Get32(const char* p) {
+  std::uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+std::uint64_t Get64(const char* p) {
+  std::uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+struct Slot {
+  std::uint64_t sequence = 0;
+  std::uint64_t position = 0;
+};
+
+std::optional<Slot> DecodeSlot(const char* p) {
+  if (std::memcmp(p, kSlotMagic, 4) != 0 || Get32(p + 4) != kSlotVersion) return std::nullopt;
+  if (Get32(p + 24) != Crc32c(std::string_view(p, 24))) return std::nullopt;
+  return Slot{Get64(p + 8), Get64(p + 16)};
+}
+
+}  // namespace
+
+Result<DirectoryKind> CheckDirectory(const std::string& dir, bool create) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(dir, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    return Status::IOError(fmt::format("cannot read {}: {}", dir, ec.message()));
+  if (!fs::exists(st)) {
+    if (create) return DirectoryKind::kMissing;
+    return Status::IOError(fmt::format("no database at {}: the directory does not exist", dir));
+  }
+  if (!fs::is_directory(st)) return Status::IOError(fmt::format("{} is not a directory", dir));
+
+  bool has_current = false;
+  std::vector<std::string> database_files, other_files;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name == "CURRENT") {
+      has_current = true;
+    } else if (IsDatabaseFile(name)) {
+      database_files.push_back(name);
+    } else if (!IsPreDatabaseFile(name)) {
+      other_files.push_back(name);
+    }
+  }
+  if (ec) return Status::IOError(fmt::format("cannot list {}: {}", dir, ec.message()));
+  if (has_current) return DirectoryKind::kDatabase;
+
+  if (!database_files.empty()) {
+    std::sort(database_files.begin(), database_files.end());
+    std::vector<std::string> manifests;
+    std::size_t tables = 0, logs = 0, others = 0;
+    for (const auto& f : database_files) {
+      if (StartsWith(f, "MANIFEST-")) {
+        manifests.push_back(f);
+      } else if (EndsWith(f, ".sst")) {
+        ++tables;
+      } else if (EndsWith(f, ".log")) {
+        ++logs;
+      } else {
+        ++others;
+      }
+    }
+    std::vector<std::string> found;
+    if (!manifests.empty()) found.push_back(fmt::format("{}", fmt::join(manifests, ", ")));
+    if (tables > 0) found.push_back(Plural(tables, "table file (.sst)", "table files (.sst)"));
+    if (logs > 0) found.push_back(Plural(logs, "write-ahead log (.log)", "write-ahead logs (.log)"));
+    if (others > 0) found.push_back(Plural(others, "other database file", "other database files"));
+    std::string recover =
+        manifests.empty()
+            ? "restore it from a backup, or rebuild its manifest from the table files (caseloop repair)"
+            : fmt::format(
+                  "restore it from a backup, or name its newest manifest in CURRENT (caseloop "
+                  "repair, or: printf '{}\\n' > {}/CURRENT)",
+                  manifests.back(), dir);
+    return Status::Corruption(fmt::format(
+        "the database at {} is damaged: its CURRENT file is missing, but it holds {}. Nothing was changed "
+        "(a new database is never created over an old one). To recover: {}; then run caseloop check",
+        dir, fmt::join(found, ", "), recover));
+  }
+  if (!other_files.empty()) {
+    std::sort(other_files.begin(), other_files.end());
+    const std::size_t shown = std::min<std::size_t>(other_files.size(), 5);
+    return Status::InvalidArgument(fmt::format(
+        "{} holds no database but is not empty ({}{}): a new database is created only in a new or empty "
+        "directory",
+        dir, fmt::join(other_files.begin(), other_files.begin() + static_cast<std::ptrdiff_t>(shown), ", "),
+        other_files.size() > shown ? fmt::format(" and {} more", other_files.size() - shown) : ""));
+  }
+  if (create) return DirectoryKind::kEmpty;
+  return Status::IOError(fmt::format("no database at {}: the directory holds none", dir));
+}
+
+Result<int> LockDirectory(const std::string& dir, bool create) {
+  const std::string lock = dir + "/LOCK";
+  std::error_code ec;
+  if (fs::exists(lock, ec) && !fs::is_regular_file(lock, ec))
+    return Status::IOError(fmt::format("{} is not a regular file: remove it (RocksDB's lock file)", lock));
+  int fd = ::open(lock.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ENOENT && !create) return -1;
+    return Status::IOError(fmt::format("cannot open {}: {}", lock, std::strerror(err)));
+  }
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  if (::fcntl(fd, F_SETLK, &fl) != 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == EAGAIN || err == EACCES)
+      return Status::IOError(fmt::format("the database {} is locked by another process ({})", dir, lock));
+    return Status::IOError(fmt::format("cannot lock {}: {}", lock, std::strerror(err)));
+  }
+  return fd;
+}
+
+AckMarker::AckMarker(AckMarker&& other) noexcept { *this = std::move(other); }
+
+AckMarker& AckMarker::operator=(AckMarker&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    path_ = std::move(other.path_);
+    fd_ = std::exchange(other.fd_, -1);
+    sequence_ = other.sequence_;
+    position_ = other.position_;
+    damaged_ = other.damaged_;
+  }
+  return *this;
+}
+
+AckMarker::~AckMarker() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<AckMarker> AckMarker::Open(const std::string& dir, bool writable) {
+  AckMarker m;
+  m.path_ = dir + "/" + kAckMarkerFile;
+  int fd = ::open(m.path_.c_str(), (writable ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    if (!writable && errno == ENOENT) return m;
+    return Status::IOError(fmt::format("cannot open {}: {}", m.path_, std::strerror(errno)));
+  }
+  m.fd_ = fd;
+  char buf[2 * kSlotBytes];
+  ssize_t n;
+  do {
+    n = ::pread(fd, buf, sizeof buf, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return Status::IOError(fmt::format("cannot read {}: {}", m.path_, std::strerror(errno)));
+  if (n == 0) return m;  // missing before (just created)
+  std::optional<Slot> best;
+  for (std::size_t i = 0; (i + 1) * kSlotBytes <= static_cast<std::size_t>(n); ++i) {
+    auto slot = DecodeSlot(buf + i * kSlotBytes);
+    if (slot && (!best || slot->sequence > best->sequence)) best = slot;
+  }
+  if (!best) {
+    m.damaged_ = true;
+    return m;
+  }
+  m.sequence_ = best->sequence;
+  m.position_ = best->position;
+  return m;
+}
+
+Status AckMarker::Record(std::uint64_t position) {
+  if (fd_ < 0) return Status::IOError(fmt::format("{} is not open for writing", path_));
+  char slot[kSlotBytes] = {};
+  const std::uint64_t sequence = sequence_ + 1;
+  std::memcpy(slot, kSlotMagic, 4);
+  Put32(slot + 4, kSlotVersion);
+  Put64(slot + 8, sequence);
+  Put64(slot + 16, position);
+  Put32(slot + 24, Crc32c(std::string_view(slot, 24)));
+  const off_t offset = static_cast<off_t>((sequence % 2) * kSlotBytes);
+  ssize_t n;
+  do {
+    n = ::pwrite(fd_, slot, kSlotBytes, offset);
+  } while (n < 0 && errno == EINTR);
+  if (n != static_cast<ssize_t>(kSlotBytes)) {
+    return Status::IOError(
+        fmt::format("cannot write {}: {}", path_, n < 0 ? std::strerror(errno) : "short write"));
+  }
+  sequence_ = sequence;
+  position_ = position;
+  damaged_ = false;
+  return Status::Ok();
+}
+
+Status AckMarker::Sync() {
+  if (fd_ < 0) return Status::Ok();
+  if (::fdatasync(fd_) != 0)
+    return Status::IOError(fmt::format("cannot sync {}: {}", path_, std::strerror(errno)));
+  return Status::Ok();
+}
+
+std::optional<std::string> LostEventsProblem(const std::string& dir, std::uint64_t head,
+                                             std::uint64_t acknowledged) {
+  if (head >= acknowledged) return std::nullopt;
+  return fmt::format(
+      "{} acknowledged event{} missing: the log ends at position {}, but position {} was acknowledged "
+      "({}/{}). The write-ahead log (*.log) was truncated or deleted, or the disk lost writes. Restore {} "
+      "from a backup; or accept the loss and continue from position {} (caseloop repair --accept-loss)",
+      acknowledged - head, acknowledged - head == 1 ? " is" : "s are", head, acknowledged, dir,
+      kAckMarkerFile, dir, head);
+}
+
+}  // namespace caseloop::store_internal
