@@ -275,7 +275,7 @@ class EventStore {
 // without create_if_missing a missing or empty directory is IOError ("no
 // database at ..."). A log that ends before the last acknowledged position
 // (kept apart from the write-ahead log) is Corruption "N acknowledged events
-// are missing ..." (a read-only open succeeds and Check() reports it). A
+// are missing ..." (read-only opens too; see RepairRocksDbStore). A
 // second process opening the same directory is refused with IOError ("...
 // is locked by another process"). Errors: IOError, Corruption,
 // InvalidArgument.

@@ -281,8 +281,6 @@ class RocksDbStore final : public EventStore {
   const StoreOptions options_;
   bool accept_loss_ = false;
   std::string accepted_;
-  // Open: the marker's complaint, reported by Check() of a read-only store.
-  std::string open_problem_;
   // The highest position written to the WAL or flushed (leader only).
   AckMarker marker_;
 
@@ -372,6 +370,12 @@ Status RocksDbStore::Open() {
   // append after it (found by tests/torture/corruption_test.sh).
   dbo.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   dbo.paranoid_checks = true;
+  // Recovery replays the WAL into memtables without flushing them, and keeps
+  // the WAL: an open that caseloop then refuses (a loss of acknowledged
+  // events, a damaged table) has not turned the log into table files and
+  // deleted it (docs/reliability.md, corruption sweep). It also spares every
+  // short-lived CLI open a tiny table file per column family.
+  dbo.avoid_flush_during_recovery = true;
 
   cache_ = rocksdb::NewLRUCache(options_.block_cache_bytes);
   auto cf_options = [&](bool bloom, std::size_t write_buffer) {
@@ -422,7 +426,6 @@ Status RocksDbStore::Open() {
   streams_ = handles_[2];
   meta_ = handles_[3];
   proj_ = handles_[4];
-  if (!options_.read_only) RemoveEmptyOldWals();
 
   // Recover the head from the last log key.
   std::uint64_t head = 0;
@@ -467,6 +470,15 @@ Status RocksDbStore::Open() {
                                         path_, format, kStoreFormatVersion));
   }
   if (st.ok()) st = OpenAckMarker(head);
+  if (st.ok() && !options_.read_only) {
+    // The store is sound: now turn what recovery replayed into table files
+    // (RocksDB deletes the old logs then), as RocksDB's own recovery would
+    // have done before the checks above, and drop the empty old logs.
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    st = FromRocks(db_->Flush(fo, handles_), fmt::format("store {}: flushing the recovered log", path_));
+    if (st.ok()) RemoveEmptyOldWals();
+  }
   if (!st.ok()) {
     (void)Close();
     return st;
@@ -523,10 +535,8 @@ Status RocksDbStore::OpenAckMarker(std::uint64_t head) {
     problem = LostEventsProblem(path_, head, *marker_.position());
   }
   if (problem) {
-    if (options_.read_only) {
-      open_problem_ = *problem;  // Check() reports it
-      return Status::Ok();
-    }
+    // Read-only opens too: nothing reads a log that lost acknowledged events
+    // as if it were whole (caseloop check reports the refusal).
     if (!accept_loss_) return Status::Corruption(fmt::format("store {}: {}", path_, *problem));
     const std::uint64_t acknowledged = marker_.position().value_or(head);
     accepted_ = acknowledged > head
@@ -1446,7 +1456,6 @@ Result<std::vector<std::string>> RocksDbStore::Check() {
       ++more;
     }
   };
-  if (!open_problem_.empty()) add(open_problem_);
   // One consistent view: batches are atomic, so log, index and heads agree in it.
   const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
   struct Release {

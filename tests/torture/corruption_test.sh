@@ -82,15 +82,21 @@ events=$(head -n 1 "$tmp/base.dump" | cut -d' ' -f2)
 echo "corruption: base database with $events events ($(( $(date +%s) - start )) s):"
 ls -l "$base" | sed 's/^/  /'
 
-kinds=(sst wal manifest current options sst wal info)
+# Kinds of damage: bytes flipped in one file of each kind; a write-ahead log
+# cut short or deleted (acknowledged events gone: must be reported, never
+# read back as a shorter healthy log); CURRENT deleted (must be refused
+# without changing anything: docs/reliability.md bug 10); the ACKNOWLEDGED
+# marker flipped.
+kinds=(sst wal manifest current options sst wal info wal-truncate wal-delete current-delete ack)
 files_of() {
   case $1 in
     sst) ls "$2"/*.sst 2>/dev/null ;;
-    wal) find "$2" -maxdepth 1 -name '*.log' -size +0 2>/dev/null ;;
+    wal | wal-truncate | wal-delete) find "$2" -maxdepth 1 -name '*.log' -size +0 2>/dev/null ;;
     manifest) ls "$2"/MANIFEST-* 2>/dev/null ;;
-    current) ls "$2"/CURRENT 2>/dev/null ;;
+    current | current-delete) ls "$2"/CURRENT 2>/dev/null ;;
     options) ls "$2"/OPTIONS-* 2>/dev/null ;;
     info) ls "$2"/LOG 2>/dev/null ;;
+    ack) ls "$2"/ACKNOWLEDGED 2>/dev/null ;;
   esac
 }
 
@@ -144,8 +150,24 @@ for i in $(seq 1 "$copies"); do
   copy=$tmp/copy$i
   cp -a "$base" "$copy"
   count=$(( (i % 3 == 0) ? 32 : (i % 3 == 1) ? 1 : 4 ))
-  offsets=$(flip "$copy/$name" "$count" $(( seed * 1000 + i )))
-  what="copy $i ($kind $name, $count byte(s) at $offsets)"
+  case $kind in
+    wal-truncate)
+      size=$(stat -c %s "$copy/$name")
+      cut=$(( (seed * 7919 + i * 104729) % size ))
+      truncate -s "$cut" "$copy/$name"
+      what="copy $i ($name cut from $size to $cut bytes)"
+      ;;
+    wal-delete | current-delete)
+      rm "$copy/$name"
+      what="copy $i ($name deleted)"
+      ;;
+    *)
+      offsets=$(flip "$copy/$name" "$count" $(( seed * 1000 + i )))
+      what="copy $i ($kind $name, $count byte(s) at $offsets)"
+      ;;
+  esac
+  ls "$copy" | grep -v '^LOG' >"$tmp/files.before"
+  find "$copy" -maxdepth 1 -name '*.log' -size +0 -printf '%f\n' >"$tmp/nonempty.before"
   n=$((n + 1))
 
   # Read-only dump first (check opens read-write).
@@ -160,7 +182,19 @@ for i in $(seq 1 "$copies"); do
   timeout 120 "$bin" --db "$copy" rates from=2025-01-01 to=2027-01-01 >"$tmp/out" 2>"$tmp/err"
   status_ok "$what: rates" $? "0|1|3"
   timeout 120 "$bin" --db "$copy" history Z1 >"$tmp/out" 2>"$tmp/err"
-  status_ok "$what: history" $? "0|1|3"
+  hrc=$?
+  status_ok "$what: history" $hrc "0|1|3"
+  # Damage that every open refuses (log, manifest, CURRENT, the marker)
+  # leaves every data file in place through the queries' refused opens
+  # (they must not "repair" it by creating a new one over it, nor turn its
+  # log into tables and delete it). RocksDB rolls its MANIFEST and OPTIONS
+  # at every open and starts a new log: not data. (A damaged table may be
+  # found only after a successful open, which flushes the log as usual.)
+  if [ "$kind" != sst ] && grep -q "cannot open the database" <<<"$check_text"; then
+    gone=$(ls "$copy" | grep -v '^LOG' | comm -23 "$tmp/files.before" - | grep -v -e '^MANIFEST-' -e '^OPTIONS-' |
+      while read -r f; do [ "${f%.log}" != "$f" ] && ! grep -qx "$f" "$tmp/nonempty.before" && continue; echo "$f"; done)
+    [ -n "$gone" ] && fail "$what: the refused opens deleted $(echo $gone)"
+  fi
 
   if [ "$drc" -eq 0 ] && cmp -s "$tmp/copy.dump" "$tmp/base.dump"; then
     # Reads back exactly: the damage hit bytes nothing reads (padding, a
