@@ -2,10 +2,11 @@
 //
 //   caseloop [--db DIR] [--durability sync|buffered|none] [--now] COMMAND ...
 //
-// Every command's logic lives in the library (ScriptSession for scripts and
-// queries; ImportCsv, RunDemo and WriteHtmlReport from src/script/tools.h);
-// this file parses arguments, opens the engine and maps statuses to exit
-// codes. See docs/cli.md.
+// Every command's logic lives in the libraries (ScriptSession for scripts and
+// queries; ImportCsv, RunDemo and WriteHtmlReport from caseloop/tools.h, the
+// caseloop::tools library); this file parses arguments, opens the engine and
+// maps statuses to exit codes. It uses the installed headers only. See
+// docs/cli.md.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -27,9 +28,7 @@
 #include "caseloop/script.h"
 #include "caseloop/status.h"
 #include "caseloop/time.h"
-#include "script/lexer.h"
-#include "script/syntax.h"
-#include "script/tools.h"
+#include "caseloop/tools.h"
 
 namespace {
 
@@ -167,10 +166,8 @@ int RunScript(const Globals& g, const std::string& file, bool echo, bool keep_go
 int RunQuery(const Globals& g, const std::string& name, const std::vector<std::string>& args) {
   std::vector<std::string> words{name};
   words.insert(words.end(), args.begin(), args.end());
-  std::vector<script::Word> split;
-  for (const auto& w : words) split.push_back(script::WordFromArg(w));
-  auto shape = script::ParseArgs(split);
-  if (!shape.ok()) return UsageError(shape.status().message());
+  Status shape = CheckCommandWords(words);
+  if (!shape.ok()) return UsageError(shape.message());
   return WithEngine(g, /*timers=*/false, Access::kExisting, /*default_config=*/false, [&](Engine& engine) {
     auto session = ScriptSession::Create(&engine, SessionOptions(g));
     if (!session.ok()) return Fail(session.status());
@@ -189,16 +186,17 @@ struct ReportArgs {
 int RunReport(const Globals& g, const ReportArgs& r) {
   std::optional<std::string> from, to, at;
   for (const auto& arg : r.words) {
-    script::Word w = script::WordFromArg(arg);
-    std::optional<std::string>* slot = !w.keyed          ? nullptr
-                                       : w.key == "from" ? &from
-                                       : w.key == "to"   ? &to
-                                       : w.key == "at"   ? &at
-                                                         : nullptr;
+    // key=value, split at the first '=' (as the queries' words).
+    const auto eq = arg.find('=');
+    const std::string key = eq == std::string::npos ? std::string() : arg.substr(0, eq);
+    std::optional<std::string>* slot = key == "from" ? &from
+                                       : key == "to" ? &to
+                                       : key == "at" ? &at
+                                                     : nullptr;
     if (slot == nullptr)
       return UsageError("unexpected argument '" + arg + "' for 'report' (expected from=, to=, at=)");
-    if (slot->has_value()) return UsageError("'" + w.key + "=' given twice");
-    *slot = w.value;
+    if (slot->has_value()) return UsageError("'" + key + "=' given twice");
+    *slot = arg.substr(eq + 1);
   }
   if (!from || !to) return UsageError("'report' needs from=DATE and to=DATE");
   return WithEngine(g, /*timers=*/false, Access::kExisting, /*default_config=*/false, [&](Engine& engine) {

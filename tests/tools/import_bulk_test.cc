@@ -15,9 +15,11 @@
 #include <thread>
 
 #include "caseloop/engine.h"
+#include "caseloop/tools.h"
 #include "import_test_util.h"
-#include "script/tools.h"
-#include "script/tools_internal.h"
+#include "tools/csv_reader.h"
+#include "tools/import_internal.h"
+#include "tools/time_format.h"
 
 using namespace caseloop;
 using caseloop::test::BostonOptions;

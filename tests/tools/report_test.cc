@@ -7,8 +7,9 @@
 #include <sstream>
 
 #include "caseloop/engine.h"
-#include "script/tools.h"
-#include "script/tools_internal.h"
+#include "caseloop/tools.h"
+#include "tools/html.h"
+#include "tools/text_table.h"
 
 using namespace caseloop;
 

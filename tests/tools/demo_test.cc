@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "caseloop/engine.h"
-#include "script/tools.h"
+#include "caseloop/tools.h"
 
 using namespace caseloop;
 

@@ -1,4 +1,4 @@
-// WriteHtmlReport (script/tools.h): one self-contained HTML file with inline
+// WriteHtmlReport (caseloop/tools.h): one self-contained HTML file with inline
 // CSS and SVG (no scripts, no external assets), readable on screen and on
 // paper.
 #include <fmt/format.h>
@@ -11,9 +11,11 @@
 #include <map>
 #include <set>
 
+#include "caseloop/calendar.h"
 #include "caseloop/engine.h"
-#include "script/tools.h"
-#include "script/tools_internal.h"
+#include "caseloop/tools.h"
+#include "tools/html.h"
+#include "tools/text_table.h"
 
 namespace caseloop {
 namespace {
@@ -337,11 +339,11 @@ void WeeklySection(std::string& h, const std::vector<Week>& weeks, int offset) {
       h += fmt::format(
           "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>week of {}: {} "
           "{}</title></rect>\n",
-          bx, top + plot_h - bh, bw, bh, colour, tools::FormatDate(w.from, offset), v, what);
+          bx, top + plot_h - bh, bw, bh, colour, FormatLocalDate(LocalDateOf(w.from, offset)), v, what);
     };
     bar(w.received, x, "#2f81c7", "received");
     bar(w.closed, x + bw, "#1a7f37", "closed");
-    std::string label = tools::FormatDate(w.from, offset).substr(5);
+    std::string label = FormatLocalDate(LocalDateOf(w.from, offset)).substr(5);
     int cx = left + i * slot + slot / 2;
     h += fmt::format(
         "<text x=\"{0}\" y=\"{1}\" font-size=\"10\" fill=\"#57606a\" text-anchor=\"end\" "
@@ -358,7 +360,7 @@ void WeeklySection(std::string& h, const std::vector<Week>& weeks, int offset) {
   h += "</svg>\n";
   // The numbers, for print and for readers who prefer them.
   h += "<table>\n<thead><tr><th class=\"l\">week of</th>";
-  for (const Week& w : weeks) h += "<th>" + tools::FormatDate(w.from, offset).substr(5) + "</th>";
+  for (const Week& w : weeks) h += "<th>" + FormatLocalDate(LocalDateOf(w.from, offset)).substr(5) + "</th>";
   h += "</tr></thead>\n<tbody>\n<tr><td class=\"l\">received</td>";
   for (const Week& w : weeks) h += fmt::format("<td>{}</td>", w.received);
   h += "</tr>\n<tr><td class=\"l\">closed</td>";
@@ -418,8 +420,8 @@ Status WriteHtmlReport(Engine& engine, const ReportOptions& options) {
     auto weeks = WeeklyCounts(engine, options.from, options.to);
     if (!weeks.ok()) return weeks.status();
 
-    const std::string first = tools::FormatDate(options.from, offset);
-    const std::string last = tools::FormatDate(options.to - Micros(1), offset);
+    const std::string first = FormatLocalDate(LocalDateOf(options.from, offset));
+    const std::string last = FormatLocalDate(LocalDateOf(options.to - Micros(1), offset));
     const std::string period = first == last ? first : first + " to " + last;
     std::string h;
     h.reserve(64 * 1024);

@@ -1,8 +1,13 @@
-// The CLI's bigger tools, as library functions (used by examples/cli and the
-// Python bindings): CSV import of history, the simulated quarter (demo), and
-// the HTML report.
-#ifndef CASELOOP_SCRIPT_TOOLS_H_
-#define CASELOOP_SCRIPT_TOOLS_H_
+// caseloop/tools.h — the CLI's bigger tools as library functions: CSV import
+// of history, the simulated quarter (demo) and the HTML report. They are built
+// on the public Engine API only and live in their own library, apart from the
+// core one: link `caseloop::tools` (CMake) to use them.
+//
+// Thread-safety: each function drives the engine from the calling thread
+// (engine threads only post completions back to it); run one tool at a time
+// per engine.
+#ifndef CASELOOP_TOOLS_H_
+#define CASELOOP_TOOLS_H_
 
 #include <cstdint>
 #include <iosfwd>
@@ -11,21 +16,24 @@
 
 #include "caseloop/engine.h"
 #include "caseloop/status.h"
+#include "caseloop/time.h"
 
 namespace caseloop {
 
 struct ImportOptions {
-  std::string file;                               // CSV path
-  std::string id_column;                          // required
-  std::string created_column;                     // required
-  std::string unit_column;                        // required
-  std::string due_column;                         // optional ("" = none)
-  std::string closed_column;                      // optional
-  std::string category_column;                    // optional
-  std::string time_format = "%Y-%m-%d %H:%M:%S";  // strptime-style; "iso" = ParseInstant
-  std::optional<int> utc_offset_minutes;          // default: the calendar's
-  bool strict = false;                            // any skipped row makes the result an error
-  bool progress = false;                          // draw a progress bar on stderr (a terminal)
+  std::string file;             // CSV path
+  std::string id_column;        // required
+  std::string created_column;   // required
+  std::string unit_column;      // required
+  std::string due_column;       // optional ("" = none)
+  std::string closed_column;    // optional
+  std::string category_column;  // optional
+  // strptime format of the times (e.g. "%m/%d/%Y %I:%M:%S %p"), or "iso" (or
+  // "") for ParseInstant's forms.
+  std::string time_format = "%Y-%m-%d %H:%M:%S";
+  std::optional<int> utc_offset_minutes;  // default: the calendar's
+  bool strict = false;                    // any skipped row makes the result an error
+  bool progress = false;                  // draw a progress bar on stderr (a terminal)
 };
 
 struct ImportSummary {
@@ -74,4 +82,4 @@ Status WriteHtmlReport(Engine& engine, const ReportOptions& options);
 
 }  // namespace caseloop
 
-#endif  // CASELOOP_SCRIPT_TOOLS_H_
+#endif  // CASELOOP_TOOLS_H_

@@ -1,4 +1,4 @@
-// ImportCsv (script/tools.h): history from a CSV export becomes cases.
+// ImportCsv (caseloop/tools.h): history from a CSV export becomes cases.
 //
 // Each valid row is a chain of commands on its own case: report, register,
 // dispatch (at the created time, to the row's unit, with the due time as the
@@ -31,8 +31,12 @@
 #include <unordered_map>
 
 #include "caseloop/engine.h"
-#include "script/tools.h"
-#include "script/tools_internal.h"
+#include "caseloop/tools.h"
+#include "tools/completion_queue.h"
+#include "tools/csv_reader.h"
+#include "tools/import_internal.h"
+#include "tools/progress_bar.h"
+#include "tools/time_format.h"
 
 namespace caseloop {
 namespace {

@@ -1,0 +1,22 @@
+// tools/time_format.h — times in a strptime format, as CSV exports write
+// them (private to src/tools; ImportCsv's --time-format).
+#ifndef CASELOOP_TOOLS_TIME_FORMAT_H_
+#define CASELOOP_TOOLS_TIME_FORMAT_H_
+
+#include <string>
+#include <string_view>
+
+#include "caseloop/status.h"
+#include "caseloop/time.h"
+
+namespace caseloop::tools {
+
+// Parses `text` with a strptime format (e.g. "%m/%d/%Y %I:%M:%S %p") as local
+// time at `offset_minutes` east of UTC. The whole text must match (surrounding
+// blanks aside) and name a real date, years 1970..9999. Errors:
+// InvalidArgument naming the text and the format.
+Result<Instant> ParseTimeWithFormat(std::string_view text, const std::string& format, int offset_minutes);
+
+}  // namespace caseloop::tools
+
+#endif  // CASELOOP_TOOLS_TIME_FORMAT_H_
