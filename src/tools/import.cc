@@ -28,6 +28,7 @@
 #include <map>
 #include <ostream>
 #include <set>
+#include <string_view>
 #include <unordered_map>
 
 #include "caseloop/engine.h"
@@ -55,7 +56,12 @@ constexpr std::size_t kMaxInFlight = 512;
 constexpr std::size_t kBulkRows = 1024;
 
 enum Step : int { kReportStep, kRegisterStep, kDispatchStep, kAcceptStep, kFeedbackStep, kVerifyStep, kDone };
-constexpr const char* kStepNames[] = {"report", "register", "dispatch", "accept", "feedback", "verify"};
+
+// The command of a step, for command ids and messages ("done" for kDone).
+std::string_view StepName(int step) {
+  constexpr std::string_view kNames[] = {"report", "register", "dispatch", "accept", "feedback", "verify"};
+  return step >= kReportStep && step < kDone ? kNames[step] : "done";
+}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -459,7 +465,7 @@ Command Importer::MakeCommand(const Row& row, int step, bool with_id) const {
   const RowContent& c = row.content;
   Command cmd;
   cmd.case_id = row.id;
-  if (with_id) cmd.command_id = fmt::format("import/{}/{}", row.id, kStepNames[step]);
+  if (with_id) cmd.command_id = fmt::format("import/{}/{}", row.id, StepName(step));
   switch (step) {
     case kReportStep:
       cmd.type = CommandType::kReport;
@@ -547,8 +553,17 @@ void Importer::SubmitBulk(std::vector<Row>& rows) {
   std::vector<CaseBatchResult> results = engine_.SubmitBatch(batch);
   for (std::size_t i = 0; i < rows.size(); ++i) {
     CaseBatchResult& r = results[i];
-    if (r.status.ok() && !r.ack.duplicate && r.done == batch[i].commands.size()) {
+    const bool all_appended = !r.ack.duplicate && r.done == batch[i].commands.size();
+    if (r.status.ok() && all_appended) {
       ++summary_.imported;
+      continue;
+    }
+    if (all_appended) {
+      // Every command was decided and appended, but the batch was not made
+      // durable (the flush failed, e.g. on a full disk): a storage error that
+      // stops the import. The row is neither imported nor skipped; there is
+      // no step left to continue it from.
+      if (fatal_.ok()) fatal_ = r.status;
       continue;
     }
     // Continue on the per-command path as if the command at which the batch
@@ -607,7 +622,7 @@ void Importer::OnCompletion(Completion& done) {
     if (s.IsIOError() || s.IsUnavailable() || s.IsCorruption()) {
       if (fatal_.ok()) fatal_ = s;
     }
-    SkipSlot(slot, fmt::format("case {}: '{}' refused: {}", row.id, kStepNames[row.step], s.ToString()));
+    SkipSlot(slot, fmt::format("case {}: '{}' refused: {}", row.id, StepName(row.step), s.ToString()));
     return;
   }
   if (row.step == kReportStep && done.result->duplicate) {
