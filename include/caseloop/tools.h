@@ -9,6 +9,7 @@
 #ifndef CASELOOP_TOOLS_H_
 #define CASELOOP_TOOLS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <iosfwd>
 #include <optional>
@@ -19,6 +20,15 @@
 #include "caseloop/time.h"
 
 namespace caseloop {
+
+// Limits on a CSV file given to ImportCsv: a field longer than
+// kCsvMaxFieldBytes, or a record of more than kCsvMaxFields fields, makes its
+// row malformed (skipped, "row N: …"); a record longer than
+// kCsvMaxRecordBytes (an unterminated quote, a file that is not CSV such as
+// /dev/zero) stops the import with InvalidArgument naming the line it starts on.
+inline constexpr std::size_t kCsvMaxFieldBytes = std::size_t{1} << 20;    // 1 MiB
+inline constexpr std::size_t kCsvMaxRecordBytes = std::size_t{16} << 20;  // 16 MiB
+inline constexpr std::size_t kCsvMaxFields = 10000;
 
 struct ImportOptions {
   std::string file;             // CSV path
@@ -51,7 +61,9 @@ struct ImportSummary {
 // at the closed time. Bad rows are reported to `err` as "row N: reason" and
 // skipped; a summary line goes to `out`. Importing the same file twice adds
 // nothing. Errors: NotFound/InvalidArgument for the file or a missing column,
-// InvalidArgument when strict and a row was skipped, storage errors.
+// InvalidArgument when strict and a row was skipped and for a record longer
+// than kCsvMaxRecordBytes; storage errors (IOError, e.g. a full disk) stop the
+// import and are returned as they are.
 Result<ImportSummary> ImportCsv(Engine& engine, const ImportOptions& options, std::ostream& out,
                                 std::ostream& err);
 

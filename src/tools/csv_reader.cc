@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace caseloop::tools {
 
 namespace {
@@ -37,6 +39,7 @@ int CsvReader::Get() {
 bool CsvReader::Next(Record& rec) {
   rec.fields.clear();
   rec.error.clear();
+  if (!status_.ok()) return false;
   if (!started_) {
     started_ = true;
     // UTF-8 byte order mark.
@@ -62,11 +65,33 @@ bool CsvReader::Next(Record& rec) {
     }
   }
   rec.line = line_;
+  const std::uint64_t record_start = consumed_;
+  // A record longer than the limit ends the reading: there is no telling
+  // where the next one would start (an unterminated quote), or there is none
+  // (a file that is not CSV, /dev/zero).
+  auto over_record = [&] { return consumed_ - record_start > limits_.max_record_bytes; };
+  auto stop = [&] {
+    status_ = Status::InvalidArgument(
+        fmt::format("line {}: a record longer than {} bytes (the limit of a CSV record; an unterminated "
+                    "quote, or not a CSV file?)",
+                    rec.line, limits_.max_record_bytes));
+    rec.fields.clear();
+    return false;
+  };
   std::string field;
   field.reserve(64);
+  bool field_over = false;  // the field has lost bytes beyond max_field_bytes
+  // Appends [begin, end) to the field, keeping at most max_field_bytes.
+  auto append = [&](const char* begin, const char* end) {
+    const std::size_t n = static_cast<std::size_t>(end - begin);
+    const std::size_t room = limits_.max_field_bytes - std::min(field.size(), limits_.max_field_bytes);
+    field.append(begin, std::min(n, room));
+    if (n > room) field_over = true;
+  };
   for (;;) {
     // At the start of a field.
     field.clear();
+    field_over = false;
     int c = Peek();
     if (c == '"') {
       Get();
@@ -79,16 +104,18 @@ bool CsvReader::Next(Record& rec) {
           const char* end = buf_.data() + buf_.size();
           const char* p = begin;
           while (p != end && *p != '"' && *p != '\n' && *p != '\r') ++p;
-          field.append(begin, p);
+          append(begin, p);
           pos_ += static_cast<std::size_t>(p - begin);
           consumed_ += static_cast<std::uint64_t>(p - begin);
+          if (over_record()) return stop();
         }
         c = Get();
         if (c == kEof) break;
         if (c == '"') {
           if (Peek() == '"') {
             Get();
-            field.push_back('"');
+            const char quote = '"';
+            append(&quote, &quote + 1);
             continue;
           }
           closed = true;
@@ -99,7 +126,8 @@ bool CsvReader::Next(Record& rec) {
         } else if (c == '\r') {
           if (Peek() != '\n') ++line_;
         }
-        field.push_back(static_cast<char>(c));
+        const char ch = static_cast<char>(c);
+        append(&ch, &ch + 1);
       }
       if (!closed) {
         rec.error = fmt::format("unterminated quoted field (opened on line {}, field {})", quote_line,
@@ -111,7 +139,10 @@ bool CsvReader::Next(Record& rec) {
       if (c != ',' && c != '\n' && c != '\r' && c != kEof) {
         rec.error = fmt::format("text after the closing quote of field {}", rec.fields.size() + 1);
         // Resynchronize at the end of the line.
-        while ((c = Peek()) != kEof && c != '\n' && c != '\r') Get();
+        while ((c = Peek()) != kEof && c != '\n' && c != '\r') {
+          Get();
+          if (over_record()) return stop();
+        }
       }
     } else {
       // Unquoted: copy runs of the buffer up to the next delimiter at once.
@@ -120,14 +151,26 @@ bool CsvReader::Next(Record& rec) {
         const char* end = buf_.data() + buf_.size();
         const char* p = begin;
         while (p != end && *p != ',' && *p != '\n' && *p != '\r') ++p;
-        field.append(begin, p);
+        append(begin, p);
         pos_ += static_cast<std::size_t>(p - begin);
         consumed_ += static_cast<std::uint64_t>(p - begin);
+        if (over_record()) return stop();
       }
     }
-    rec.fields.push_back(std::move(field));
+    if (field_over && rec.error.empty()) {
+      rec.error = fmt::format("field {} is longer than {} bytes (the limit of a CSV field)",
+                              rec.fields.size() + 1, limits_.max_field_bytes);
+    }
+    if (rec.fields.size() < limits_.max_fields) {
+      rec.fields.push_back(std::move(field));
+    } else if (rec.error.empty()) {
+      rec.error = fmt::format("more than {} fields (the limit of a CSV record)", limits_.max_fields);
+    }
     c = Get();
-    if (c == ',') continue;
+    if (c == ',') {
+      if (over_record()) return stop();
+      continue;
+    }
     if (c == '\r') {
       if (Peek() == '\n') Get();
       ++line_;

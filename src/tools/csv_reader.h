@@ -9,10 +9,14 @@
 #ifndef CASELOOP_TOOLS_CSV_READER_H_
 #define CASELOOP_TOOLS_CSV_READER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <istream>
 #include <string>
 #include <vector>
+
+#include "caseloop/status.h"
+#include "caseloop/tools.h"
 
 namespace caseloop::tools {
 
@@ -22,21 +26,37 @@ namespace caseloop::tools {
 // data (lenient, as real exports need). A UTF-8 byte order mark at the start
 // is skipped. Blank lines are skipped.
 //
+// Memory is bounded by the limits, whatever the input: a field keeps at most
+// max_field_bytes, a record at most max_fields fields, and a record longer
+// than max_record_bytes (counted from its first byte) ends the reading.
+//
 // Thread-safety: one reader is used by one thread.
+struct CsvLimits {
+  std::size_t max_field_bytes = kCsvMaxFieldBytes;
+  std::size_t max_record_bytes = kCsvMaxRecordBytes;
+  std::size_t max_fields = kCsvMaxFields;
+};
+
 class CsvReader {
  public:
   struct Record {
     std::vector<std::string> fields;
-    int line = 0;       // 1-based line of the file on which the record starts
-    std::string error;  // non-empty: the record is malformed (fields are partial)
+    std::int64_t line = 0;  // 1-based line of the file on which the record starts
+    std::string error;      // non-empty: the record is malformed (fields are partial)
   };
 
-  explicit CsvReader(std::istream& in) : in_(in) {}
+  explicit CsvReader(std::istream& in, CsvLimits limits = CsvLimits()) : in_(in), limits_(limits) {}
 
-  // Reads the next record into `rec`. Returns false at the end of the input.
-  // A malformed record (unterminated quote, text after a closing quote)
-  // returns true with rec.error set; reading resumes after it.
+  // Reads the next record into `rec`. Returns false at the end of the input,
+  // or when reading stopped (status() says why). A malformed record
+  // (unterminated quote, text after a closing quote, a field longer than
+  // max_field_bytes, more than max_fields fields) returns true with rec.error
+  // set; reading resumes after it.
   bool Next(Record& rec);
+
+  // OK, or why reading stopped: InvalidArgument "line N: a record longer
+  // than M bytes …" (the record starting on line N).
+  const Status& status() const { return status_; }
 
   // Bytes consumed so far (for progress).
   std::uint64_t bytes_read() const { return consumed_; }
@@ -46,10 +66,12 @@ class CsvReader {
   int Get();
 
   std::istream& in_;
+  const CsvLimits limits_;
+  Status status_;
   std::string buf_;
   std::size_t pos_ = 0;
   std::uint64_t consumed_ = 0;
-  int line_ = 1;
+  std::int64_t line_ = 1;
   bool started_ = false;
   bool eof_ = false;
 };

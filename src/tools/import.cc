@@ -107,7 +107,7 @@ std::string UnitIdFromValue(std::string_view value) {
 // The parsed content of a row, as compared between duplicate rows and with
 // an existing case.
 struct RowContent {
-  int line = 0;
+  std::int64_t line = 0;
   Instant created{};
   std::string unit;  // unit id
   std::optional<Instant> due;
@@ -163,7 +163,7 @@ class Importer {
   // count it unchanged, or skip the row.
   void Reconcile(std::size_t slot);
   void Finish(std::size_t slot);
-  void Skip(int line, std::string reason);
+  void Skip(std::int64_t line, std::string reason);
   void SkipSlot(std::size_t slot, std::string reason);
 
   Engine& engine_;
@@ -173,7 +173,7 @@ class Importer {
   const bool bulk_;
   ImportSummary summary_;
   Status fatal_;
-  std::vector<std::pair<int, std::string>> errors_;
+  std::vector<std::pair<std::int64_t, std::string>> errors_;
 
   int offset_minutes_ = 0;
   bool iso_times_ = false;
@@ -335,7 +335,7 @@ Result<std::pair<CaseKind, std::string>> Importer::CategoryFor(std::string_view 
   return *found;
 }
 
-void Importer::Skip(int line, std::string reason) {
+void Importer::Skip(std::int64_t line, std::string reason) {
   ++summary_.skipped;
   errors_.emplace_back(line, fmt::format("row {}: {}", line, reason));
 }
@@ -353,7 +353,7 @@ std::string Differences(const RowContent& a, const RowContent& b) {
 }
 
 bool Importer::ParseRow(const tools::CsvReader::Record& rec, Row& row) {
-  const int line = rec.line;
+  const std::int64_t line = rec.line;
   if (!rec.error.empty()) {
     Skip(line, "malformed CSV: " + rec.error);
     return false;
@@ -727,8 +727,13 @@ Result<ImportSummary> Importer::Run() {
   const auto file_size = std::filesystem::file_size(options_.file, ec);
   tools::CsvReader reader(in);
   tools::CsvReader::Record rec;
-  if (!reader.Next(rec))
+  if (!reader.Next(rec)) {
+    if (!reader.status().ok()) {
+      return Status::InvalidArgument(
+          fmt::format("{}: the header: {}", options_.file, reader.status().message()));
+    }
     return Status::InvalidArgument(fmt::format("{}: empty file (no header)", options_.file));
+  }
   if (!rec.error.empty()) {
     return Status::InvalidArgument(fmt::format("{}: malformed header: {}", options_.file, rec.error));
   }
@@ -758,6 +763,7 @@ Result<ImportSummary> Importer::Run() {
     }
     if (!chunk.empty() && fatal_.ok()) SubmitBulk(chunk);
     Drain();
+    if (!reader.status().ok() && fatal_.ok()) fatal_ = reader.status();
     if (file_size > 0) {
       bar.Update(static_cast<double>(reader.bytes_read()) / static_cast<double>(file_size),
                  fmt::format("{} rows", summary_.rows));
@@ -779,6 +785,7 @@ Result<ImportSummary> Importer::Run() {
       slots_[slot] = std::move(row);
       Submit(slot);
     }
+    if (!reader.status().ok() && fatal_.ok()) fatal_ = reader.status();
     if (in_flight_ == 0 && (input_done || !fatal_.ok() || free_.empty())) break;
     for (Completion& c : queue_.WaitAll()) OnCompletion(c);
     if (file_size > 0) {

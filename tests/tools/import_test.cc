@@ -377,3 +377,86 @@ TEST_CASE("import: CSV reader and time parser") {
   CHECK(
       tools::ParseTimeWithFormat("1969-12-31 10:00:00", "%Y-%m-%d %H:%M:%S", 0).status().IsInvalidArgument());
 }
+
+// docs/reliability.md: `import /dev/zero` grew to 4.2 GB (one field without
+// end). Fields, the fields of a record and records are bounded.
+TEST_CASE("CSV reader: fields, the fields of a record and records are bounded") {
+  const tools::CsvLimits small{/*max_field_bytes=*/8, /*max_record_bytes=*/64, /*max_fields=*/4};
+  tools::CsvReader::Record rec;
+  {
+    std::istringstream in("ab,0123456789,c\n\"quoted-0123456789\",z\na,b,c,d,e,f\nok,1\n");
+    tools::CsvReader reader(in, small);
+    REQUIRE(reader.Next(rec));
+    CHECK(rec.error == "field 2 is longer than 8 bytes (the limit of a CSV field)");
+    CHECK(rec.fields == std::vector<std::string>{"ab", "01234567", "c"});
+    REQUIRE(reader.Next(rec));
+    CHECK(rec.line == 2);
+    CHECK(rec.error == "field 1 is longer than 8 bytes (the limit of a CSV field)");
+    REQUIRE(reader.Next(rec));
+    CHECK(rec.line == 3);
+    CHECK(rec.error == "more than 4 fields (the limit of a CSV record)");
+    CHECK(rec.fields.size() == 4);
+    REQUIRE(reader.Next(rec));
+    CHECK(rec.line == 4);
+    CHECK(rec.error.empty());
+    CHECK(rec.fields == std::vector<std::string>{"ok", "1"});
+    CHECK(!reader.Next(rec));
+    CHECK(reader.status().ok());
+  }
+  // A record past max_record_bytes stops the reading, naming its first line:
+  // unquoted, in an unterminated quote, in text after a closing quote.
+  for (const std::string& tail : {std::string(100, 'x'), "\"" + std::string(100, 'x'),
+                                  "\"q\"" + std::string(100, 'x'), std::string(100, ',')}) {
+    std::istringstream in("h1,h2\n\nrow," + tail + "\nnever,read\n");
+    tools::CsvReader reader(in, small);
+    REQUIRE(reader.Next(rec));
+    CHECK(!reader.Next(rec));
+    REQUIRE_FALSE(reader.status().ok());
+    CHECK(reader.status().IsInvalidArgument());
+    CHECK(reader.status().message() ==
+          "line 3: a record longer than 64 bytes (the limit of a CSV record; an unterminated quote, or not a "
+          "CSV file?)");
+    CHECK(rec.fields.empty());
+    CHECK(!reader.Next(rec));  // and stays stopped
+  }
+}
+
+TEST_CASE("import: an over-long field skips its row; endless input stops at the record limit") {
+  auto engine = OpenImportEngine();
+  const std::string big(kCsvMaxFieldBytes + 1, 'd');
+  std::ostringstream out, err;
+  auto r = ImportCsv(*engine,
+                     SmallOptions(TempFile("bigfield.csv",
+                                           "id,created,unit,due,closed\n"
+                                           "B1,2025-03-03 09:00:00,WATER,,\n"
+                                           "B2,2025-03-03 09:00:00," +
+                                               big + ",,\nB3,2025-03-03 09:00:00,WATER,,\n")),
+                     out, err);
+  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+  CHECK(r->imported == 2);
+  CHECK(r->skipped == 1);
+  CHECK(err.str() ==
+        "row 3: malformed CSV: field 3 is longer than 1048576 bytes (the limit of a CSV field)\n");
+  CHECK(engine->Show("B3").ok());
+
+  // /dev/zero: a header without end, in bounded memory.
+  std::ostringstream out2, err2;
+  auto zero = ImportCsv(*engine, SmallOptions("/dev/zero"), out2, err2);
+  REQUIRE_FALSE(zero.ok());
+  CHECK(zero.status().IsInvalidArgument());
+  CHECK(zero.status().message() ==
+        "/dev/zero: the header: line 1: a record longer than 16777216 bytes (the limit of a CSV record; an "
+        "unterminated quote, or not a CSV file?)");
+  // A data record without end: the rows before it are imported, then the
+  // import stops naming the line.
+  const std::string endless = "id,created,unit,due,closed\nE1,2025-03-03 09:00:00,WATER,,\nE2,\"" +
+                              std::string(kCsvMaxRecordBytes + 10, 'q');
+  std::ostringstream out3, err3;
+  auto stopped = ImportCsv(*engine, SmallOptions(TempFile("endless.csv", endless)), out3, err3);
+  REQUIRE_FALSE(stopped.ok());
+  CHECK(stopped.status().IsInvalidArgument());
+  CHECK_MESSAGE(stopped.status().message().find("stopped after 1 rows: line 3: a record longer than 16777216 "
+                                                "bytes") != std::string::npos,
+                stopped.status().message());
+  CHECK(engine->Show("E1").ok());
+}
