@@ -39,7 +39,9 @@ struct ImportOptions {
   std::string closed_column;    // optional
   std::string category_column;  // optional
   // strptime format of the times (e.g. "%m/%d/%Y %I:%M:%S %p"), or "iso" (or
-  // "") for ParseInstant's forms.
+  // "") for ParseInstant's forms. A 12-hour hour (%I) needs AM/PM (%p) and a
+  // 24-hour one (%H, %k, %R, %T) must not have it (strptime would ignore the
+  // AM/PM): such a format is refused before any row is read.
   std::string time_format = "%Y-%m-%d %H:%M:%S";
   std::optional<int> utc_offset_minutes;  // default: the calendar's
   bool strict = false;                    // any skipped row makes the result an error
@@ -60,8 +62,8 @@ struct ImportSummary {
 // deadline (none if empty) and, if closed, feedback and a passing verification
 // at the closed time. Bad rows are reported to `err` as "row N: reason" and
 // skipped; a summary line goes to `out`. Importing the same file twice adds
-// nothing. Errors: NotFound/InvalidArgument for the file or a missing column,
-// InvalidArgument when strict and a row was skipped and for a record longer
+// nothing. Errors: NotFound/InvalidArgument for the file, a missing column or
+// a refused time format; InvalidArgument when strict and a row was skipped and for a record longer
 // than kCsvMaxRecordBytes; storage errors (IOError, e.g. a full disk) stop the
 // import and are returned as they are.
 Result<ImportSummary> ImportCsv(Engine& engine, const ImportOptions& options, std::ostream& out,

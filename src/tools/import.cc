@@ -718,6 +718,11 @@ void Importer::Reconcile(std::size_t slot) {
 
 Result<ImportSummary> Importer::Run() {
   const auto started = std::chrono::steady_clock::now();
+  iso_times_ = options_.time_format.empty() || options_.time_format == "iso";
+  if (!iso_times_) {
+    Status format = tools::CheckTimeFormat(options_.time_format);
+    if (!format.ok()) return Status::InvalidArgument("import: " + format.message());
+  }
   std::error_code ec;
   if (!std::filesystem::exists(options_.file, ec)) {
     return Status::NotFound(fmt::format("import: file '{}' does not exist", options_.file));
@@ -741,7 +746,6 @@ Result<ImportSummary> Importer::Run() {
 
   config_ = engine_.CurrentConfig();
   offset_minutes_ = options_.utc_offset_minutes.value_or(config_.calendar.utc_offset_minutes);
-  iso_times_ = options_.time_format.empty() || options_.time_format == "iso";
   for (const auto& [id, info] : config_.units) unit_values_[id] = info.name;
   CASELOOP_RETURN_IF_ERROR(EnsureActors());
 

@@ -24,7 +24,59 @@ std::string_view Trim(std::string_view s) {
 
 }  // namespace
 
+Status CheckTimeFormat(const std::string& format) {
+  std::string h24, h12, ampm;  // the first conversion of each kind, e.g. "%H"
+  for (std::size_t i = 0; i < format.size(); ++i) {
+    if (format[i] != '%') continue;
+    const std::size_t start = i++;
+    // glibc's strptime skips strftime's flags, a field width and E / O.
+    while (i < format.size() && std::strchr("-_0^#", format[i]) != nullptr) ++i;
+    while (i < format.size() && format[i] >= '0' && format[i] <= '9') ++i;
+    if (i < format.size() && (format[i] == 'E' || format[i] == 'O')) ++i;
+    if (i >= format.size()) break;
+    const std::string conv = format.substr(start, i - start + 1);
+    switch (format[i]) {
+      case 'H':
+      case 'k':
+      case 'R':
+      case 'T':
+      case 'X':  // %H:%M:%S in the C locale
+      case 'c':
+        if (h24.empty()) h24 = conv;
+        break;
+      case 'I':
+      case 'l':
+        if (h12.empty()) h12 = conv;
+        break;
+      case 'r':  // %I:%M:%S %p
+        if (h12.empty()) h12 = conv;
+        if (ampm.empty()) ampm = conv;
+        break;
+      case 'p':
+        if (ampm.empty()) ampm = conv;
+        break;
+      default:
+        break;
+    }
+  }
+  if (!h24.empty() && !ampm.empty()) {
+    return Status::InvalidArgument(fmt::format(
+        "time format '{}' reads a 24-hour hour ({}) and AM/PM ({}): strptime ignores AM/PM with a "
+        "24-hour hour, so every PM time would be 12 hours early; use %I (01-12) with %p, or {} "
+        "without it",
+        format, h24, ampm, h24));
+  }
+  if (!h12.empty() && ampm.empty()) {
+    return Status::InvalidArgument(
+        fmt::format("time format '{}' reads a 12-hour hour ({}) without AM/PM (%p): every PM time would be "
+                    "read as AM; add %p, or use %H for a 24-hour clock",
+                    format, h12));
+  }
+  return Status::Ok();
+}
+
 Result<Instant> ParseTimeWithFormat(std::string_view text, const std::string& format, int offset_minutes) {
+  CASELOOP_RETURN_IF_ERROR(CheckTimeFormat(format));
   std::string s(Trim(text));
   auto bad = [&](std::string_view why) {
     return Status::InvalidArgument(

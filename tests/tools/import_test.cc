@@ -460,3 +460,54 @@ TEST_CASE("import: an over-long field skips its row; endless input stops at the 
                 stopped.status().message());
   CHECK(engine->Show("E1").ok());
 }
+
+// docs/reliability.md: --time-format '%m/%d/%Y %H:%M:%S %p' imported every PM
+// time 12 hours early (glibc's strptime ignores %p beside %H).
+TEST_CASE("import: a time format whose AM/PM strptime would ignore is refused before any row") {
+  for (const char* ok : {"%m/%d/%Y %I:%M:%S %p", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d.%m.%Y %T", "%Y",
+                         "%m/%d/%Y %r", "%Y-%m-%d %l:%M %p", "%Y-%m-%d %I%%p %p", "100%% %Y-%m-%d %H"}) {
+    INFO(ok);
+    CHECK(tools::CheckTimeFormat(ok).ok());
+  }
+  struct Bad {
+    const char* format;
+    const char* part;
+  };
+  for (Bad b : {Bad{"%m/%d/%Y %H:%M:%S %p", "reads a 24-hour hour (%H) and AM/PM (%p)"},
+                Bad{"%m/%d/%Y %T %p", "reads a 24-hour hour (%T) and AM/PM (%p)"},
+                Bad{"%m/%d/%Y %OH:%M %p", "reads a 24-hour hour (%OH) and AM/PM (%p)"},
+                Bad{"%m/%d/%Y %k:%M %r", "reads a 24-hour hour (%k) and AM/PM (%r)"},
+                Bad{"%m/%d/%Y %I:%M:%S", "reads a 12-hour hour (%I) without AM/PM (%p)"},
+                Bad{"%m/%d/%Y %l:%M", "reads a 12-hour hour (%l) without AM/PM (%p)"}}) {
+    INFO(b.format);
+    Status s = tools::CheckTimeFormat(b.format);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.IsInvalidArgument());
+    CHECK(s.message().find(b.part) != std::string::npos);
+    CHECK(tools::ParseTimeWithFormat("12/25/2013 01:00:00 PM", b.format, 0).status().IsInvalidArgument());
+  }
+  // 1 PM with %I and %p is 13:00; with %H and %p it was read as 01:00.
+  auto pm = tools::ParseTimeWithFormat("12/25/2013 01:00:00 PM", "%m/%d/%Y %I:%M:%S %p", 0);
+  REQUIRE(pm.ok());
+  CHECK(FormatInstant(*pm, 0) == "2013-12-25T13:00:00+00:00");
+
+  auto engine = OpenImportEngine();
+  ImportOptions o = SmallOptions(TempFile("pm.csv",
+                                          "id,created,unit,due,closed\n"
+                                          "P1,12/25/2013 01:00:00 PM,WATER,,\n"));
+  o.time_format = "%m/%d/%Y %H:%M:%S %p";
+  o.utc_offset_minutes = 0;
+  std::ostringstream out, err;
+  auto r = ImportCsv(*engine, o, out, err);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().IsInvalidArgument());
+  CHECK(r.status().message().rfind("import: time format '%m/%d/%Y %H:%M:%S %p' reads a 24-hour hour (%H)",
+                                   0) == 0);
+  CHECK(out.str().empty());
+  CHECK(err.str().empty());
+  CHECK(engine->Show("P1").status().IsNotFound());  // nothing was imported
+  o.time_format = "%m/%d/%Y %I:%M:%S %p";
+  auto fixed = ImportCsv(*engine, o, out, err);
+  REQUIRE_MESSAGE(fixed.ok(), fixed.status().ToString());
+  CHECK(engine->State("P1")->reported_at == *ParseInstant("2013-12-25T13:00:00Z", 0));
+}
