@@ -63,7 +63,8 @@ struct ImportSummary {
 // at the closed time. Bad rows are reported to `err` as "row N: reason" and
 // skipped; a summary line goes to `out`. Importing the same file twice adds
 // nothing. Errors: NotFound/InvalidArgument for the file, a missing column or
-// a refused time format; InvalidArgument when strict and a row was skipped and for a record longer
+// a refused time format; InvalidArgument when the file has rows and every one
+// of them was skipped, when strict and a row was skipped and for a record longer
 // than kCsvMaxRecordBytes; storage errors (IOError, e.g. a full disk) stop the
 // import and are returned as they are.
 Result<ImportSummary> ImportCsv(Engine& engine, const ImportOptions& options, std::ostream& out,

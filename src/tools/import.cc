@@ -814,6 +814,10 @@ Result<ImportSummary> Importer::Run() {
     out_ << fmt::format("imported {}, unchanged {}, skipped {} of {} rows\n", summary_.imported,
                         summary_.unchanged, summary_.skipped, summary_.rows);
   }
+  if (summary_.rows > 0 && summary_.skipped == summary_.rows) {
+    return Status::InvalidArgument(fmt::format(
+        "import {}: none of the {} rows could be imported (row errors above)", options_.file, summary_.rows));
+  }
   if (options_.strict && summary_.skipped > 0) {
     return Status::InvalidArgument(fmt::format("import {}: {} of {} rows skipped (strict)", options_.file,
                                                summary_.skipped, summary_.rows));

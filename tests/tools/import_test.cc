@@ -511,3 +511,36 @@ TEST_CASE("import: a time format whose AM/PM strptime would ignore is refused be
   REQUIRE_MESSAGE(fixed.ok(), fixed.status().ToString());
   CHECK(engine->State("P1")->reported_at == *ParseInstant("2013-12-25T13:00:00Z", 0));
 }
+
+// docs/reliability.md: an import in which every row failed exited 0.
+TEST_CASE("import: a file of which no row can be imported is an error; one good row is enough") {
+  auto engine = OpenImportEngine();
+  const std::string bad_rows =
+      "id,created,unit,due,closed\n"
+      "N1,not a time,WATER,,\n"
+      "N2,2025-03-03 09:00:00,,,\n";
+  std::ostringstream out, err;
+  auto r = ImportCsv(*engine, SmallOptions(TempFile("none.csv", bad_rows)), out, err);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().IsInvalidArgument());
+  CHECK(r.status().message().find("none of the 2 rows could be imported") != std::string::npos);
+  CHECK(out.str() == "imported 0, unchanged 0, skipped 2 of 2 rows\n");
+  CHECK(err.str().find("row 2: case N1") != std::string::npos);
+  CHECK(err.str().find("row 3: case N2: empty unit") != std::string::npos);
+
+  std::ostringstream out2, err2;
+  auto one = ImportCsv(
+      *engine, SmallOptions(TempFile("one.csv", bad_rows + "N3,2025-03-03 09:00:00,WATER,,\n")), out2, err2);
+  REQUIRE_MESSAGE(one.ok(), one.status().ToString());
+  CHECK(one->imported == 1);
+  CHECK(one->skipped == 2);
+  // Rows already there count as done, not failed.
+  std::ostringstream out3, err3;
+  auto again = ImportCsv(*engine,
+                         SmallOptions(TempFile("again.csv",
+                                               "id,created,unit,due,closed\n"
+                                               "N3,2025-03-03 09:00:00,WATER,,\n")),
+                         out3, err3);
+  REQUIRE_MESSAGE(again.ok(), again.status().ToString());
+  CHECK(again->unchanged == 1);
+}
