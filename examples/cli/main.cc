@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -54,6 +55,57 @@ int Fail(const Status& s) {
 int UsageError(const std::string& message) {
   std::cerr << "error: " << message << "\nRun with --help for more information.\n";
   return kExitUsage;
+}
+
+// stdout for the results: a buffered stream over file descriptor 1 that
+// keeps the errno of its first failed write (std::cout over stdio forgets it
+// once the stream has failed, and a failed write of a long output happens
+// long before the end).
+class ResultsBuf final : public std::streambuf {
+ public:
+  ResultsBuf() { setp(buf_, buf_ + sizeof buf_); }
+  // 0, or the errno of the first write that failed.
+  int error() const { return error_; }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (sync() != 0) return traits_type::eof();
+    if (!traits_type::eq_int_type(c, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  int sync() override {
+    const char* p = pbase();
+    while (p < pptr()) {
+      const ssize_t n = ::write(STDOUT_FILENO, p, static_cast<std::size_t>(pptr() - p));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        if (error_ == 0) error_ = n < 0 ? errno : EIO;
+        setp(buf_, buf_ + sizeof buf_);  // what could not be written is dropped
+        return -1;
+      }
+      p += n;
+    }
+    setp(buf_, buf_ + sizeof buf_);
+    return 0;
+  }
+
+ private:
+  char buf_[1 << 16];
+  int error_ = 0;
+};
+
+// Every command's results go to stdout. A failed write of them (a full disk,
+// /dev/full, a file size limit) loses them: a storage error (exit 3), whatever
+// the command's own status. Called once, at the end.
+int FinishOutput(const ResultsBuf& results, int code) {
+  std::cout.flush();
+  if (results.error() == 0 && std::cout.good()) return code;
+  std::cerr << "error: writing the output failed: " << std::strerror(results.error() ? results.error() : EIO)
+            << '\n';
+  return kExitStorage;
 }
 
 struct Globals {
@@ -236,6 +288,17 @@ int RunReport(const Globals& g, const ReportArgs& r) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // std::cout writes to `results` for the whole run (help and usage text too),
+  // and to stdio's buffer again before anything static is destroyed.
+  ResultsBuf results;
+  struct RestoreCout {
+    std::streambuf* stdio;
+    ~RestoreCout() {
+      std::cout.flush();
+      std::cout.rdbuf(stdio);
+    }
+  } restore_cout{std::cout.rdbuf(&results)};
+
   CLI::App app{"caseloop: the closed loop of urban-management cases, on an embedded event log"};
   app.name("caseloop");
   app.require_subcommand(1, 1);
@@ -363,7 +426,7 @@ int main(int argc, char** argv) {
         "--echo acknowledges each line once it is durable, and --durability none keeps nothing until the "
         "run ends: use --durability sync or buffered with --echo");
 
-  try {
+  auto run_command = [&]() -> int {
     if (run->parsed()) return RunScript(g, script_file, echo, keep_going);
     for (auto& q : queries) {
       if (q.app->parsed()) return RunQuery(g, q.name, q.args);
@@ -433,9 +496,14 @@ int main(int argc, char** argv) {
                           return s.ok() ? kExitOk : Fail(s);
                         });
     }
+    return UsageError("no command given");
+  };
+  int code;
+  try {
+    code = run_command();
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << '\n';
-    return kExitRefused;
+    code = kExitRefused;
   }
-  return UsageError("no command given");
+  return FinishOutput(results, code);
 }
