@@ -22,6 +22,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -146,15 +147,21 @@ Result<std::unique_ptr<Engine>> OpenEngine(const Globals& g, bool timers, Access
 }
 
 // Runs `body` with an open engine and closes it; a failed close (the data
-// may not be durable) turns success into a storage error.
+// may not be durable) turns success into a storage error. `held`: what the
+// body wrote for stdout, printed only once the close has succeeded (import,
+// demo: "imported 2000" must not come before the failure that loses them).
 template <typename Body>
-int WithEngine(const Globals& g, bool timers, Access access, bool default_config, Body body) {
+int WithEngine(const Globals& g, bool timers, Access access, bool default_config, Body body,
+               const std::ostringstream* held = nullptr) {
   auto engine = OpenEngine(g, timers, access, default_config);
   if (!engine.ok()) return Fail(engine.status());
   int code = body(**engine);
   Status closed = (*engine)->Close();
-  if (!closed.ok() && code == kExitOk)
-    return Fail(Status(closed.code(), "closing the database: " + closed.message()));
+  if (!closed.ok()) {
+    if (code == kExitOk) return Fail(Status(closed.code(), "closing the database: " + closed.message()));
+    return code;
+  }
+  if (held != nullptr) std::cout << held->str();
   return code;
 }
 
@@ -364,8 +371,10 @@ int main(int argc, char** argv) {
   auto* dem = app.add_subcommand("demo", "simulate a quarter in the default district and print the ranking");
   dem->add_option("--cases", demo.cases, "cases to simulate")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  dem->add_option("--days", demo.days, "days to simulate")->capture_default_str()->check(CLI::PositiveNumber);
+      ->check(CLI::Range(std::int64_t{1}, kDemoMaxCases));
+  dem->add_option("--days", demo.days, "days to simulate")
+      ->capture_default_str()
+      ->check(CLI::Range(1, kDemoMaxDays));
   dem->add_option("--seed", demo.seed, "random seed")->capture_default_str();
   dem->add_option("--html", demo.html, "HTML report to write (\"\" = none)")->capture_default_str();
 
@@ -438,17 +447,25 @@ int main(int argc, char** argv) {
         import.utc_offset_minutes = *tz;
       }
       import.progress = isatty(STDERR_FILENO) != 0;
-      return WithEngine(g, /*timers=*/true, Access::kCreate, /*default_config=*/false, [&](Engine& engine) {
-        auto summary = ImportCsv(engine, import, std::cout, std::cerr);
-        return summary.ok() ? kExitOk : Fail(summary.status());
-      });
+      std::ostringstream summary_line;
+      return WithEngine(
+          g, /*timers=*/true, Access::kCreate, /*default_config=*/false,
+          [&](Engine& engine) {
+            auto summary = ImportCsv(engine, import, summary_line, std::cerr);
+            return summary.ok() ? kExitOk : Fail(summary.status());
+          },
+          &summary_line);
     }
     if (dem->parsed()) {
       demo.progress = isatty(STDERR_FILENO) != 0;
-      return WithEngine(g, /*timers=*/true, Access::kCreate, /*default_config=*/true, [&](Engine& engine) {
-        Status s = RunDemo(engine, demo, std::cout);
-        return s.ok() ? kExitOk : Fail(s);
-      });
+      std::ostringstream ranking;
+      return WithEngine(
+          g, /*timers=*/true, Access::kCreate, /*default_config=*/true,
+          [&](Engine& engine) {
+            Status s = RunDemo(engine, demo, ranking);
+            return s.ok() ? kExitOk : Fail(s);
+          },
+          &ranking);
     }
     if (rep->parsed()) return RunReport(g, report);
     if (check->parsed()) {

@@ -70,9 +70,14 @@ struct ImportSummary {
 Result<ImportSummary> ImportCsv(Engine& engine, const ImportOptions& options, std::ostream& out,
                                 std::ostream& err);
 
+// The largest DemoOptions::cases and ::days. The plan is held in memory: a
+// case costs about 4 KiB while the demo runs (20,000 cases: 150 MiB).
+inline constexpr std::int64_t kDemoMaxCases = 1000000;
+inline constexpr int kDemoMaxDays = 3660;
+
 struct DemoOptions {
-  std::int64_t cases = 20000;
-  int days = 90;
+  std::int64_t cases = 20000;  // 1..kDemoMaxCases
+  int days = 90;               // 1..kDemoMaxDays
   std::uint64_t seed = 1;
   std::string html = "caseloop-report.html";  // "" = no report
   bool progress = false;
@@ -81,6 +86,8 @@ struct DemoOptions {
 // Simulates a quarter in the default district through the real engine
 // (which must use a manual clock), prints the quarterly ranking of units and
 // inspectors as aligned tables to `out`, and writes the HTML report.
+// Errors: InvalidArgument for cases or days out of range, or an engine that
+// is not on a manual clock; the engine's errors and WriteHtmlReport's.
 Status RunDemo(Engine& engine, const DemoOptions& options, std::ostream& out);
 
 struct ReportOptions {

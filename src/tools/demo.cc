@@ -736,9 +736,13 @@ Status Demo::Report() {
 }
 
 Status Demo::Run() {
-  if (options_.cases <= 0) return Status::InvalidArgument("demo: the number of cases must be positive");
-  if (options_.days <= 0 || options_.days > 3660) {
-    return Status::InvalidArgument("demo: the number of days must be within 1..3660");
+  if (options_.cases <= 0 || options_.cases > kDemoMaxCases) {
+    return Status::InvalidArgument(
+        fmt::format("demo: the number of cases must be within 1..{}, not {}", kDemoMaxCases, options_.cases));
+  }
+  if (options_.days <= 0 || options_.days > kDemoMaxDays) {
+    return Status::InvalidArgument(
+        fmt::format("demo: the number of days must be within 1..{}, not {}", kDemoMaxDays, options_.days));
   }
   {
     Status s = engine_.AdvanceTo(engine_.Now());
