@@ -21,6 +21,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <new>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -518,6 +519,10 @@ int main(int argc, char** argv) {
   int code;
   try {
     code = run_command();
+  } catch (const std::bad_alloc&) {
+    // Not bad input: the machine could not give what the command needed.
+    std::cerr << "error: out of memory\n";
+    code = kExitStorage;
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << '\n';
     code = kExitRefused;

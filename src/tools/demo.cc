@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <new>
 #include <ostream>
 #include <random>
 #include <set>
@@ -772,6 +773,8 @@ Status RunDemo(Engine& engine, const DemoOptions& options, std::ostream& out) {
   try {
     Demo demo(engine, options, out);
     return demo.Run();
+  } catch (const std::bad_alloc&) {
+    return Status::IOError("demo: out of memory");
   } catch (const std::exception& e) {
     return Status::IOError(std::string("demo: ") + e.what());
   }

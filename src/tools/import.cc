@@ -26,6 +26,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <new>
 #include <ostream>
 #include <set>
 #include <string_view>
@@ -832,6 +833,8 @@ Result<ImportSummary> ImportCsvPath(Engine& engine, const ImportOptions& options
   try {
     Importer importer(engine, options, out, err, bulk);
     return importer.Run();
+  } catch (const std::bad_alloc&) {
+    return Status::IOError(fmt::format("import {}: out of memory", options.file));
   } catch (const std::exception& e) {
     return Status::IOError(fmt::format("import {}: {}", options.file, e.what()));
   }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <new>
 #include <set>
 
 #include "caseloop/calendar.h"
@@ -450,6 +451,8 @@ Status WriteHtmlReport(Engine& engine, const ReportOptions& options) {
     Status written = tools::WriteWholeFile(options.html, h);
     if (!written.ok()) return Status(written.code(), "report: " + written.message());
     return Status::Ok();
+  } catch (const std::bad_alloc&) {
+    return Status::IOError("report: out of memory");
   } catch (const std::exception& e) {
     return Status::IOError(std::string("report: ") + e.what());
   }
