@@ -8,9 +8,9 @@
 #include <random>
 #include <sstream>
 
+#include "caseloop/tools.h"
 #include "scenarios.h"
-#include "script/tools.h"
-#include "script/tools_internal.h"
+#include "tools/import_internal.h"
 #include "workload.h"
 
 namespace caseloop::bench {

@@ -19,8 +19,8 @@
 #include "caseloop/engine.h"
 #include "caseloop/script.h"
 #include "caseloop/time.h"
+#include "caseloop/tools.h"
 #include "script/json_views.h"
-#include "script/tools.h"
 
 namespace py = pybind11;
 using namespace caseloop;

@@ -2,10 +2,11 @@
 //
 //   caseloop [--db DIR] [--durability sync|buffered|none] [--now] COMMAND ...
 //
-// Every command's logic lives in the library (ScriptSession for scripts and
-// queries; ImportCsv, RunDemo and WriteHtmlReport from src/script/tools.h);
-// this file parses arguments, opens the engine and maps statuses to exit
-// codes. See docs/cli.md.
+// Every command's logic lives in the libraries (ScriptSession for scripts and
+// queries; ImportCsv, RunDemo and WriteHtmlReport from caseloop/tools.h, the
+// caseloop::tools library); this file parses arguments, opens the engine and
+// maps statuses to exit codes. It uses the installed headers only. See
+// docs/cli.md.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -14,12 +15,15 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <new>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,9 +31,7 @@
 #include "caseloop/script.h"
 #include "caseloop/status.h"
 #include "caseloop/time.h"
-#include "script/lexer.h"
-#include "script/syntax.h"
-#include "script/tools.h"
+#include "caseloop/tools.h"
 
 namespace {
 
@@ -55,6 +57,57 @@ int Fail(const Status& s) {
 int UsageError(const std::string& message) {
   std::cerr << "error: " << message << "\nRun with --help for more information.\n";
   return kExitUsage;
+}
+
+// stdout for the results: a buffered stream over file descriptor 1 that
+// keeps the errno of its first failed write (std::cout over stdio forgets it
+// once the stream has failed, and a failed write of a long output happens
+// long before the end).
+class ResultsBuf final : public std::streambuf {
+ public:
+  ResultsBuf() { setp(buf_, buf_ + sizeof buf_); }
+  // 0, or the errno of the first write that failed.
+  int error() const { return error_; }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (sync() != 0) return traits_type::eof();
+    if (!traits_type::eq_int_type(c, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  int sync() override {
+    const char* p = pbase();
+    while (p < pptr()) {
+      const ssize_t n = ::write(STDOUT_FILENO, p, static_cast<std::size_t>(pptr() - p));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        if (error_ == 0) error_ = n < 0 ? errno : EIO;
+        setp(buf_, buf_ + sizeof buf_);  // what could not be written is dropped
+        return -1;
+      }
+      p += n;
+    }
+    setp(buf_, buf_ + sizeof buf_);
+    return 0;
+  }
+
+ private:
+  char buf_[1 << 16];
+  int error_ = 0;
+};
+
+// Every command's results go to stdout. A failed write of them (a full disk,
+// /dev/full, a file size limit) loses them: a storage error (exit 3), whatever
+// the command's own status. Called once, at the end.
+int FinishOutput(const ResultsBuf& results, int code) {
+  std::cout.flush();
+  if (results.error() == 0 && std::cout.good()) return code;
+  std::cerr << "error: writing the output failed: " << std::strerror(results.error() ? results.error() : EIO)
+            << '\n';
+  return kExitStorage;
 }
 
 struct Globals {
@@ -95,15 +148,21 @@ Result<std::unique_ptr<Engine>> OpenEngine(const Globals& g, bool timers, Access
 }
 
 // Runs `body` with an open engine and closes it; a failed close (the data
-// may not be durable) turns success into a storage error.
+// may not be durable) turns success into a storage error. `held`: what the
+// body wrote for stdout, printed only once the close has succeeded (import,
+// demo: "imported 2000" must not come before the failure that loses them).
 template <typename Body>
-int WithEngine(const Globals& g, bool timers, Access access, bool default_config, Body body) {
+int WithEngine(const Globals& g, bool timers, Access access, bool default_config, Body body,
+               const std::ostringstream* held = nullptr) {
   auto engine = OpenEngine(g, timers, access, default_config);
   if (!engine.ok()) return Fail(engine.status());
   int code = body(**engine);
   Status closed = (*engine)->Close();
-  if (!closed.ok() && code == kExitOk)
-    return Fail(Status(closed.code(), "closing the database: " + closed.message()));
+  if (!closed.ok()) {
+    if (code == kExitOk) return Fail(Status(closed.code(), "closing the database: " + closed.message()));
+    return code;
+  }
+  if (held != nullptr) std::cout << held->str();
   return code;
 }
 
@@ -167,10 +226,8 @@ int RunScript(const Globals& g, const std::string& file, bool echo, bool keep_go
 int RunQuery(const Globals& g, const std::string& name, const std::vector<std::string>& args) {
   std::vector<std::string> words{name};
   words.insert(words.end(), args.begin(), args.end());
-  std::vector<script::Word> split;
-  for (const auto& w : words) split.push_back(script::WordFromArg(w));
-  auto shape = script::ParseArgs(split);
-  if (!shape.ok()) return UsageError(shape.status().message());
+  Status shape = CheckCommandWords(words);
+  if (!shape.ok()) return UsageError(shape.message());
   return WithEngine(g, /*timers=*/false, Access::kExisting, /*default_config=*/false, [&](Engine& engine) {
     auto session = ScriptSession::Create(&engine, SessionOptions(g));
     if (!session.ok()) return Fail(session.status());
@@ -189,16 +246,17 @@ struct ReportArgs {
 int RunReport(const Globals& g, const ReportArgs& r) {
   std::optional<std::string> from, to, at;
   for (const auto& arg : r.words) {
-    script::Word w = script::WordFromArg(arg);
-    std::optional<std::string>* slot = !w.keyed          ? nullptr
-                                       : w.key == "from" ? &from
-                                       : w.key == "to"   ? &to
-                                       : w.key == "at"   ? &at
-                                                         : nullptr;
+    // key=value, split at the first '=' (as the queries' words).
+    const auto eq = arg.find('=');
+    const std::string key = eq == std::string::npos ? std::string() : arg.substr(0, eq);
+    std::optional<std::string>* slot = key == "from" ? &from
+                                       : key == "to" ? &to
+                                       : key == "at" ? &at
+                                                     : nullptr;
     if (slot == nullptr)
       return UsageError("unexpected argument '" + arg + "' for 'report' (expected from=, to=, at=)");
-    if (slot->has_value()) return UsageError("'" + w.key + "=' given twice");
-    *slot = w.value;
+    if (slot->has_value()) return UsageError("'" + key + "=' given twice");
+    *slot = arg.substr(eq + 1);
   }
   if (!from || !to) return UsageError("'report' needs from=DATE and to=DATE");
   return WithEngine(g, /*timers=*/false, Access::kExisting, /*default_config=*/false, [&](Engine& engine) {
@@ -238,6 +296,17 @@ int RunReport(const Globals& g, const ReportArgs& r) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // std::cout writes to `results` for the whole run (help and usage text too),
+  // and to stdio's buffer again before anything static is destroyed.
+  ResultsBuf results;
+  struct RestoreCout {
+    std::streambuf* stdio;
+    ~RestoreCout() {
+      std::cout.flush();
+      std::cout.rdbuf(stdio);
+    }
+  } restore_cout{std::cout.rdbuf(&results)};
+
   CLI::App app{"caseloop: the closed loop of urban-management cases, on an embedded event log"};
   app.name("caseloop");
   app.require_subcommand(1, 1);
@@ -303,8 +372,10 @@ int main(int argc, char** argv) {
   auto* dem = app.add_subcommand("demo", "simulate a quarter in the default district and print the ranking");
   dem->add_option("--cases", demo.cases, "cases to simulate")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  dem->add_option("--days", demo.days, "days to simulate")->capture_default_str()->check(CLI::PositiveNumber);
+      ->check(CLI::Range(std::int64_t{1}, kDemoMaxCases));
+  dem->add_option("--days", demo.days, "days to simulate")
+      ->capture_default_str()
+      ->check(CLI::Range(1, kDemoMaxDays));
   dem->add_option("--seed", demo.seed, "random seed")->capture_default_str();
   dem->add_option("--html", demo.html, "HTML report to write (\"\" = none)")->capture_default_str();
 
@@ -365,7 +436,7 @@ int main(int argc, char** argv) {
         "--echo acknowledges each line once it is durable, and --durability none keeps nothing until the "
         "run ends: use --durability sync or buffered with --echo");
 
-  try {
+  auto run_command = [&]() -> int {
     if (run->parsed()) return RunScript(g, script_file, echo, keep_going);
     for (auto& q : queries) {
       if (q.app->parsed()) return RunQuery(g, q.name, q.args);
@@ -377,17 +448,25 @@ int main(int argc, char** argv) {
         import.utc_offset_minutes = *tz;
       }
       import.progress = isatty(STDERR_FILENO) != 0;
-      return WithEngine(g, /*timers=*/true, Access::kCreate, /*default_config=*/false, [&](Engine& engine) {
-        auto summary = ImportCsv(engine, import, std::cout, std::cerr);
-        return summary.ok() ? kExitOk : Fail(summary.status());
-      });
+      std::ostringstream summary_line;
+      return WithEngine(
+          g, /*timers=*/true, Access::kCreate, /*default_config=*/false,
+          [&](Engine& engine) {
+            auto summary = ImportCsv(engine, import, summary_line, std::cerr);
+            return summary.ok() ? kExitOk : Fail(summary.status());
+          },
+          &summary_line);
     }
     if (dem->parsed()) {
       demo.progress = isatty(STDERR_FILENO) != 0;
-      return WithEngine(g, /*timers=*/true, Access::kCreate, /*default_config=*/true, [&](Engine& engine) {
-        Status s = RunDemo(engine, demo, std::cout);
-        return s.ok() ? kExitOk : Fail(s);
-      });
+      std::ostringstream ranking;
+      return WithEngine(
+          g, /*timers=*/true, Access::kCreate, /*default_config=*/true,
+          [&](Engine& engine) {
+            Status s = RunDemo(engine, demo, ranking);
+            return s.ok() ? kExitOk : Fail(s);
+          },
+          &ranking);
     }
     if (rep->parsed()) return RunReport(g, report);
     if (check->parsed()) {
@@ -435,9 +514,18 @@ int main(int argc, char** argv) {
                           return s.ok() ? kExitOk : Fail(s);
                         });
     }
+    return UsageError("no command given");
+  };
+  int code;
+  try {
+    code = run_command();
+  } catch (const std::bad_alloc&) {
+    // Not bad input: the machine could not give what the command needed.
+    std::cerr << "error: out of memory\n";
+    code = kExitStorage;
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << '\n';
-    return kExitRefused;
+    code = kExitRefused;
   }
-  return UsageError("no command given");
+  return FinishOutput(results, code);
 }

@@ -107,6 +107,15 @@ Instant AddOnClock(const Calendar& cal, TimeLimit::Unit clock, Instant start, Mi
 int WeekdayOf(LocalDate d);
 // The local date of instant t under the calendar's offset.
 LocalDate LocalDateOf(const Calendar& cal, Instant t);
+// The local date of instant t at `offset_minutes` east of UTC.
+LocalDate LocalDateOf(Instant t, int offset_minutes);
+// The instant at which local date `d` begins (00:00) at `offset_minutes` east
+// of UTC.
+Instant LocalMidnight(LocalDate d, int offset_minutes);
+// The local date year-month-day: a real date of the years 1970..9999.
+// Errors: InvalidArgument saying what is wrong ("day 30 does not exist in
+// 2025-02 ('2025-02-30')").
+Result<LocalDate> MakeLocalDate(int year, int month, int day);
 
 }  // namespace caseloop
 

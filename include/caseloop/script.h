@@ -73,6 +73,14 @@ class ScriptSession {
   virtual Instant Now() const = 0;
 };
 
+// Checks the shape of one command given as separate words, as ExecuteWords
+// takes them, without running it (no engine needed): a known command, the
+// positional arguments it needs and no more, only its keys (each once), its
+// required keys non-empty. The CLI checks a query's arguments this way before
+// it opens the database. Errors: InvalidArgument with the message
+// ExecuteWords would give (e.g. "unknown key 'unt' for 'rates' (allowed: …)").
+Status CheckCommandWords(const std::vector<std::string>& words);
+
 }  // namespace caseloop
 
 #endif  // CASELOOP_SCRIPT_H_

@@ -213,9 +213,15 @@ int WeekdayOf(LocalDate d) {
   return static_cast<int>(weekday(sys_days{days{d}}).iso_encoding()) - 1;
 }
 
-LocalDate LocalDateOf(const Calendar& cal, Instant t) {
-  std::int64_t local = Clamp(MicrosOf(t)) + std::int64_t{cal.utc_offset_minutes} * kMicrosPerMinute;
+LocalDate LocalDateOf(const Calendar& cal, Instant t) { return LocalDateOf(t, cal.utc_offset_minutes); }
+
+LocalDate LocalDateOf(Instant t, int offset_minutes) {
+  std::int64_t local = Clamp(MicrosOf(t)) + std::int64_t{offset_minutes} * kMicrosPerMinute;
   return static_cast<LocalDate>(FloorDiv(local, kDay));
+}
+
+Instant LocalMidnight(LocalDate d, int offset_minutes) {
+  return InstantFromMicros(std::int64_t{d} * kDay - std::int64_t{offset_minutes} * kMicrosPerMinute);
 }
 
 Instant NextWorkingMoment(const Calendar& cal, Instant t) { return NextWorkingMomentIn(Plan(cal), t); }

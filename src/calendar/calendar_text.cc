@@ -91,6 +91,12 @@ Result<LocalDate> ParseLocalDate(std::string_view text) {
   return static_cast<LocalDate>(d->time_since_epoch().count());
 }
 
+Result<LocalDate> MakeLocalDate(int year, int month, int day) {
+  auto d = CheckDate(year, month, day, fmt::format("{:04}-{:02}-{:02}", year, month, day));
+  if (!d.ok()) return d.status();
+  return static_cast<LocalDate>(d->time_since_epoch().count());
+}
+
 std::string FormatLocalDate(LocalDate d) {
   using namespace std::chrono;
   year_month_day ymd{sys_days{days{d}}};

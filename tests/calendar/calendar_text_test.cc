@@ -45,6 +45,33 @@ TEST_CASE("local dates") {
   }
 }
 
+TEST_CASE("local dates of instants, local midnights, dates from year-month-day") {
+  const Instant t = *ParseInstant("2025-03-31T23:30:00Z", 0);
+  CHECK(LocalDateOf(t, 0) == *ParseLocalDate("2025-03-31"));
+  CHECK(LocalDateOf(t, 8 * 60) == *ParseLocalDate("2025-04-01"));   // 07:30 the next day
+  CHECK(LocalDateOf(t, -5 * 60) == *ParseLocalDate("2025-03-31"));  // 18:30
+  Calendar cal;
+  CHECK(LocalDateOf(cal, t) == LocalDateOf(t, cal.utc_offset_minutes));
+  CHECK(LocalDateOf(InstantFromMicros(-1), 0) == -1);  // floor, not truncation
+  CHECK(LocalMidnight(*ParseLocalDate("2025-04-01"), 8 * 60) == *ParseInstant("2025-04-01T00:00+08:00", 0));
+  CHECK(LocalMidnight(*ParseLocalDate("2025-04-01"), -5 * 60) == *ParseInstant("2025-04-01T00:00-05:00", 0));
+  for (int offset : {-14 * 60, -5 * 60 - 30, 0, 8 * 60, 14 * 60}) {
+    for (LocalDate d = 0; d < 2932896; d += 7919) {
+      INFO(offset, " ", d);
+      CHECK(LocalDateOf(LocalMidnight(d, offset), offset) == d);
+      CHECK(LocalDateOf(LocalMidnight(d, offset) - Micros(1), offset) == d - 1);
+    }
+  }
+  CHECK(*MakeLocalDate(2025, 4, 4) == *ParseLocalDate("2025-04-04"));
+  CHECK(*MakeLocalDate(2024, 2, 29) == 19782);
+  CHECK(*MakeLocalDate(9999, 12, 31) == 2932896);
+  CHECK(Contains(MakeLocalDate(2025, 2, 29).status().message(), "day 29 does not exist in 2025-02"));
+  CHECK(Contains(MakeLocalDate(2025, 0, 1).status().message(), "bad month 0"));
+  CHECK(Contains(MakeLocalDate(1969, 12, 31).status().message(), "bad year 1969"));
+  CHECK(MakeLocalDate(10000, 1, 1).status().IsInvalidArgument());
+  CHECK(MakeLocalDate(2025, 1, 0).status().IsInvalidArgument());
+}
+
 TEST_CASE("weekdays of local dates") {
   CHECK(WeekdayOf(0) == 3);                              // 1970-01-01 was a Thursday
   CHECK(WeekdayOf(-1) == 2);                             // 1969-12-31 a Wednesday

@@ -1,5 +1,5 @@
-// Fuzz target: the CSV importer (src/script/import.cc) and its reader and
-// time parser (src/script/tools_internal.h).
+// Fuzz target: the CSV importer (src/tools/import.cc) and its reader and
+// time parser (src/tools/csv_reader.h, time_format.h).
 //
 // Input: byte 0 chooses the time format of the import ("iso", the default
 // "%Y-%m-%d %H:%M:%S", or the US "%m/%d/%Y %I:%M:%S %p" of 311 exports) and
@@ -20,9 +20,10 @@
 #include <string>
 
 #include "caseloop/engine.h"
+#include "caseloop/tools.h"
 #include "fuzz_util.h"
-#include "script/tools.h"
-#include "script/tools_internal.h"
+#include "tools/csv_reader.h"
+#include "tools/time_format.h"
 
 using namespace caseloop;
 using caseloop::fuzz::FuzzCheck;

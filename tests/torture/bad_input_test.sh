@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Bad input through the real CLI (docs/reliability.md, "bad input sweep"):
 # absurd times, huge fields, invalid UTF-8 and NUL bytes, very long lines,
-# dirty CSV files, unusable database paths, and a second process on a
-# database directory that another one holds. The malformed-line messages
+# dirty CSV files, unusable database paths, a second process on a
+# database directory that another one holds, and the tools (import, demo,
+# report) on bad options, endless input, failed writes and full disks (§10;
+# the full disks need root, to mount a tmpfs). The malformed-line messages
 # themselves are pinned by tests/script/golden/errors.cl; this test checks
 # what must hold for any input:
 #   * the process ends by itself with a documented exit status (0, 1, 2 or 3),
@@ -16,8 +18,10 @@ set -u
 bin=$1
 tmp=$(mktemp -d /tmp/caseloop-bad-input-XXXXXX)
 holder_pid=
+mounted=
 cleanup() {
   [ -n "$holder_pid" ] && kill "$holder_pid" 2>/dev/null
+  [ -n "$mounted" ] && umount "$mounted"
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -393,6 +397,142 @@ cli 2 "--echo with --durability none" --db "$tmp/none-echo" --durability none ru
 for _ in $(seq 1 30); do "$bin" --db "$db" show L1 >/dev/null 2>&1; done
 logs=$(ls "$db" | grep -c '\.log$')
 [ "$logs" -le 2 ] || fail "30 queries left $logs .log files"
+
+# ---------------------------------------------------------------------------
+# 10. The tools: import, demo and report on bad input, full disks and failed
+#     writes (docs/reliability.md, bugs 15-21).
+# stderr holds every word of $2.. (fixed strings), else a failure.
+err_has() {
+  local what=$1
+  shift
+  local part
+  for part in "$@"; do
+    grep -qF -- "$part" "$tmp/err" || fail "$what: stderr lacks '$part': $(head -c 600 "$tmp/err")"
+  done
+}
+db=$tmp/tools
+printf 'id,created,unit,due,closed\nP1,12/25/2013 01:00:00 PM,WATER,,\n' >"$tmp/pm.csv"
+# 10a. A 24-hour hour with AM/PM (every PM time 12 hours early) is refused.
+cli 1 "import with %H and %p" --db "$db" import "$tmp/pm.csv" --id id --created created --unit unit \
+  --time-format '%m/%d/%Y %H:%M:%S %p' --tz +00:00
+err_has "import with %H and %p" "reads a 24-hour hour (%H) and AM/PM (%p)" "use %I (01-12) with %p"
+cli 1 "import with %I and no %p" --db "$db" import "$tmp/pm.csv" --id id --created created --unit unit \
+  --time-format '%m/%d/%Y %I:%M:%S' --tz +00:00
+err_has "import with %I and no %p" "reads a 12-hour hour (%I) without AM/PM (%p)"
+cli 1 "nothing was imported with the refused format" --db "$db" show P1
+cli 0 "import with %I and %p" --db "$db" import "$tmp/pm.csv" --id id --created created --unit unit \
+  --time-format '%m/%d/%Y %I:%M:%S %p' --tz +00:00
+cli 0 "history of the PM case" --db "$db" history P1
+grep -q '"2013-12-25T21:00:00+08:00"' "$tmp/out" || fail "1 PM (+00:00) is not 21:00+08:00: $(head -c 300 "$tmp/out")"
+# 10b. A file none of whose rows can be imported is an error.
+printf 'id,created,unit\nN1,not a time,WATER\nN2,2025-03-03 09:00:00,\n' >"$tmp/none.csv"
+cli 1 "import with every row bad" --db "$db" import "$tmp/none.csv" --id id --created created --unit unit
+err_has "import with every row bad" "row 2: case N1" "row 3: case N2" "none of the 2 rows could be imported"
+grep -qF "skipped 2 of 2 rows" "$tmp/out" || fail "import with every row bad: no summary: $(cat "$tmp/out")"
+# 10c. Unbounded input: a record without end stops at its line, in bounded
+#      memory; an over-long field skips its row.
+cli 1 "import /dev/zero" --db "$db" import /dev/zero --id id --created created --unit unit
+err_has "import /dev/zero" "line 1: a record longer than 16777216 bytes"
+{
+  printf 'id,created,unit\nL1,2025-03-03 09:00:00,WATER\n'
+  printf 'L2,2025-03-03 09:00:00,%s\n' "$(head -c 2000000 /dev/zero | tr '\0' 'u')"
+} >"$tmp/longfield.csv"
+cli 0 "import a 2 MB field" --db "$db" import "$tmp/longfield.csv" --id id --created created --unit unit
+err_has "import a 2 MB field" "row 3: malformed CSV: field 3 is longer than 1048576 bytes"
+# 10d. Failed writes of the results: exit 3 with the reason, never "wrote".
+cli 0 "rates" --db "$db" rates from=2013-01-01 to=2014-01-01
+json_lines "rates after the tools' inputs"
+tried=$((tried + 1))
+"$bin" --db "$db" rates from=2013-01-01 to=2014-01-01 >/dev/full 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 3 ] || fail "rates > /dev/full: exit status $rc, expected 3"
+err_has "rates > /dev/full" "writing the output failed: No space left on device"
+cli 3 "report --html /dev/full" --db "$db" report from=2013-01-01 to=2014-01-01 --html /dev/full
+err_has "report --html /dev/full" "cannot write '/dev/full': No space left on device"
+grep -q "^wrote" "$tmp/err" && fail "report --html /dev/full says it wrote"
+[ -c /dev/full ] || fail "/dev/full is no longer a character device"
+ls /dev | grep -q '^full\.' && fail "report --html /dev/full left $(ls /dev | grep '^full\.')"
+mkdir -p "$tmp/reportdir"
+cli 3 "report --html DIR" --db "$db" report from=2013-01-01 to=2014-01-01 --html "$tmp/reportdir"
+err_has "report --html DIR" "cannot write '$tmp/reportdir': Is a directory"
+grep -q "Success" "$tmp/err" && fail "report --html DIR: $(cat "$tmp/err")"
+# 10e. The demo's limits, said plainly.
+for args in "--cases 0" "--cases 2000000000" "--cases -5" "--days 0" "--days 3661"; do
+  # shellcheck disable=SC2086
+  cli 2 "demo $args" --db :memory: demo $args --html ""
+  grep -qE 'e\+308|1\.79|bad_alloc' "$tmp/err" && fail "demo $args: $(cat "$tmp/err")"
+done
+err_has "demo --days 3661" "not in range 1 to 3660"
+cli 2 "demo --cases 0 (message)" --db :memory: demo --cases 0 --html ""
+err_has "demo --cases 0" "Value 0 not in range 1 to 1000000"
+# 10f. Out of memory is not bad input (exit 3, not 1). Sanitizer builds need
+#      more address space for their shadow memory than any such limit.
+if grep -q AddressSanitizer "$bin" 2>/dev/null; then
+  echo "bad_input: 10f (out of memory) skipped: sanitizer build"
+else
+  tried=$((tried + 1))
+  (ulimit -v 400000 && MALLOC_ARENA_MAX=1 exec "$bin" --db :memory: demo --cases 1000000 --days 3660 --html "") \
+    >/dev/null 2>"$tmp/err"
+  rc=$?
+  [ "$rc" -eq 3 ] || fail "demo out of memory: exit status $rc, expected 3: $(head -c 300 "$tmp/err")"
+  err_has "demo out of memory" "out of memory"
+  grep -q "bad_alloc" "$tmp/err" && fail "demo out of memory: $(cat "$tmp/err")"
+fi
+# 10g. Full disks (a tmpfs; root only): an import whose batch cannot be made
+#      durable, a close that fails after an import, results and a report
+#      written to a full disk.
+mnt=$tmp/mnt
+mkdir -p "$mnt"
+if mount -t tmpfs -o size=8m tmpfs "$mnt" 2>/dev/null; then
+  mounted=$mnt
+  # fill_leaving KIB: a ballast file so that about KIB KiB stay free.
+  fill_leaving() {
+    local free
+    rm -f "$mnt/ballast"
+    free=$(df -k --output=avail "$mnt" | tail -1)
+    head -c $(((free - $1) * 1024)) /dev/zero >"$mnt/ballast" 2>/dev/null
+  }
+  {
+    printf 'id,created,unit,due,closed\n'
+    for i in $(seq 1 2000); do
+      d=$((i % 28 + 1))
+      if [ $((i % 2)) -eq 0 ]; then c=$(printf '2025-03-%02d 12:00:00' "$d"); else c=; fi
+      printf 'R%05d,2025-03-%02d 09:%02d:00,UNIT%d,2025-03-%02d 17:00:00,%s\n' "$i" "$d" $((i % 60)) $((i % 7)) "$d" "$c"
+    done
+  } >"$tmp/big.csv"
+  printf 'id,created,unit,due,closed\nW1,2025-03-03 09:00:00,WATER,,\n' >"$tmp/one.csv"
+  # Bug 15: the batch's flush fails.
+  cli 0 "full disk: the database" --db "$mnt/db" import "$tmp/one.csv" --id id --created created --unit unit
+  fill_leaving 256
+  cli 3 "full disk: import" --db "$mnt/db" import "$tmp/big.csv" --id id --created created --unit unit \
+    --due due --closed closed
+  err_has "full disk: import" "No space left on device"
+  grep -q "string pointer is null" "$tmp/err" && fail "full disk: import: $(head -c 300 "$tmp/err")"
+  [ -s "$tmp/out" ] && fail "full disk: import printed a summary: $(cat "$tmp/out")"
+  # Bug 20: the import succeeds in memory, the close's flush fails.
+  rm -rf "$mnt/db" "$mnt/ballast"
+  mkdir "$mnt/db"
+  fill_leaving 300
+  cli 3 "full disk: import, then the close fails" --db "$mnt/db" --durability none import "$tmp/big.csv" \
+    --id id --created created --unit unit --due due --closed closed
+  err_has "full disk: import, then the close fails" "closing the database" "No space left on device"
+  [ -s "$tmp/out" ] && fail "full disk: 'imported …' before a failed close: $(cat "$tmp/out")"
+  # Bug 19: results and a report on a full disk (the database is elsewhere).
+  rm -rf "$mnt/db" "$mnt/ballast"
+  fill_leaving 0
+  tried=$((tried + 1))
+  "$bin" --db "$db" rates from=2013-01-01 to=2014-01-01 >"$mnt/rates.json" 2>"$tmp/err"
+  rc=$?
+  [ "$rc" -eq 3 ] || fail "rates to a full disk: exit status $rc, expected 3"
+  err_has "rates to a full disk" "writing the output failed: No space left on device"
+  cli 3 "report to a full disk" --db "$db" report from=2013-01-01 to=2014-01-01 --html "$mnt/r.html"
+  err_has "report to a full disk" "cannot write '$mnt/r.html'" "No space left on device"
+  left=$(ls "$mnt" | grep -v -e '^ballast$' -e '^rates.json$')
+  [ -z "$left" ] && [ ! -e "$mnt/r.html" ] || fail "a failed report left files behind: $left"
+  umount "$mnt" && mounted=
+else
+  echo "bad_input: 10g (full disks) skipped: mounting a tmpfs is not permitted"
+fi
 
 if [ "$failures" -ne 0 ]; then
   echo "bad_input: $failures failure(s) in $tried inputs" >&2

@@ -285,7 +285,9 @@ class Engine:
                    time_format: Optional[str] = None, tz: Optional[str] = None,
                    strict: bool = False) -> Dict[str, Any]:
         """Imports a CSV of historical cases (see ``caseloop import``). Returns
-        the counts and the ``row N: reason`` lines of skipped rows."""
+        the counts and the ``row N: reason`` lines of skipped rows. Raises
+        InvalidArgumentError when the file has rows and none could be imported,
+        or (strict) when any row was skipped."""
         return self._native.import_csv(dict(file=file, id=id, created=created, unit=unit, due=due,
                                             closed=closed, category=category, time_format=time_format,
                                             tz=tz, strict=strict))

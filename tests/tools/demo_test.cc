@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "caseloop/engine.h"
-#include "script/tools.h"
+#include "caseloop/tools.h"
 
 using namespace caseloop;
 
@@ -116,4 +116,21 @@ TEST_CASE("demo: needs a manual clock and sane options") {
   auto manual = OpenDemoEngine();
   d.cases = 0;
   CHECK(RunDemo(*manual, d, out).IsInvalidArgument());
+  // docs/reliability.md: 2,000,000,000 cases ended in std::bad_alloc.
+  for (std::int64_t cases : {std::int64_t{-1}, kDemoMaxCases + 1, std::int64_t{2000000000}}) {
+    d.cases = cases;
+    Status too_many = RunDemo(*manual, d, out);
+    CHECK(too_many.IsInvalidArgument());
+    CHECK(too_many.message() ==
+          "demo: the number of cases must be within 1..1000000, not " + std::to_string(cases));
+  }
+  d.cases = 10;
+  for (int days : {0, kDemoMaxDays + 1}) {
+    d.days = days;
+    Status bad_days = RunDemo(*manual, d, out);
+    CHECK(bad_days.IsInvalidArgument());
+    CHECK(bad_days.message() ==
+          "demo: the number of days must be within 1..3660, not " + std::to_string(days));
+  }
+  CHECK(out.str().empty());
 }

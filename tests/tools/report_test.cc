@@ -1,14 +1,18 @@
 // WriteHtmlReport: one self-contained, well-formed HTML file.
 #include <doctest/doctest.h>
+#include <sys/resource.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "caseloop/engine.h"
-#include "script/tools.h"
-#include "script/tools_internal.h"
+#include "caseloop/tools.h"
+#include "tools/html.h"
+#include "tools/text_table.h"
 
 using namespace caseloop;
 
@@ -147,4 +151,80 @@ TEST_CASE("report: text helpers") {
   CHECK(tools::DisplayWidth("WATER") == 5);
   CHECK(tools::PadRight("水务局", 8) == "水务局  ");
   CHECK(tools::PadLeft("42", 4) == "  42");
+}
+
+namespace {
+
+// The names in `dir` (to see what a failed write left behind).
+std::set<std::string> Names(const std::string& dir) {
+  std::set<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) out.insert(e.path().filename().string());
+  return out;
+}
+
+ReportOptions AWeek(const std::string& html) {
+  ReportOptions r;
+  r.from = *ParseInstant("2025-01-01", 480);
+  r.to = r.from + std::chrono::hours(24 * 7);
+  r.html = html;
+  return r;
+}
+
+}  // namespace
+
+// docs/reliability.md: `report --html /dev/full` printed "wrote" (it wrote
+// /dev/full.tmp and renamed it over the device), a failed write left the
+// temporary file behind, and `--html DIR` said "cannot create …: Success".
+TEST_CASE("report: a failed write is an error naming the reason, and leaves nothing behind") {
+  EngineOptions eo;
+  eo.clock = std::make_shared<ManualClock>();
+  auto engine = Engine::Open(eo);
+  REQUIRE(engine.ok());
+  const std::string dir = TempPath("failed-writes");
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+
+  SUBCASE("a device is written in place: /dev/full is full, and stays a device") {
+    Status s = WriteHtmlReport(**engine, AWeek("/dev/full"));
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.IsIOError());
+    CHECK(s.message() == "report: cannot write '/dev/full': No space left on device");
+    CHECK(std::filesystem::is_character_file("/dev/full"));
+    for (const auto& e : std::filesystem::directory_iterator("/dev")) {
+      CHECK_MESSAGE(e.path().filename().string().rfind("full.", 0) != 0, e.path());
+    }
+  }
+  SUBCASE("a directory") {
+    Status s = WriteHtmlReport(**engine, AWeek(dir));
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.IsIOError());
+    CHECK(s.message() == "report: cannot write '" + dir + "': Is a directory");
+    CHECK(Names(dir).empty());
+  }
+  SUBCASE("a write that fails half-way (a file size limit, as a full disk) leaves no temporary file") {
+    const std::string path = dir + "/r.html";
+    {
+      std::ofstream old(path);
+      old << "the previous report";
+    }
+    struct rlimit saved {};
+    REQUIRE(getrlimit(RLIMIT_FSIZE, &saved) == 0);
+    struct rlimit small = saved;
+    small.rlim_cur = 4096;  // the report is larger: write() fails with EFBIG
+    auto* previous = std::signal(SIGXFSZ, SIG_IGN);
+    REQUIRE(setrlimit(RLIMIT_FSIZE, &small) == 0);
+    Status s = WriteHtmlReport(**engine, AWeek(path));
+    REQUIRE(setrlimit(RLIMIT_FSIZE, &saved) == 0);
+    std::signal(SIGXFSZ, previous);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.IsIOError());
+    CHECK(s.message() == "report: cannot write '" + path + "': File too large");
+    CHECK(Names(dir) == std::set<std::string>{"r.html"});
+    CHECK(ReadAll(path) == "the previous report");  // untouched
+    // And with room, the report replaces it.
+    REQUIRE(WriteHtmlReport(**engine, AWeek(path)).ok());
+    CHECK(ReadAll(path).rfind("<!DOCTYPE html>", 0) == 0);
+    CHECK(Names(dir) == std::set<std::string>{"r.html"});
+  }
+  std::filesystem::remove_all(dir);
 }

@@ -8,9 +8,11 @@
 #include <sstream>
 
 #include "caseloop/engine.h"
+#include "caseloop/tools.h"
 #include "import_test_util.h"
-#include "script/tools.h"
-#include "script/tools_internal.h"
+#include "tools/csv_reader.h"
+#include "tools/import_internal.h"
+#include "tools/time_format.h"
 
 using namespace caseloop;
 using caseloop::test::BostonOptions;
@@ -374,4 +376,171 @@ TEST_CASE("import: CSV reader and time parser") {
   CHECK(tools::ParseTimeWithFormat("", "%Y", 0).status().IsInvalidArgument());
   CHECK(
       tools::ParseTimeWithFormat("1969-12-31 10:00:00", "%Y-%m-%d %H:%M:%S", 0).status().IsInvalidArgument());
+}
+
+// docs/reliability.md: `import /dev/zero` grew to 4.2 GB (one field without
+// end). Fields, the fields of a record and records are bounded.
+TEST_CASE("CSV reader: fields, the fields of a record and records are bounded") {
+  const tools::CsvLimits small{/*max_field_bytes=*/8, /*max_record_bytes=*/64, /*max_fields=*/4};
+  tools::CsvReader::Record rec;
+  {
+    std::istringstream in("ab,0123456789,c\n\"quoted-0123456789\",z\na,b,c,d,e,f\nok,1\n");
+    tools::CsvReader reader(in, small);
+    REQUIRE(reader.Next(rec));
+    CHECK(rec.error == "field 2 is longer than 8 bytes (the limit of a CSV field)");
+    CHECK(rec.fields == std::vector<std::string>{"ab", "01234567", "c"});
+    REQUIRE(reader.Next(rec));
+    CHECK(rec.line == 2);
+    CHECK(rec.error == "field 1 is longer than 8 bytes (the limit of a CSV field)");
+    REQUIRE(reader.Next(rec));
+    CHECK(rec.line == 3);
+    CHECK(rec.error == "more than 4 fields (the limit of a CSV record)");
+    CHECK(rec.fields.size() == 4);
+    REQUIRE(reader.Next(rec));
+    CHECK(rec.line == 4);
+    CHECK(rec.error.empty());
+    CHECK(rec.fields == std::vector<std::string>{"ok", "1"});
+    CHECK(!reader.Next(rec));
+    CHECK(reader.status().ok());
+  }
+  // A record past max_record_bytes stops the reading, naming its first line:
+  // unquoted, in an unterminated quote, in text after a closing quote.
+  for (const std::string& tail : {std::string(100, 'x'), "\"" + std::string(100, 'x'),
+                                  "\"q\"" + std::string(100, 'x'), std::string(100, ',')}) {
+    std::istringstream in("h1,h2\n\nrow," + tail + "\nnever,read\n");
+    tools::CsvReader reader(in, small);
+    REQUIRE(reader.Next(rec));
+    CHECK(!reader.Next(rec));
+    REQUIRE_FALSE(reader.status().ok());
+    CHECK(reader.status().IsInvalidArgument());
+    CHECK(reader.status().message() ==
+          "line 3: a record longer than 64 bytes (the limit of a CSV record; an unterminated quote, or not a "
+          "CSV file?)");
+    CHECK(rec.fields.empty());
+    CHECK(!reader.Next(rec));  // and stays stopped
+  }
+}
+
+TEST_CASE("import: an over-long field skips its row; endless input stops at the record limit") {
+  auto engine = OpenImportEngine();
+  const std::string big(kCsvMaxFieldBytes + 1, 'd');
+  std::ostringstream out, err;
+  auto r = ImportCsv(*engine,
+                     SmallOptions(TempFile("bigfield.csv",
+                                           "id,created,unit,due,closed\n"
+                                           "B1,2025-03-03 09:00:00,WATER,,\n"
+                                           "B2,2025-03-03 09:00:00," +
+                                               big + ",,\nB3,2025-03-03 09:00:00,WATER,,\n")),
+                     out, err);
+  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+  CHECK(r->imported == 2);
+  CHECK(r->skipped == 1);
+  CHECK(err.str() ==
+        "row 3: malformed CSV: field 3 is longer than 1048576 bytes (the limit of a CSV field)\n");
+  CHECK(engine->Show("B3").ok());
+
+  // /dev/zero: a header without end, in bounded memory.
+  std::ostringstream out2, err2;
+  auto zero = ImportCsv(*engine, SmallOptions("/dev/zero"), out2, err2);
+  REQUIRE_FALSE(zero.ok());
+  CHECK(zero.status().IsInvalidArgument());
+  CHECK(zero.status().message() ==
+        "/dev/zero: the header: line 1: a record longer than 16777216 bytes (the limit of a CSV record; an "
+        "unterminated quote, or not a CSV file?)");
+  // A data record without end: the rows before it are imported, then the
+  // import stops naming the line.
+  const std::string endless = "id,created,unit,due,closed\nE1,2025-03-03 09:00:00,WATER,,\nE2,\"" +
+                              std::string(kCsvMaxRecordBytes + 10, 'q');
+  std::ostringstream out3, err3;
+  auto stopped = ImportCsv(*engine, SmallOptions(TempFile("endless.csv", endless)), out3, err3);
+  REQUIRE_FALSE(stopped.ok());
+  CHECK(stopped.status().IsInvalidArgument());
+  CHECK_MESSAGE(stopped.status().message().find("stopped after 1 rows: line 3: a record longer than 16777216 "
+                                                "bytes") != std::string::npos,
+                stopped.status().message());
+  CHECK(engine->Show("E1").ok());
+}
+
+// docs/reliability.md: --time-format '%m/%d/%Y %H:%M:%S %p' imported every PM
+// time 12 hours early (glibc's strptime ignores %p beside %H).
+TEST_CASE("import: a time format whose AM/PM strptime would ignore is refused before any row") {
+  for (const char* ok : {"%m/%d/%Y %I:%M:%S %p", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d.%m.%Y %T", "%Y",
+                         "%m/%d/%Y %r", "%Y-%m-%d %l:%M %p", "%Y-%m-%d %I%%p %p", "100%% %Y-%m-%d %H"}) {
+    INFO(ok);
+    CHECK(tools::CheckTimeFormat(ok).ok());
+  }
+  struct Bad {
+    const char* format;
+    const char* part;
+  };
+  for (Bad b : {Bad{"%m/%d/%Y %H:%M:%S %p", "reads a 24-hour hour (%H) and AM/PM (%p)"},
+                Bad{"%m/%d/%Y %T %p", "reads a 24-hour hour (%T) and AM/PM (%p)"},
+                Bad{"%m/%d/%Y %OH:%M %p", "reads a 24-hour hour (%OH) and AM/PM (%p)"},
+                Bad{"%m/%d/%Y %k:%M %r", "reads a 24-hour hour (%k) and AM/PM (%r)"},
+                Bad{"%m/%d/%Y %I:%M:%S", "reads a 12-hour hour (%I) without AM/PM (%p)"},
+                Bad{"%m/%d/%Y %l:%M", "reads a 12-hour hour (%l) without AM/PM (%p)"}}) {
+    INFO(b.format);
+    Status s = tools::CheckTimeFormat(b.format);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.IsInvalidArgument());
+    CHECK(s.message().find(b.part) != std::string::npos);
+    CHECK(tools::ParseTimeWithFormat("12/25/2013 01:00:00 PM", b.format, 0).status().IsInvalidArgument());
+  }
+  // 1 PM with %I and %p is 13:00; with %H and %p it was read as 01:00.
+  auto pm = tools::ParseTimeWithFormat("12/25/2013 01:00:00 PM", "%m/%d/%Y %I:%M:%S %p", 0);
+  REQUIRE(pm.ok());
+  CHECK(FormatInstant(*pm, 0) == "2013-12-25T13:00:00+00:00");
+
+  auto engine = OpenImportEngine();
+  ImportOptions o = SmallOptions(TempFile("pm.csv",
+                                          "id,created,unit,due,closed\n"
+                                          "P1,12/25/2013 01:00:00 PM,WATER,,\n"));
+  o.time_format = "%m/%d/%Y %H:%M:%S %p";
+  o.utc_offset_minutes = 0;
+  std::ostringstream out, err;
+  auto r = ImportCsv(*engine, o, out, err);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().IsInvalidArgument());
+  CHECK(r.status().message().rfind("import: time format '%m/%d/%Y %H:%M:%S %p' reads a 24-hour hour (%H)",
+                                   0) == 0);
+  CHECK(out.str().empty());
+  CHECK(err.str().empty());
+  CHECK(engine->Show("P1").status().IsNotFound());  // nothing was imported
+  o.time_format = "%m/%d/%Y %I:%M:%S %p";
+  auto fixed = ImportCsv(*engine, o, out, err);
+  REQUIRE_MESSAGE(fixed.ok(), fixed.status().ToString());
+  CHECK(engine->State("P1")->reported_at == *ParseInstant("2013-12-25T13:00:00Z", 0));
+}
+
+// docs/reliability.md: an import in which every row failed exited 0.
+TEST_CASE("import: a file of which no row can be imported is an error; one good row is enough") {
+  auto engine = OpenImportEngine();
+  const std::string bad_rows =
+      "id,created,unit,due,closed\n"
+      "N1,not a time,WATER,,\n"
+      "N2,2025-03-03 09:00:00,,,\n";
+  std::ostringstream out, err;
+  auto r = ImportCsv(*engine, SmallOptions(TempFile("none.csv", bad_rows)), out, err);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().IsInvalidArgument());
+  CHECK(r.status().message().find("none of the 2 rows could be imported") != std::string::npos);
+  CHECK(out.str() == "imported 0, unchanged 0, skipped 2 of 2 rows\n");
+  CHECK(err.str().find("row 2: case N1") != std::string::npos);
+  CHECK(err.str().find("row 3: case N2: empty unit") != std::string::npos);
+
+  std::ostringstream out2, err2;
+  auto one = ImportCsv(
+      *engine, SmallOptions(TempFile("one.csv", bad_rows + "N3,2025-03-03 09:00:00,WATER,,\n")), out2, err2);
+  REQUIRE_MESSAGE(one.ok(), one.status().ToString());
+  CHECK(one->imported == 1);
+  CHECK(one->skipped == 2);
+  // Rows already there count as done, not failed.
+  std::ostringstream out3, err3;
+  auto again = ImportCsv(*engine,
+                         SmallOptions(TempFile("again.csv",
+                                               "id,created,unit,due,closed\n"
+                                               "N3,2025-03-03 09:00:00,WATER,,\n")),
+                         out3, err3);
+  REQUIRE_MESSAGE(again.ok(), again.status().ToString());
+  CHECK(again->unchanged == 1);
 }

@@ -1,4 +1,4 @@
-// RunDemo (script/tools.h): a simulated quarter in the default district.
+// RunDemo (caseloop/tools.h): a simulated quarter in the default district.
 //
 // Planning and execution are separate. First every case's whole story is
 // drawn from one seeded std::mt19937_64 (arrival, source, category, routing,
@@ -15,14 +15,17 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <new>
 #include <ostream>
 #include <random>
 #include <set>
 
 #include "caseloop/calendar.h"
 #include "caseloop/engine.h"
-#include "script/tools.h"
-#include "script/tools_internal.h"
+#include "caseloop/tools.h"
+#include "tools/completion_queue.h"
+#include "tools/progress_bar.h"
+#include "tools/text_table.h"
 
 namespace caseloop {
 namespace {
@@ -182,14 +185,13 @@ Status Demo::Setup() {
     if (!streams.ok()) return streams.status();
     for (const std::string& s : *streams) has_cases = has_cases || (!s.empty() && s[0] != '$');
   }
-  start_ = tools::LocalMidnight(2025, 1, 1, offset_);
+  auto first_day = ParseLocalDate("2025-01-01");
+  if (!first_day.ok()) return first_day.status();
+  start_ = LocalMidnight(*first_day, offset_);
   Instant latest = engine_.Now();
   if (has_cases) latest = std::max(latest, engine_.LatestRecordedTime());
   const bool fresh = latest <= start_;
-  if (!fresh) {
-    tools::LocalFields f = tools::LocalFieldsOf(latest, offset_);
-    start_ = tools::LocalMidnight(f.year, f.month, f.day, offset_) + kDay;
-  }
+  if (!fresh) start_ = LocalMidnight(LocalDateOf(latest, offset_) + 1, offset_);
   end_ = start_ + options_.days * kDay;
   if (fresh) {
     // Spring Festival 2025: Jan 28 - Feb 4 off, Jan 26 (Sun) and Feb 8 (Sat) worked.
@@ -345,7 +347,7 @@ void Demo::Plan() {
   std::stable_sort(arrivals.begin(), arrivals.end(),
                    [](const Arrival& a, const Arrival& b) { return a.at < b.at; });
   cases_.resize(arrivals.size());
-  const std::string prefix = "C" + tools::FormatDate(start_, offset_).substr(2);
+  const std::string prefix = "C" + FormatLocalDate(LocalDateOf(start_, offset_)).substr(2);
   std::string compact;
   for (char ch : prefix) {
     if (ch != '-') compact.push_back(ch);
@@ -668,8 +670,8 @@ Status Demo::Report() {
   auto centre = engine_.Centre(q);
   if (!centre.ok()) return centre.status();
 
-  const std::string period =
-      fmt::format("{} to {}", tools::FormatDate(start_, offset_), tools::FormatDate(end_ - kMinute, offset_));
+  const std::string period = fmt::format("{} to {}", FormatLocalDate(LocalDateOf(start_, offset_)),
+                                         FormatLocalDate(LocalDateOf(end_ - kMinute, offset_)));
   out_ << fmt::format("\nQuarterly ranking of units, {} (as of {})\n", period, FormatInstant(end_, offset_));
   // Columns: rank, unit, name, counts, rates, score, grade.
   std::vector<std::vector<std::string>> rows;
@@ -693,22 +695,7 @@ Status Demo::Report() {
     rows.push_back(
         {"-", id, info.name, "0", "0", "0", "0", "0", "0", "0", "-", "-", "-", "-", "-", "-", "-"});
   }
-  auto print_table = [&](const std::vector<std::vector<std::string>>& t, const std::set<std::size_t>& left) {
-    std::vector<int> width(t[0].size(), 0);
-    for (const auto& r : t) {
-      for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], tools::DisplayWidth(r[i]));
-    }
-    for (const auto& r : t) {
-      std::string line;
-      for (std::size_t i = 0; i < r.size(); ++i) {
-        if (i) line += "  ";
-        line += left.count(i) ? tools::PadRight(r[i], width[i]) : tools::PadLeft(r[i], width[i]);
-      }
-      while (!line.empty() && line.back() == ' ') line.pop_back();
-      out_ << line << '\n';
-    }
-  };
-  print_table(rows, {1, 2});
+  out_ << tools::FormatTable(rows, {1, 2});
 
   // Inspectors: valid reports first, then verification on time.
   std::vector<InspectorRates> ins = *inspectors;
@@ -730,7 +717,7 @@ Status Demo::Report() {
                      Percent(i.valid_rate), std::to_string(i.verifications),
                      std::to_string(i.verified_on_time), Percent(i.verification_on_time_rate)});
   }
-  print_table(irows, {1});
+  out_ << tools::FormatTable(irows, {1});
 
   const CentreFigures& f = *centre;
   out_ << fmt::format(
@@ -750,9 +737,13 @@ Status Demo::Report() {
 }
 
 Status Demo::Run() {
-  if (options_.cases <= 0) return Status::InvalidArgument("demo: the number of cases must be positive");
-  if (options_.days <= 0 || options_.days > 3660) {
-    return Status::InvalidArgument("demo: the number of days must be within 1..3660");
+  if (options_.cases <= 0 || options_.cases > kDemoMaxCases) {
+    return Status::InvalidArgument(
+        fmt::format("demo: the number of cases must be within 1..{}, not {}", kDemoMaxCases, options_.cases));
+  }
+  if (options_.days <= 0 || options_.days > kDemoMaxDays) {
+    return Status::InvalidArgument(
+        fmt::format("demo: the number of days must be within 1..{}, not {}", kDemoMaxDays, options_.days));
   }
   {
     Status s = engine_.AdvanceTo(engine_.Now());
@@ -767,8 +758,8 @@ Status Demo::Run() {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   out_ << fmt::format(
       "simulated {} cases over {} days from {} (seed {}): {} commands in {:.1f} s ({:.0f}/s)\n",
-      cases_.size(), options_.days, tools::FormatDate(start_, offset_), options_.seed, commands_, secs,
-      secs > 0 ? commands_ / secs : 0.0);
+      cases_.size(), options_.days, FormatLocalDate(LocalDateOf(start_, offset_)), options_.seed, commands_,
+      secs, secs > 0 ? commands_ / secs : 0.0);
   if (refused_ > 0) {
     out_ << fmt::format("note: {} commands were refused; their cases stopped there. First:\n", refused_);
     for (const std::string& r : refusals_) out_ << "  " << r << '\n';
@@ -782,6 +773,8 @@ Status RunDemo(Engine& engine, const DemoOptions& options, std::ostream& out) {
   try {
     Demo demo(engine, options, out);
     return demo.Run();
+  } catch (const std::bad_alloc&) {
+    return Status::IOError("demo: out of memory");
   } catch (const std::exception& e) {
     return Status::IOError(std::string("demo: ") + e.what());
   }

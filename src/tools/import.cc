@@ -1,4 +1,4 @@
-// ImportCsv (script/tools.h): history from a CSV export becomes cases.
+// ImportCsv (caseloop/tools.h): history from a CSV export becomes cases.
 //
 // Each valid row is a chain of commands on its own case: report, register,
 // dispatch (at the created time, to the row's unit, with the due time as the
@@ -26,13 +26,19 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <new>
 #include <ostream>
 #include <set>
+#include <string_view>
 #include <unordered_map>
 
 #include "caseloop/engine.h"
-#include "script/tools.h"
-#include "script/tools_internal.h"
+#include "caseloop/tools.h"
+#include "tools/completion_queue.h"
+#include "tools/csv_reader.h"
+#include "tools/import_internal.h"
+#include "tools/progress_bar.h"
+#include "tools/time_format.h"
 
 namespace caseloop {
 namespace {
@@ -51,7 +57,12 @@ constexpr std::size_t kMaxInFlight = 512;
 constexpr std::size_t kBulkRows = 1024;
 
 enum Step : int { kReportStep, kRegisterStep, kDispatchStep, kAcceptStep, kFeedbackStep, kVerifyStep, kDone };
-constexpr const char* kStepNames[] = {"report", "register", "dispatch", "accept", "feedback", "verify"};
+
+// The command of a step, for command ids and messages ("done" for kDone).
+std::string_view StepName(int step) {
+  constexpr std::string_view kNames[] = {"report", "register", "dispatch", "accept", "feedback", "verify"};
+  return step >= kReportStep && step < kDone ? kNames[step] : "done";
+}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -97,7 +108,7 @@ std::string UnitIdFromValue(std::string_view value) {
 // The parsed content of a row, as compared between duplicate rows and with
 // an existing case.
 struct RowContent {
-  int line = 0;
+  std::int64_t line = 0;
   Instant created{};
   std::string unit;  // unit id
   std::optional<Instant> due;
@@ -153,7 +164,7 @@ class Importer {
   // count it unchanged, or skip the row.
   void Reconcile(std::size_t slot);
   void Finish(std::size_t slot);
-  void Skip(int line, std::string reason);
+  void Skip(std::int64_t line, std::string reason);
   void SkipSlot(std::size_t slot, std::string reason);
 
   Engine& engine_;
@@ -163,7 +174,7 @@ class Importer {
   const bool bulk_;
   ImportSummary summary_;
   Status fatal_;
-  std::vector<std::pair<int, std::string>> errors_;
+  std::vector<std::pair<std::int64_t, std::string>> errors_;
 
   int offset_minutes_ = 0;
   bool iso_times_ = false;
@@ -325,7 +336,7 @@ Result<std::pair<CaseKind, std::string>> Importer::CategoryFor(std::string_view 
   return *found;
 }
 
-void Importer::Skip(int line, std::string reason) {
+void Importer::Skip(std::int64_t line, std::string reason) {
   ++summary_.skipped;
   errors_.emplace_back(line, fmt::format("row {}: {}", line, reason));
 }
@@ -343,7 +354,7 @@ std::string Differences(const RowContent& a, const RowContent& b) {
 }
 
 bool Importer::ParseRow(const tools::CsvReader::Record& rec, Row& row) {
-  const int line = rec.line;
+  const std::int64_t line = rec.line;
   if (!rec.error.empty()) {
     Skip(line, "malformed CSV: " + rec.error);
     return false;
@@ -455,7 +466,7 @@ Command Importer::MakeCommand(const Row& row, int step, bool with_id) const {
   const RowContent& c = row.content;
   Command cmd;
   cmd.case_id = row.id;
-  if (with_id) cmd.command_id = fmt::format("import/{}/{}", row.id, kStepNames[step]);
+  if (with_id) cmd.command_id = fmt::format("import/{}/{}", row.id, StepName(step));
   switch (step) {
     case kReportStep:
       cmd.type = CommandType::kReport;
@@ -543,8 +554,17 @@ void Importer::SubmitBulk(std::vector<Row>& rows) {
   std::vector<CaseBatchResult> results = engine_.SubmitBatch(batch);
   for (std::size_t i = 0; i < rows.size(); ++i) {
     CaseBatchResult& r = results[i];
-    if (r.status.ok() && !r.ack.duplicate && r.done == batch[i].commands.size()) {
+    const bool all_appended = !r.ack.duplicate && r.done == batch[i].commands.size();
+    if (r.status.ok() && all_appended) {
       ++summary_.imported;
+      continue;
+    }
+    if (all_appended) {
+      // Every command was decided and appended, but the batch was not made
+      // durable (the flush failed, e.g. on a full disk): a storage error that
+      // stops the import. The row is neither imported nor skipped; there is
+      // no step left to continue it from.
+      if (fatal_.ok()) fatal_ = r.status;
       continue;
     }
     // Continue on the per-command path as if the command at which the batch
@@ -603,7 +623,7 @@ void Importer::OnCompletion(Completion& done) {
     if (s.IsIOError() || s.IsUnavailable() || s.IsCorruption()) {
       if (fatal_.ok()) fatal_ = s;
     }
-    SkipSlot(slot, fmt::format("case {}: '{}' refused: {}", row.id, kStepNames[row.step], s.ToString()));
+    SkipSlot(slot, fmt::format("case {}: '{}' refused: {}", row.id, StepName(row.step), s.ToString()));
     return;
   }
   if (row.step == kReportStep && done.result->duplicate) {
@@ -699,6 +719,11 @@ void Importer::Reconcile(std::size_t slot) {
 
 Result<ImportSummary> Importer::Run() {
   const auto started = std::chrono::steady_clock::now();
+  iso_times_ = options_.time_format.empty() || options_.time_format == "iso";
+  if (!iso_times_) {
+    Status format = tools::CheckTimeFormat(options_.time_format);
+    if (!format.ok()) return Status::InvalidArgument("import: " + format.message());
+  }
   std::error_code ec;
   if (!std::filesystem::exists(options_.file, ec)) {
     return Status::NotFound(fmt::format("import: file '{}' does not exist", options_.file));
@@ -708,8 +733,13 @@ Result<ImportSummary> Importer::Run() {
   const auto file_size = std::filesystem::file_size(options_.file, ec);
   tools::CsvReader reader(in);
   tools::CsvReader::Record rec;
-  if (!reader.Next(rec))
+  if (!reader.Next(rec)) {
+    if (!reader.status().ok()) {
+      return Status::InvalidArgument(
+          fmt::format("{}: the header: {}", options_.file, reader.status().message()));
+    }
     return Status::InvalidArgument(fmt::format("{}: empty file (no header)", options_.file));
+  }
   if (!rec.error.empty()) {
     return Status::InvalidArgument(fmt::format("{}: malformed header: {}", options_.file, rec.error));
   }
@@ -717,7 +747,6 @@ Result<ImportSummary> Importer::Run() {
 
   config_ = engine_.CurrentConfig();
   offset_minutes_ = options_.utc_offset_minutes.value_or(config_.calendar.utc_offset_minutes);
-  iso_times_ = options_.time_format.empty() || options_.time_format == "iso";
   for (const auto& [id, info] : config_.units) unit_values_[id] = info.name;
   CASELOOP_RETURN_IF_ERROR(EnsureActors());
 
@@ -739,6 +768,7 @@ Result<ImportSummary> Importer::Run() {
     }
     if (!chunk.empty() && fatal_.ok()) SubmitBulk(chunk);
     Drain();
+    if (!reader.status().ok() && fatal_.ok()) fatal_ = reader.status();
     if (file_size > 0) {
       bar.Update(static_cast<double>(reader.bytes_read()) / static_cast<double>(file_size),
                  fmt::format("{} rows", summary_.rows));
@@ -760,6 +790,7 @@ Result<ImportSummary> Importer::Run() {
       slots_[slot] = std::move(row);
       Submit(slot);
     }
+    if (!reader.status().ok() && fatal_.ok()) fatal_ = reader.status();
     if (in_flight_ == 0 && (input_done || !fatal_.ok() || free_.empty())) break;
     for (Completion& c : queue_.WaitAll()) OnCompletion(c);
     if (file_size > 0) {
@@ -784,6 +815,10 @@ Result<ImportSummary> Importer::Run() {
     out_ << fmt::format("imported {}, unchanged {}, skipped {} of {} rows\n", summary_.imported,
                         summary_.unchanged, summary_.skipped, summary_.rows);
   }
+  if (summary_.rows > 0 && summary_.skipped == summary_.rows) {
+    return Status::InvalidArgument(fmt::format(
+        "import {}: none of the {} rows could be imported (row errors above)", options_.file, summary_.rows));
+  }
   if (options_.strict && summary_.skipped > 0) {
     return Status::InvalidArgument(fmt::format("import {}: {} of {} rows skipped (strict)", options_.file,
                                                summary_.skipped, summary_.rows));
@@ -798,6 +833,8 @@ Result<ImportSummary> ImportCsvPath(Engine& engine, const ImportOptions& options
   try {
     Importer importer(engine, options, out, err, bulk);
     return importer.Run();
+  } catch (const std::bad_alloc&) {
+    return Status::IOError(fmt::format("import {}: out of memory", options.file));
   } catch (const std::exception& e) {
     return Status::IOError(fmt::format("import {}: {}", options.file, e.what()));
   }

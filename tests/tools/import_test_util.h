@@ -1,11 +1,11 @@
 // Shared by the import tests (import_test.cc, import_bulk_test.cc): the data
 // files of ../shared/data and the column mapping of the Boston 311 sample.
-#ifndef CASELOOP_TESTS_SCRIPT_IMPORT_TEST_UTIL_H_
-#define CASELOOP_TESTS_SCRIPT_IMPORT_TEST_UTIL_H_
+#ifndef CASELOOP_TESTS_TOOLS_IMPORT_TEST_UTIL_H_
+#define CASELOOP_TESTS_TOOLS_IMPORT_TEST_UTIL_H_
 
 #include <string>
 
-#include "script/tools.h"
+#include "caseloop/tools.h"
 
 namespace caseloop::test {
 
@@ -27,4 +27,4 @@ inline ImportOptions BostonOptions() {
 
 }  // namespace caseloop::test
 
-#endif  // CASELOOP_TESTS_SCRIPT_IMPORT_TEST_UTIL_H_
+#endif  // CASELOOP_TESTS_TOOLS_IMPORT_TEST_UTIL_H_
