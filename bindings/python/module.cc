@@ -1,6 +1,8 @@
 // _caseloop: the native half of the caseloop Python package. It exposes the
 // Engine with plain values (times as integer microseconds since the epoch,
-// UTC); caseloop/__init__.py adds datetimes, keyword arguments and iterators.
+// UTC), the command table (caseloop/commands.h) and its text-fields mapping;
+// caseloop/__init__.py adds datetimes, the typed per-command methods
+// (generated from the table), keyword arguments and iterators.
 // Every call into the engine releases the GIL.
 #include <pybind11/functional.h>
 #include <pybind11/pybind11.h>
@@ -16,6 +18,7 @@
 
 #include "caseloop/calendar.h"
 #include "caseloop/case.h"
+#include "caseloop/commands.h"
 #include "caseloop/engine.h"
 #include "caseloop/script.h"
 #include "caseloop/time.h"
@@ -84,72 +87,59 @@ std::string Str(const py::handle& h, const char* key) {
   return h.cast<std::string>();
 }
 
-// Builds a Command from the dict the Python layer passes.
-Command ToCommand(const py::dict& d) {
-  Command c;
+// The text fields of a command as the Python layer passes them (every value
+// already turned into its text form).
+TextFields ToTextFields(const py::dict& d) {
+  TextFields fields;
   for (auto item : d) {
     std::string key = py::str(item.first);
-    py::handle v = item.second;
-    if (v.is_none()) continue;
-    if (key == "type") {
-      auto t = ParseCommandType(Str(v, "type"));
-      if (!t) throw PyInvalid("unknown command '" + Str(v, "type") + "'");
-      c.type = *t;
-    } else if (key == "case") {
-      c.case_id = Str(v, "case");
-    } else if (key == "by") {
-      c.actor = Str(v, "by");
-    } else if (key == "at") {
-      c.at = InstantFromMicros(v.cast<std::int64_t>());
-    } else if (key == "command_id") {
-      c.command_id = Str(v, "command_id");
-    } else if (key == "kind") {
-      auto k = ParseCaseKind(Str(v, "kind"));
-      if (!k) throw PyInvalid("kind must be component or event, not '" + Str(v, "kind") + "'");
-      c.kind = *k;
-    } else if (key == "category") {
-      c.category = Str(v, "category");
-    } else if (key == "source") {
-      auto s = ParseReportSource(Str(v, "source"));
-      if (!s) throw PyInvalid("unknown source '" + Str(v, "source") + "'");
-      c.source = *s;
-    } else if (key == "grid") {
-      c.grid = Str(v, "grid");
-    } else if (key == "component") {
-      c.component = Str(v, "component");
-    } else if (key == "lat") {
-      c.lat = v.cast<double>();
-    } else if (key == "lon") {
-      c.lon = v.cast<double>();
-    } else if (key == "address") {
-      c.address = Str(v, "address");
-    } else if (key == "desc") {
-      c.description = Str(v, "desc");
-    } else if (key == "emergency") {
-      c.emergency = v.cast<bool>();
-    } else if (key == "into") {
-      c.into = Str(v, "into");
-    } else if (key == "unit") {
-      c.unit = Str(v, "unit");
-    } else if (key == "limit") {
-      c.limit = Take(ParseTimeLimit(Str(v, "limit")));
-    } else if (key == "deadline") {
-      c.deadline = InstantFromMicros(v.cast<std::int64_t>());
-    } else if (key == "no_deadline") {
-      c.no_deadline = v.cast<bool>();
-    } else if (key == "reason") {
-      c.reason = Str(v, "reason");
-    } else if (key == "note") {
-      c.note = Str(v, "note");
-    } else if (key == "result") {
-      std::string r = Str(v, "result");
-      if (r != "pass" && r != "fail") throw PyInvalid("result must be pass or fail, not '" + r + "'");
-      c.verify_pass = r == "pass";
-    } else {
-      throw PyInvalid("unknown argument '" + key + "'");
-    }
+    if (item.second.is_none()) continue;
+    fields.emplace_back(key, Str(item.second, key.c_str()));
   }
-  return c;
+  return fields;
+}
+
+py::dict FieldDict(const CommandField& f) {
+  py::dict d;
+  d["key"] = std::string(f.key);
+  d["type"] = std::string(Name(f.type));
+  d["required"] = f.required;
+  d["scope"] = f.scope == FieldScope::kEverywhere ? "everywhere"
+               : f.scope == FieldScope::kHistory  ? "history"
+                                                  : "host";
+  py::list choices;
+  for (auto c : f.choices) choices.append(std::string(c));
+  d["choices"] = choices;
+  d["min"] = f.min;
+  d["max"] = f.max;
+  d["partner"] = std::string(f.partner);
+  d["doc"] = std::string(f.doc);
+  return d;
+}
+
+// The command table (caseloop/commands.h) as plain Python values.
+py::list CommandTableList() {
+  py::list out;
+  for (const CommandSpec& s : CommandTable()) {
+    py::dict d;
+    d["name"] = std::string(s.name);
+    d["summary"] = std::string(s.summary);
+    d["engine_only"] = s.engine_only();
+    py::list fields;
+    for (const CommandField& f : s.fields) fields.append(FieldDict(f));
+    d["fields"] = fields;
+    py::list events;
+    for (EventType e : s.events) events.append(std::string(Name(e)));
+    d["events"] = events;
+    out.append(d);
+  }
+  return out;
+}
+
+py::list CommonFieldsList() {
+  py::list out;
+  for (const CommandField& f : CommonFields()) out.append(FieldDict(f));
+  return out;
 }
 
 py::dict AckDict(const CommandAck& a) {
@@ -270,8 +260,12 @@ class PyEngine {
     Check(s);
   }
 
-  py::dict Submit(const py::dict& fields) {
-    Command c = ToCommand(fields);
+  // A command by name with its text fields (caseloop/commands.h), e.g.
+  // submit("dispatch", "A1", {"by": "D1", "unit": "WATER"}).
+  py::dict Submit(const std::string& name, const std::string& case_id, const py::dict& fields) {
+    const CommandSpec* spec = FindCommandSpec(name);
+    if (spec == nullptr) throw PyInvalid("unknown command '" + name + "'");
+    Command c = Take(CommandFromFields(spec->type, case_id, ToTextFields(fields), UtcOffsetMinutes()));
     Result<CommandAck> r = Status::Unavailable("not run");
     {
       py::gil_scoped_release nogil;
@@ -472,6 +466,10 @@ PYBIND11_MODULE(_caseloop, m) {
   py::register_exception<PyCorruption>(m, "CorruptionError", error.ptr());
   py::register_exception<PyStorage>(m, "StorageError", error.ptr());
 
+  m.def("command_table", &CommandTableList,
+        "The lifecycle commands (caseloop/commands.h): name, summary, engine_only, fields, events.");
+  m.def("common_fields", &CommonFieldsList, "The fields every command takes: by, at, command_id.");
+
   m.def("parse_limit_micros", [](const std::string& text) {
     TimeLimit l = Take(ParseTimeLimit(text));
     if (l.unit != TimeLimit::Unit::kNatural) {
@@ -485,7 +483,7 @@ PYBIND11_MODULE(_caseloop, m) {
            py::arg("path") = py::none(), py::arg("durability") = "sync", py::arg("clock") = "system",
            py::arg("default_config") = false, py::arg("worker_threads") = 2)
       .def("close", &PyEngine::Close)
-      .def("submit", &PyEngine::Submit)
+      .def("submit", &PyEngine::Submit, py::arg("command"), py::arg("case"), py::arg("fields"))
       .def("execute", &PyEngine::Execute)
       .def("show", &PyEngine::Show, py::arg("case"), py::arg("at") = py::none())
       .def("history", &PyEngine::History)

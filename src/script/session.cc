@@ -1,8 +1,10 @@
 // ScriptSession: runs the caseloop script language against an Engine.
 // The language itself is described in docs/cli.md; the shape of each command
-// (positionals, keys, flags) lives in syntax.cc, the JSON of each query in
-// json_views.cc. This file turns checked arguments into configuration
-// changes, commands on the script clock and queries.
+// (positionals, keys, flags) lives in syntax.cc, the case commands' fields in
+// the command table (caseloop/commands.h, which also turns them into a
+// Command), the JSON of each query in json_views.cc. This file turns checked
+// arguments into configuration changes, commands on the script clock and
+// queries.
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -16,6 +18,7 @@
 
 #include "caseloop/calendar.h"
 #include "caseloop/case.h"
+#include "caseloop/commands.h"
 #include "caseloop/config.h"
 #include "caseloop/script.h"
 #include "script/json_views.h"
@@ -390,74 +393,20 @@ class SessionImpl final : public ScriptSession {
 
   // ---- Case commands --------------------------------------------------------
   Result<Lines> DoCase(const Args& a) {
-    const int offset = Offset();
-    Command c;
-    c.type = *ParseCommandType(a.spec->name);
-    c.case_id = a.positionals[0];
-    c.actor = a.Get("by");
-    if (a.Has("kind")) {
-      auto k = ParseKindText(KeyText("kind", a.Get("kind")), a.Get("kind"));
-      if (!k.ok()) return k.status();
-      c.kind = *k;
-    }
-    if (a.Has("source")) {
-      auto s = ParseReportSource(a.Get("source"));
-      if (!s) {
-        return Status::InvalidArgument("bad " + KeyText("source", a.Get("source")) +
-                                       ": expected inspector, video, hotline, grid or citizen");
-      }
-      c.source = *s;
-    }
-    c.category = a.Get("category");
-    c.grid = a.Get("grid");
-    c.component = a.Get("component");
-    c.address = a.Get("address");
-    c.description = a.Get("desc");
-    c.emergency = a.HasFlag("emergency");
-    c.into = a.Get("into");
-    c.unit = a.Get("unit");
-    c.reason = a.Get("reason");
-    c.note = a.Get("note");
-    if (a.Has("lat") != a.Has("lon"))
-      return Status::InvalidArgument("lat= and lon= go together: give both or neither");
-    if (a.Has("lat")) {
-      auto lat = ParseNumber("lat", a.Get("lat"));
-      if (!lat.ok()) return lat.status();
-      auto lon = ParseNumber("lon", a.Get("lon"));
-      if (!lon.ok()) return lon.status();
-      if (*lat < -90 || *lat > 90)
-        return Status::InvalidArgument("bad " + KeyText("lat", a.Get("lat")) + ": must be -90 to 90");
-      if (*lon < -180 || *lon > 180) {
-        return Status::InvalidArgument("bad " + KeyText("lon", a.Get("lon")) + ": must be -180 to 180");
-      }
-      c.lat = *lat;
-      c.lon = *lon;
-    }
-    if (a.Has("limit")) {
-      auto d = ParseDurationText("limit", a.Get("limit"));
-      if (!d.ok()) return d.status();
-      c.limit = *d;
-    }
-    if (a.Has("result")) {
-      const std::string r = a.Get("result");
-      if (r != "pass" && r != "fail") {
-        return Status::InvalidArgument("bad " + KeyText("result", r) + ": expected pass or fail");
-      }
-      c.verify_pass = r == "pass";
-    }
-    std::optional<Instant> at;
-    if (a.Has("at")) {
-      auto t = ParseTimeText("at", a.Get("at"), offset);
-      if (!t.ok()) return t.status();
-      at = *t;
+    TextFields fields;
+    for (const auto& [key, value] : a.keys) fields.emplace_back(key, value);
+    for (const auto& flag : a.flags) fields.emplace_back(flag, "true");
+    auto c = CommandFromFields(a.spec->command->type, a.positionals[0], fields, Offset());
+    if (!c.ok()) return c.status();
+    if (c->at) {
+      CASELOOP_RETURN_IF_ERROR(MoveClockTo(*c->at));
     } else if (!ClockSet()) {
       return Status::InvalidArgument(Q(a.spec->name) +
                                      " before the first 'at': the clock of a new database is not set (write "
                                      "'at TIME' first, or give the command at=TIME)");
     }
-    if (at) CASELOOP_RETURN_IF_ERROR(MoveClockTo(*at));
-    c.at = engine_->Now();
-    auto ack = engine_->Submit(c);
+    c->at = engine_->Now();
+    auto ack = engine_->Submit(*c);
     if (!ack.ok()) return ack.status();
     return Lines{};
   }
