@@ -214,11 +214,6 @@ Result<CaseEvent> DecodeCaseEvent(const EventRecord& record);
 // The same from a borrowed record (EventStore::ScanAll); the result owns its strings.
 Result<CaseEvent> DecodeCaseEvent(const EventRecordView& record);
 
-// The event's own fields as one JSON object text (without the envelope), e.g.
-// {"unit":"WATER","deadline":"2025-03-31T15:30:00+08:00","task":1,"limit":"4wh"}.
-// Times print at `offset_minutes`.
-std::string CaseEventFieldsJson(const CaseEvent& event, int offset_minutes);
-
 }  // namespace caseloop
 
 #endif  // CASELOOP_CASE_H_

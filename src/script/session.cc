@@ -2,13 +2,14 @@
 // The language itself is described in docs/cli.md; the shape of each command
 // (positionals, keys, flags) lives in syntax.cc, the case commands' fields in
 // the command table (caseloop/commands.h, which also turns them into a
-// Command), the JSON of each query in json_views.cc. This file turns checked
-// arguments into configuration changes, commands on the script clock and
-// queries.
+// Command), the JSON of each query in caseloop/json.h. This file turns
+// checked arguments into configuration changes, commands on the script clock
+// and queries.
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <istream>
@@ -20,8 +21,8 @@
 #include "caseloop/case.h"
 #include "caseloop/commands.h"
 #include "caseloop/config.h"
+#include "caseloop/json.h"
 #include "caseloop/script.h"
-#include "script/json_views.h"
 #include "script/lexer.h"
 #include "script/syntax.h"
 
@@ -30,7 +31,6 @@ namespace {
 
 using script::Args;
 using script::CommandClass;
-using script::Json;
 using Lines = std::vector<std::string>;
 
 std::string Q(std::string_view s) { return "'" + std::string(s) + "'"; }
@@ -91,10 +91,59 @@ Result<CaseKind> ParseKindText(std::string_view what, const std::string& text) {
   return *k;
 }
 
+// The fields of `show` as `expect` compares them: null, true/false, numbers
+// as printed, strings without quotes, times as printed.
+class ExpectWriter final : public ObjectWriter {
+ public:
+  explicit ExpectWriter(int offset_minutes) : offset_minutes_(offset_minutes) {}
+  void Null(std::string_view key) override { Put(key, "null"); }
+  void Bool(std::string_view key, bool v) override { Put(key, v ? "true" : "false"); }
+  void Int(std::string_view key, std::int64_t v) override { Put(key, std::to_string(v)); }
+  void UInt(std::string_view key, std::uint64_t v) override { Put(key, std::to_string(v)); }
+  void Double(std::string_view key, double v) override {
+    // As JSON prints it: the shortest text that reads back, a whole number with ".0".
+    char buf[32];
+    for (int digits = 1; digits <= 17; ++digits) {
+      std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+      if (std::strtod(buf, nullptr) == v) break;
+    }
+    std::string text = buf;
+    if (text.find_first_of(".eEn") == std::string::npos) text += ".0";
+    Put(key, text);
+  }
+  void String(std::string_view key, std::string_view v) override { Put(key, std::string(v)); }
+  void Time(std::string_view key, Instant v) override { Put(key, FormatInstant(v, offset_minutes_)); }
+  void Strings(std::string_view key, const std::vector<std::string>& v) override {
+    std::string text;
+    for (const auto& x : v) text += (text.empty() ? "" : ",") + x;
+    Put(key, text);
+  }
+
+  const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
+  const std::string* Find(std::string_view key) const {
+    for (const auto& [k, v] : fields_) {
+      if (k == key) return &v;
+    }
+    return nullptr;
+  }
+
+ private:
+  void Put(std::string_view key, std::string text) {
+    if (Find(key) == nullptr) fields_.emplace_back(std::string(key), std::move(text));
+  }
+
+  int offset_minutes_;
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
+
 // The keys of `show`, for expect.
-const Json& ShowTemplate() {
-  static const Json j = script::CaseViewJson(CaseView{}, 0);
-  return j;
+const ExpectWriter& ShowTemplate() {
+  static const ExpectWriter fields = [] {
+    ExpectWriter w(0);
+    Write(CaseView{}, w);
+    return w;
+  }();
+  return fields;
 }
 
 class SessionImpl final : public ScriptSession {
@@ -448,26 +497,26 @@ class SessionImpl final : public ScriptSession {
       if (!at.ok()) return at.status();
       auto v = engine_->Show(a.positionals[0], at->value_or(QueryNow()));
       if (!v.ok()) return v.status();
-      out.push_back(script::Dump(script::CaseViewJson(*v, offset)));
+      out.push_back(ToJson(*v, offset));
     } else if (name == "history") {
       auto h = engine_->History(a.positionals[0]);
       if (!h.ok()) return h.status();
-      for (const auto& e : *h) out.push_back(script::Dump(script::LoggedEventJson(e, offset)));
+      for (const auto& e : *h) out.push_back(ToJson(e, offset));
     } else if (name == "rates" || name == "inspectors" || name == "centre") {
       auto q = Period(a, offset);
       if (!q.ok()) return q.status();
       if (name == "rates") {
         auto r = engine_->Rates(*q);
         if (!r.ok()) return r.status();
-        for (const auto& u : *r) out.push_back(script::Dump(script::UnitRatesJson(u)));
+        for (const auto& u : *r) out.push_back(ToJson(u));
       } else if (name == "inspectors") {
         auto r = engine_->Inspectors(*q);
         if (!r.ok()) return r.status();
-        for (const auto& i : *r) out.push_back(script::Dump(script::InspectorRatesJson(i)));
+        for (const auto& i : *r) out.push_back(ToJson(i));
       } else {
         auto r = engine_->Centre(*q);
         if (!r.ok()) return r.status();
-        out.push_back(script::Dump(script::CentreJson(*r)));
+        out.push_back(ToJson(*r));
       }
     } else if (name == "overdue" || name == "workload") {
       auto at = OptionalTime(a, "at", offset);
@@ -476,11 +525,11 @@ class SessionImpl final : public ScriptSession {
       if (name == "overdue") {
         auto r = engine_->Overdue(t);
         if (!r.ok()) return r.status();
-        for (const auto& o : *r) out.push_back(script::Dump(script::OverdueJson(o, offset)));
+        for (const auto& o : *r) out.push_back(ToJson(o, offset));
       } else {
         auto r = engine_->Workload(t);
         if (!r.ok()) return r.status();
-        for (const auto& w : *r) out.push_back(script::Dump(script::WorkloadJson(w)));
+        for (const auto& w : *r) out.push_back(ToJson(w));
       }
     } else {
       return Status::InvalidArgument("unhandled query " + Q(name));
@@ -490,21 +539,22 @@ class SessionImpl final : public ScriptSession {
 
   // ---- expect ---------------------------------------------------------------
   Result<Lines> DoExpect(const Args& a) {
-    const Json& fields = ShowTemplate();
+    const ExpectWriter& fields = ShowTemplate();
     for (const auto& [key, value] : a.keys) {
-      if (!fields.contains(key)) {
+      if (fields.Find(key) == nullptr) {
         std::string names;
-        for (const auto& item : fields.items()) names += (names.empty() ? "" : ", ") + item.key();
+        for (const auto& [name, text] : fields.fields()) names += (names.empty() ? "" : ", ") + name;
         return Status::InvalidArgument("unknown field " + Q(key) + " for 'expect' (fields: " + names + ")");
       }
     }
     const int offset = Offset();
     auto v = engine_->Show(a.positionals[0], engine_->Now());
     if (!v.ok()) return v.status();
-    const Json shown = script::CaseViewJson(*v, offset);
+    ExpectWriter shown(offset);
+    Write(*v, shown);
     std::string mismatches;
     for (const auto& [key, expected] : a.keys) {
-      std::string actual = script::ExpectText(shown[key]);
+      const std::string& actual = *shown.Find(key);
       if (actual == expected) continue;
       if (!mismatches.empty()) mismatches += "; ";
       mismatches += key + " is " + actual + ", expected " + expected;

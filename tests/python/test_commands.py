@@ -1,5 +1,6 @@
 """The command table in Python: the typed methods generated from it, the
-generic ``command()``, and the stub file kept in step with it."""
+generic ``command()``, the stub file kept in step with it, and history with
+datetimes."""
 import datetime as dt
 import inspect
 import os
@@ -100,3 +101,20 @@ def test_the_generic_command_and_the_shared_mapping(engine):
     with pytest.raises(caseloop.InvalidArgumentError, match="bad result=maybe: expected pass or fail"):
         engine.verify("C1", result="maybe", by="I1")
 
+
+def test_history_and_events_give_datetimes_like_show(engine):
+    engine.report("C1", kind="component", category="0101", source="inspector", by="I1",
+                  grid="620102001001001", at=t("2025-03-31T10:10"))
+    engine.register("C1", by="L1", at=t("2025-03-31T10:20"))
+    engine.dispatch("C1", by="D1", at=t("2025-03-31T10:30"))
+    h = engine.history("C1")
+    assert h[0]["time"] == t("2025-03-31T10:10") and h[0]["time"].utcoffset() == dt.timedelta(hours=8)
+    dispatched = h[2]
+    assert dispatched["type"] == "case_dispatched" and dispatched["stream"] == "C1"
+    assert dispatched["deadline"] == t("2025-03-31T15:30") == engine.show("C1")["deadline"]
+    assert dispatched["limit"] == "4wh" and dispatched["task"] == 1
+    assert list(dispatched)[:6] == ["position", "stream", "version", "type", "time", "actor"]
+    log = list(engine.events())
+    staff = next(e for e in log if e["type"] == "staff_defined")
+    assert staff["roles"] == ["receiver"] and isinstance(staff["time"], dt.datetime)
+    assert log[-1] == dispatched

@@ -43,7 +43,6 @@ __all__ = [
 ]
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
-_TIME_KEYS = ("deadline", "time")
 
 TimeLike = Union[_dt.datetime, _dt.date, str]
 
@@ -98,12 +97,6 @@ class Engine:
         if micros is None:
             return None
         return (_EPOCH + _dt.timedelta(microseconds=micros)).astimezone(self.zone)
-
-    def _times(self, d: Dict[str, Any]) -> Dict[str, Any]:
-        for k in _TIME_KEYS:
-            if k in d and isinstance(d[k], int):
-                d[k] = self._time(d[k])
-        return d
 
     def _iso(self, t: TimeLike) -> str:
         """``t`` as exact UTC text ("2025-03-31T02:30:00+00:00") for the command table's time fields."""
@@ -219,17 +212,12 @@ class Engine:
 
     # -- queries -----------------------------------------------------------------
     def show(self, case: str, *, at: Optional[TimeLike] = None) -> Dict[str, Any]:
-        return self._times(self._native.show(case, None if at is None else self._micros(at)))
-
-    def _event(self, e: Dict[str, Any]) -> Dict[str, Any]:
-        fields = _json.loads(e.pop("fields_json") or "{}")
-        e["time"] = self._time(e["time"])
-        for k, v in fields.items():
-            e.setdefault(k, v)
-        return e
+        return self._native.show(case, None if at is None else self._micros(at))
 
     def history(self, case: str) -> List[Dict[str, Any]]:
-        return [self._event(e) for e in self._native.history(case)]
+        """The case's events, oldest first: position, stream, version, type, time, actor
+        and the event's own fields (times as datetimes)."""
+        return self._native.history(case)
 
     def events(self, from_position: int = 0, batch: int = 1024) -> Iterator[Dict[str, Any]]:
         """Iterates the global log from ``from_position`` (position 1 is the first event)."""
@@ -238,8 +226,7 @@ class Engine:
             chunk = self._native.read_log(pos, batch)
             if not chunk:
                 return
-            for e in chunk:
-                yield self._event(e)
+            yield from chunk
             pos = chunk[-1]["position"] + 1
 
     def rates(self, from_: TimeLike, to: TimeLike, at: Optional[TimeLike] = None,
@@ -256,7 +243,7 @@ class Engine:
                                    None if at is None else self._micros(at))
 
     def overdue(self, at: Optional[TimeLike] = None) -> List[Dict[str, Any]]:
-        return [self._times(d) for d in self._native.overdue(None if at is None else self._micros(at))]
+        return self._native.overdue(None if at is None else self._micros(at))
 
     # -- history import -------------------------------------------------------------
     def import_csv(self, file: str, *, id: str, created: str, unit: str, due: Optional[str] = None,
