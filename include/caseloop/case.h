@@ -31,7 +31,8 @@ namespace caseloop {
 // table (caseloop/commands.h, docs/commands.md) lists each command's fields,
 // keyed as in scripts and JSON bodies (`desc` is `description`, `result` is
 // `verify_pass`, `by` is `actor`); CommandFromFields builds a Command from
-// such text fields.
+// such text fields. Text fields and ids must be valid UTF-8 (Decide refuses
+// them otherwise).
 struct Command {
   CommandType type = CommandType::kReport;
   std::string case_id;
@@ -158,10 +159,12 @@ struct CaseState {
 //   NotFound:  unknown case (any command but report on kNone), unknown unit,
 //              unknown category, unknown actor.
 //   InvalidArgument: a missing required field (the command table's: reason,
-//              category, result, kind, source, into, limit), a malformed one.
+//              category, result, kind, source, into, limit), a malformed one,
+//              an id or text field that is not valid UTF-8.
 //   Conflict:  report of a case id that already exists.
 // Who may issue which command, and the events a command may produce, are the
-// command table's (caseloop/commands.h).
+// command table's (caseloop/commands.h). Out of memory is not bad input:
+// std::bad_alloc propagates; no other exception escapes.
 Result<std::vector<CaseEvent>> Decide(const CaseState& state, const Command& command, const Config& config,
                                       Instant now);
 

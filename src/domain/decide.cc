@@ -2,10 +2,10 @@
 //
 // The order of checks, so that a command with several problems reports the
 // most basic one:
-//   1. the case id; the case exists (NotFound) or, for report, does not
-//      (Conflict); the command's time is not before the case's last event
-//      (the deadline timer, actor "$timer", is exempt: it dates its commands
-//      at the deadline);
+//   1. the case id; the text of every field is valid UTF-8; the case exists
+//      (NotFound) or, for report, does not (Conflict); the command's time is
+//      not before the case's last event (the deadline timer, actor "$timer",
+//      is exempt: it dates its commands at the deadline);
 //   2. the lifecycle: the state machine, positioned at the case, must allow
 //      some event the command can produce (its entry in the command table,
 //      caseloop/commands.h) (Rejected, naming state and command);
@@ -19,10 +19,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <new>
 
 #include "caseloop/calendar.h"
 #include "caseloop/case.h"
 #include "caseloop/commands.h"
+#include "core/utf8.h"
 #include "domain/command_fields.h"
 #include "domain/domain_util.h"
 #include "lifecycle/case_machine.h"
@@ -57,9 +59,10 @@ class Decider {
   }
   Status MayNot(std::string_view who, std::string_view why) const {
     return Status::Rejected(
-        fmt::format("{} {} may not '{}' case {}: {}", who, c_.actor, name_, c_.case_id, why));
+        fmt::format("{} {} may not '{}' case {}: {}", who, Printable(c_.actor), name_, c_.case_id, why));
   }
 
+  Status CheckText() const;
   Status CheckLifecycle() const;
   Status CheckPermission() const;
   Status CheckRequired() const;
@@ -120,6 +123,19 @@ class Decider {
 };
 
 // ---- Checks -----------------------------------------------------------------
+
+Status Decider::CheckText() const {
+  CASELOOP_RETURN_IF_ERROR(
+      CheckUtf8(c_.case_id, fmt::format("{}: case id {}", name_, QuotedText(c_.case_id))));
+  auto check = [this](std::string_view key) -> Status {
+    const std::string* text = command_fields::Text(c_, key);
+    if (text == nullptr) return Status::Ok();
+    return CheckUtf8(*text, fmt::format("{} {}: {}", name_, c_.case_id, key));
+  };
+  for (const CommandField& f : CommonFields()) CASELOOP_RETURN_IF_ERROR(check(f.key));
+  for (const CommandField& f : spec_.fields) CASELOOP_RETURN_IF_ERROR(check(f.key));
+  return Status::Ok();
+}
 
 Status Decider::CheckLifecycle() const {
   CaseMachine m = CaseMachine::At(s_.state, s_.pending);
@@ -200,7 +216,7 @@ Status Decider::CheckPermission() const {
   if (a.empty()) return Missing("actor");
   const bool is_timer = a == kTimerActor;
   if (!is_timer && cfg_.inspectors.count(a) == 0 && cfg_.units.count(a) == 0 && cfg_.staff.count(a) == 0) {
-    return Status::NotFound(fmt::format("unknown actor {}", a));
+    return Status::NotFound(fmt::format("unknown actor {}", Printable(a)));
   }
   const Issuers& who = spec_.issuers;
   if (who.by_source) return CheckReporter();
@@ -227,7 +243,7 @@ Status Decider::CheckRequired() const {
 }
 
 Result<const CategoryInfo*> Decider::Category(CaseKind kind, const std::string& code) const {
-  if (!IsCategoryCode(code)) return Invalid(fmt::format("category '{}' must be 4 digits", code));
+  if (!IsCategoryCode(code)) return Invalid(fmt::format("category {} must be 4 digits", QuotedText(code)));
   const CategoryInfo* info = cfg_.FindCategory(kind, code);
   if (info == nullptr) return Status::NotFound(fmt::format("unknown category {} {}", Name(kind), code));
   return info;
@@ -321,10 +337,10 @@ Status Decider::Report(Events& out) const {
   auto cat = Category(*c_.kind, c_.category);
   if (!cat.ok()) return cat.status();
   if (!c_.grid.empty() && (c_.grid.size() != kGridDigits || !IsDigits(c_.grid))) {
-    return Invalid(fmt::format("grid '{}' must be {} digits", c_.grid, kGridDigits));
+    return Invalid(fmt::format("grid {} must be {} digits", QuotedText(c_.grid), kGridDigits));
   }
   if (!c_.component.empty() && (c_.component.size() != kComponentDigits || !IsDigits(c_.component))) {
-    return Invalid(fmt::format("component '{}' must be {} digits", c_.component, kComponentDigits));
+    return Invalid(fmt::format("component {} must be {} digits", QuotedText(c_.component), kComponentDigits));
   }
   if (c_.lat && !(std::isfinite(*c_.lat) && *c_.lat >= -90 && *c_.lat <= 90)) {
     return Invalid("lat must be within -90..90");
@@ -373,7 +389,8 @@ Status Decider::Merge(Events& out) const {
   if (c_.into == c_.case_id) return Invalid("a case cannot be merged into itself");
   if (lookup_ != nullptr && *lookup_) {
     LifecycleState target = (*lookup_)(c_.into);
-    if (target == LifecycleState::kNone) return Status::NotFound(fmt::format("unknown case {}", c_.into));
+    if (target == LifecycleState::kNone)
+      return Status::NotFound(fmt::format("unknown case {}", Printable(c_.into)));
     if (target == LifecycleState::kRejected || target == LifecycleState::kVoided ||
         target == LifecycleState::kMerged) {
       return Refused(fmt::format("case {} is {}", c_.into, Name(target)));
@@ -390,7 +407,8 @@ Status Decider::Dispatch(Events& out) const {
   if (given > 1) return Invalid("give at most one of limit, deadline and no_deadline");
   std::string unit;
   if (!c_.unit.empty()) {
-    if (cfg_.units.count(c_.unit) == 0) return Status::NotFound(fmt::format("unknown unit {}", c_.unit));
+    if (cfg_.units.count(c_.unit) == 0)
+      return Status::NotFound(fmt::format("unknown unit {}", Printable(c_.unit)));
     unit = c_.unit;
   } else if (auto routed = cfg_.Route(s_.kind, s_.category, s_.grid)) {
     unit = *routed;
@@ -562,6 +580,7 @@ Status Decider::MarkOverdue(Events& out) const {
 
 Result<std::vector<CaseEvent>> Decider::Run() {
   CASELOOP_RETURN_IF_ERROR(CheckId(c_.case_id, fmt::format("{}: case", name_)));
+  CASELOOP_RETURN_IF_ERROR(CheckText());
   if (c_.type == CommandType::kReport) {
     if (s_.state != LifecycleState::kNone) {
       return Status::Conflict(fmt::format("case {} already exists", c_.case_id));
@@ -596,8 +615,11 @@ Result<std::vector<CaseEvent>> Decide(const CaseState& state, const Command& com
   }
   try {
     return Decider(state, command, config, now, &lookup).Run();
+  } catch (const std::bad_alloc&) {
+    throw;  // out of memory is not bad input: the caller reports it as what it is
   } catch (const std::exception& e) {
-    return Status::InvalidArgument(fmt::format("{} {}: {}", Name(command.type), command.case_id, e.what()));
+    return Status::InvalidArgument(
+        fmt::format("{} {}: {}", Name(command.type), Printable(command.case_id), e.what()));
   }
 }
 

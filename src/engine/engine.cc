@@ -603,6 +603,7 @@ Result<CommandAck> EngineImpl::Configure(const ConfigChange& change, std::option
   try {
     std::lock_guard<std::mutex> lock(configure_mu_);
     Config next = *config();
+    CASELOOP_RETURN_IF_ERROR(CheckConfigChangeText(change));
     CASELOOP_RETURN_IF_ERROR(ApplyConfigChange(next, change));
     Instant now = at.value_or(clock_->Now());
     NewEvent e;

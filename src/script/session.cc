@@ -2,9 +2,9 @@
 // The language itself is described in docs/cli.md; the shape of each command
 // (positionals, keys, flags) lives in syntax.cc, the case commands' fields in
 // the command table (caseloop/commands.h, which also turns them into a
-// Command), the JSON of each query in caseloop/json.h. This file turns
-// checked arguments into configuration changes, commands on the script clock
-// and queries.
+// Command), the JSON of each query in caseloop/json.h. This file reads lines
+// (within the limits of lexer.h), turns checked arguments into configuration
+// changes, commands on the script clock and queries.
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -13,7 +13,9 @@
 #include <cstdlib>
 #include <exception>
 #include <istream>
+#include <new>
 #include <ostream>
+#include <streambuf>
 #include <string>
 #include <utility>
 
@@ -23,6 +25,7 @@
 #include "caseloop/config.h"
 #include "caseloop/json.h"
 #include "caseloop/script.h"
+#include "core/utf8.h"
 #include "script/lexer.h"
 #include "script/syntax.h"
 
@@ -33,17 +36,29 @@ using script::Args;
 using script::CommandClass;
 using Lines = std::vector<std::string>;
 
-std::string Q(std::string_view s) { return "'" + std::string(s) + "'"; }
+// Text a message quotes: escaped and cut short (core/utf8.h).
+std::string Q(std::string_view s) { return QuotedText(s); }
+
+// The longest message a session returns: every message is escaped (no raw
+// control characters or invalid bytes reach a terminal) and cut to this.
+constexpr std::size_t kMaxMessageBytes = 4096;
+
+Status Clean(const Status& s) {
+  if (s.ok()) return s;
+  return Status(s.code(), Printable(s.message(), kMaxMessageBytes));
+}
 
 bool IsStorageError(const Status& s) { return s.IsCorruption() || s.IsIOError() || s.IsUnavailable(); }
 
 Status WithLine(const Status& s, int line_no) {
-  if (s.ok() || line_no <= 0) return s;
-  return Status(s.code(), "line " + std::to_string(line_no) + ": " + s.message());
+  if (s.ok() || line_no <= 0) return Clean(s);
+  return Clean(Status(s.code(), "line " + std::to_string(line_no) + ": " + s.message()));
 }
 
 // "key=value" as the user wrote it, for messages.
-std::string KeyText(std::string_view key, const std::string& value) { return std::string(key) + "=" + value; }
+std::string KeyText(std::string_view key, const std::string& value) {
+  return std::string(key) + "=" + Printable(value);
+}
 
 Result<double> ParseNumber(std::string_view key, const std::string& text) {
   const char* begin = text.c_str();
@@ -75,13 +90,15 @@ Result<bool> ParseBool(std::string_view key, const std::string& text) {
 
 Result<Instant> ParseTimeText(std::string_view what, const std::string& text, int offset_minutes) {
   auto t = ParseInstant(text, offset_minutes);
-  if (!t.ok()) return Status::InvalidArgument(std::string(what) + ": " + t.status().message());
+  if (!t.ok())
+    return Status::InvalidArgument(std::string(what) + ": " + Printable(t.status().message(), 300));
   return *t;
 }
 
 Result<TimeLimit> ParseDurationText(std::string_view what, const std::string& text) {
   auto d = ParseTimeLimit(text);
-  if (!d.ok()) return Status::InvalidArgument(std::string(what) + ": " + d.status().message());
+  if (!d.ok())
+    return Status::InvalidArgument(std::string(what) + ": " + Printable(d.status().message(), 300));
   return *d;
 }
 
@@ -146,6 +163,75 @@ const ExpectWriter& ShowTemplate() {
   return fields;
 }
 
+// Reads one line of a script into `line`: up to '\n', '\r\n' or a lone '\r'
+// (old Mac files). Returns false at the end of the input. A line longer than
+// kMaxLineBytes stops the read there: `too_long` is set, and the rest of the
+// line is still to come (SkipRestOfLine). `pending_cr` carries a '\r' just
+// read across calls, so that a '\n' right after it ends no second line; a
+// line is never held back waiting for the byte after its '\r' (stdin, as it
+// arrives).
+bool ReadLine(std::istream& in, std::string& line, bool& too_long, bool& pending_cr) {
+  line.clear();
+  too_long = false;
+  std::streambuf* buf = in.rdbuf();
+  if (buf == nullptr) {
+    in.setstate(std::ios::badbit);
+    return false;
+  }
+  bool any = false;
+  while (true) {
+    int c;
+    try {
+      c = buf->sbumpc();
+    } catch (...) {
+      in.setstate(std::ios::badbit);
+      return any;
+    }
+    if (c == std::char_traits<char>::eof()) {
+      in.setstate(std::ios::eofbit);
+      return any;
+    }
+    if (pending_cr) {
+      pending_cr = false;
+      if (c == '\n') continue;  // the second half of "\r\n"
+    }
+    any = true;
+    if (c == '\n') return true;
+    if (c == '\r') {
+      pending_cr = true;
+      return true;
+    }
+    if (line.size() == script::kMaxLineBytes) {
+      too_long = true;
+      return true;
+    }
+    line += static_cast<char>(c);
+  }
+}
+
+// Reads and drops the rest of a line that was too long (ReadLine).
+void SkipRestOfLine(std::istream& in, bool& pending_cr) {
+  std::streambuf* buf = in.rdbuf();
+  while (true) {
+    int c;
+    try {
+      c = buf->sbumpc();
+    } catch (...) {
+      in.setstate(std::ios::badbit);
+      return;
+    }
+    if (c == std::char_traits<char>::eof()) {
+      in.setstate(std::ios::eofbit);
+      return;
+    }
+    if (c == '\n') return;
+    if (c == '\r') {
+      pending_cr = true;
+      return;
+    }
+  }
+}
+
 class SessionImpl final : public ScriptSession {
  public:
   SessionImpl(Engine* engine, const ScriptOptions& options) : engine_(engine), options_(options) {}
@@ -158,6 +244,7 @@ class SessionImpl final : public ScriptSession {
   }
 
   Result<Lines> Execute(std::string_view line, int line_no) override {
+    if (line.size() > script::kMaxLineBytes) return WithLine(LineTooLong(), line_no);
     auto r = ExecuteLine(line, nullptr);
     if (!r.ok()) return WithLine(r.status(), line_no);
     return r;
@@ -165,7 +252,14 @@ class SessionImpl final : public ScriptSession {
 
   Result<Lines> ExecuteWords(const std::vector<std::string>& words, int line_no) override {
     std::vector<script::Word> split;
-    for (const auto& w : words) split.push_back(script::WordFromArg(w));
+    for (std::size_t i = 0; i < words.size(); ++i) {
+      if (words[i].size() > script::kMaxWordBytes) {
+        return WithLine(Status::InvalidArgument("word " + std::to_string(i + 1) + " is longer than " +
+                                                std::to_string(script::kMaxWordBytes) + " bytes"),
+                        line_no);
+      }
+      split.push_back(script::WordFromArg(words[i]));
+    }
     if (split.empty()) return WithLine(Status::InvalidArgument("empty command"), line_no);
     auto r = Guarded(split);
     if (!r.ok()) return WithLine(r.status(), line_no);
@@ -176,24 +270,27 @@ class SessionImpl final : public ScriptSession {
     std::string line;
     int line_no = 0;
     Status first;
-    while (std::getline(in, line)) {
+    bool too_long = false;
+    bool pending_cr = false;
+    while (ReadLine(in, line, too_long, pending_cr)) {
       ++line_no;
       std::string_view text = line;
       if (line_no == 1 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM
       bool had_command = false;
-      auto r = ExecuteLine(text, &had_command);
+      auto r = too_long ? Result<Lines>(LineTooLong()) : ExecuteLine(text, &had_command);
       if (r.ok()) {
         for (const auto& s : *r) out << s << '\n';
         if (options_.echo && had_command) out << "ok " << line_no << '\n';
         out.flush();
         continue;
       }
-      err << "line " << line_no << ": " << r.status().message() << '\n';
-      err.flush();
       Status s = WithLine(r.status(), line_no);
+      err << s.message() << '\n';
+      err.flush();
       if (IsStorageError(s)) return s;  // nothing more can work
       if (first.ok()) first = s;
-      if (!options_.keep_going) return first;
+      if (!options_.keep_going) return first;  // a line too long is not read to its end
+      if (too_long) SkipRestOfLine(in, pending_cr);
     }
     if (in.bad() && first.ok())
       first = Status::IOError("reading the script failed after line " + std::to_string(line_no));
@@ -211,13 +308,21 @@ class SessionImpl final : public ScriptSession {
     return Guarded(*words);
   }
 
+  static Status LineTooLong() {
+    return Status::InvalidArgument("the line is longer than " + std::to_string(script::kMaxLineBytes) +
+                                   " bytes (the longest line a script may have)");
+  }
+
   // No exception escapes the library: the engine and the JSON builders should
-  // not throw, but a stray one becomes an error on this line.
+  // not throw, but a stray one becomes an error on this line. Except running
+  // out of memory, which is not bad input: std::bad_alloc propagates.
   Result<Lines> Guarded(const std::vector<script::Word>& words) {
     try {
       auto args = script::ParseArgs(words);
       if (!args.ok()) return args.status();
       return Dispatch(*args);
+    } catch (const std::bad_alloc&) {
+      throw;
     } catch (const std::exception& e) {
       return Status::InvalidArgument(std::string("unexpected error: ") + e.what());
     }
@@ -557,7 +662,7 @@ class SessionImpl final : public ScriptSession {
       const std::string& actual = *shown.Find(key);
       if (actual == expected) continue;
       if (!mismatches.empty()) mismatches += "; ";
-      mismatches += key + " is " + actual + ", expected " + expected;
+      mismatches += key + " is " + actual + ", expected " + Printable(expected);
     }
     if (!mismatches.empty()) {
       return Status::Rejected("expect " + a.positionals[0] + " at " + FormatInstant(engine_->Now(), offset) +

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "caseloop/commands.h"
+#include "core/utf8.h"
 
 namespace caseloop::script {
 namespace {
@@ -112,7 +113,8 @@ std::string Join(const std::vector<std::string_view>& v) {
   return out;
 }
 
-std::string Quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+// A word as a message quotes it: escaped and cut short (core/utf8.h).
+std::string Quoted(std::string_view s) { return QuotedText(s); }
 
 }  // namespace
 

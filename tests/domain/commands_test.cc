@@ -157,6 +157,77 @@ TEST_CASE("CommandFromFields: errors name the key and quote the text") {
   CHECK_FALSE(CommandFromFields(static_cast<CommandType>(99), "A1", {}, 0).ok());
 }
 
+TEST_CASE(
+    "Decide: ids and text fields that are not valid UTF-8 are refused (X\\xff, X\\xfe and X\\uFFFD "
+    "are not three cases that print alike)") {
+  Sim sim(WorkedConfig());
+  sim.At("2025-03-31T10:00");
+  auto report = [](const std::string& id) {
+    return Report(id, CaseKind::kComponent, "0101", ReportSource::kInspector, "", "I1");
+  };
+  Status ff = sim.Run(report("X\xff"));
+  CHECK(ff.IsInvalidArgument());
+  CHECK(ff.message() == "report: case id 'X\\xff' is not valid UTF-8 (byte 0xFF at offset 1)");
+  CHECK(sim.Run(report("X\xfe")).IsInvalidArgument());
+  sim.Ok(report("X\xef\xbf\xbd"));  // U+FFFD itself is valid text
+  CHECK(sim.cases().size() == 1);
+  // Overlong forms, surrogates, truncated sequences.
+  for (const std::string bad : {"W\xc0\xafX", "\xed\xa0\x80", "A\xe6\x9c", "\xf4\x90\x80\x80"}) {
+    CHECK_MESSAGE(sim.Run(report(bad)).IsInvalidArgument(), bad);
+  }
+  // Every text field of the command, and its actor and idempotency key.
+  Command desc = report("C1");
+  desc.description = "\xff\xfe\xc3\x28 broken";
+  Status s = sim.Run(desc);
+  CHECK(s.IsInvalidArgument());
+  CHECK(s.message() == "report C1: desc is not valid UTF-8 (byte 0xFF at offset 0)");
+  Command actor = report("C1");
+  actor.actor = "I\xff";
+  CHECK(sim.Run(actor).message() == "report C1: by is not valid UTF-8 (byte 0xFF at offset 1)");
+  Command key = report("C1");
+  key.command_id = "k\x80";
+  CHECK(sim.Run(key).message() == "report C1: command_id is not valid UTF-8 (byte 0x80 at offset 1)");
+  Command address = report("C1");
+  address.address = "西津西路 12 号";  // Chinese is fine
+  sim.Ok(address);
+  Command reason = Cmd(CommandType::kReject, "C1", "R1");
+  reason.reason = "not \xc3\x28 ours";
+  CHECK(sim.Run(reason).message() == "reject C1: reason is not valid UTF-8 (byte 0xC3 at offset 4)");
+  CHECK(sim.State("C1").state == LifecycleState::kReported);
+}
+
+TEST_CASE("configuration changes: ids and names that are not valid UTF-8 are refused") {
+  CHECK(CheckConfigChangeText(UnitChange("WATER", "水务局")).ok());
+  Status unit = CheckConfigChangeText(UnitChange("W\xc0\xafX", "x"));
+  CHECK(unit.IsInvalidArgument());
+  CHECK(unit.message() == "unit id 'W\\xc0\\xafX' is not valid UTF-8 (byte 0xC0 at offset 1)");
+  CHECK(CheckConfigChangeText(UnitChange("WATER", "\xed\xa0\x80 surrogate")).message() ==
+        "unit name '\\xed\\xa0\\x80 surrogate' is not valid UTF-8 (byte 0xED at offset 0)");
+  CHECK_FALSE(CheckConfigChangeText(InspectorChange("I\xff", "")).ok());
+  CHECK_FALSE(CheckConfigChangeText(StaffChange("S\xfe", {Role::kReceiver})).ok());
+  CHECK_FALSE(CheckConfigChangeText(CategoryChange(CaseKind::kEvent, "0102", "caf\xe9", "1wd")).ok());
+  CHECK_FALSE(CheckConfigChangeText(RouteChange(CaseKind::kEvent, "0102", "W\xff", "")).ok());
+  CHECK(CheckConfigChangeText(CategoryChange(CaseKind::kEvent, "0102", "暴露垃圾", "1wd")).ok());
+}
+
+TEST_CASE("Decide: out of memory is not bad input") {
+  Sim sim(WorkedConfig());
+  sim.At("2025-03-31T10:00");
+  sim.Ok(Report("C1", CaseKind::kComponent, "0101", ReportSource::kInspector, "", "I1"));
+  sim.Ok(Report("C2", CaseKind::kComponent, "0101", ReportSource::kInspector, "", "I1"));
+  Command merge = Cmd(CommandType::kMerge, "C1", "R1");
+  merge.into = "C2";
+  const CaseState state = sim.State("C1");
+  CaseLookup oom = [](const std::string&) -> LifecycleState { throw std::bad_alloc(); };
+  CHECK_THROWS_AS((void)Decide(state, merge, sim.config(), T("2025-03-31T10:05"), oom), std::bad_alloc);
+  // Any other exception is still an error on this command, never a crash.
+  CaseLookup odd = [](const std::string&) -> LifecycleState { throw std::runtime_error("lookup failed"); };
+  Result<std::vector<CaseEvent>> r = Decide(state, merge, sim.config(), T("2025-03-31T10:05"), odd);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().IsInvalidArgument());
+  CHECK(r.status().message() == "merge C1: lookup failed");
+}
+
 TEST_CASE("docs/commands.md holds the current CommandTableMarkdown()") {
   constexpr char kBegin[] = "<!-- BEGIN GENERATED: CommandTableMarkdown() -->\n";
   constexpr char kEnd[] = "<!-- END GENERATED -->";
