@@ -22,6 +22,7 @@
 
 #include "caseloop/asio.h"
 #include "caseloop/engine.h"
+#include "caseloop/json.h"
 
 namespace asio = boost::asio;
 using namespace caseloop;
@@ -122,7 +123,7 @@ int main() {
     if (!e.event || e.event->type != EventType::kTaskOverdue) return;
     std::string line = "OVERDUE  " + e.record.stream + " task " + std::to_string(e.event->task) + " of " +
                        e.event->unit + ", deadline " + FormatInstant(*e.event->deadline, 8 * 60) + " " +
-                       e.fields_json;
+                       CaseEventFieldsJson(*e.event, 8 * 60);
     std::lock_guard<std::mutex> lock(mu);
     notices.push_back(line);
     std::printf("%s\n", line.c_str());

@@ -1,6 +1,10 @@
 // _caseloop: the native half of the caseloop Python package. It exposes the
-// Engine with plain values (times as integer microseconds since the epoch,
-// UTC); caseloop/__init__.py adds datetimes, keyword arguments and iterators.
+// Engine with plain values (times in as integer microseconds since the epoch,
+// UTC; out as aware datetimes at the calendar's offset), the command table
+// (caseloop/commands.h) and its text-fields mapping; caseloop/__init__.py
+// adds the typed per-command methods (generated from the table), keyword
+// arguments and iterators. Dicts come from caseloop/json.h's writers: the
+// same keys, in the same order, as the CLI prints.
 // Every call into the engine releases the GIL.
 #include <pybind11/functional.h>
 #include <pybind11/pybind11.h>
@@ -16,11 +20,12 @@
 
 #include "caseloop/calendar.h"
 #include "caseloop/case.h"
+#include "caseloop/commands.h"
 #include "caseloop/engine.h"
+#include "caseloop/json.h"
 #include "caseloop/script.h"
 #include "caseloop/time.h"
 #include "caseloop/tools.h"
-#include "script/json_views.h"
 
 namespace py = pybind11;
 using namespace caseloop;
@@ -84,72 +89,59 @@ std::string Str(const py::handle& h, const char* key) {
   return h.cast<std::string>();
 }
 
-// Builds a Command from the dict the Python layer passes.
-Command ToCommand(const py::dict& d) {
-  Command c;
+// The text fields of a command as the Python layer passes them (every value
+// already turned into its text form).
+TextFields ToTextFields(const py::dict& d) {
+  TextFields fields;
   for (auto item : d) {
     std::string key = py::str(item.first);
-    py::handle v = item.second;
-    if (v.is_none()) continue;
-    if (key == "type") {
-      auto t = ParseCommandType(Str(v, "type"));
-      if (!t) throw PyInvalid("unknown command '" + Str(v, "type") + "'");
-      c.type = *t;
-    } else if (key == "case") {
-      c.case_id = Str(v, "case");
-    } else if (key == "by") {
-      c.actor = Str(v, "by");
-    } else if (key == "at") {
-      c.at = InstantFromMicros(v.cast<std::int64_t>());
-    } else if (key == "command_id") {
-      c.command_id = Str(v, "command_id");
-    } else if (key == "kind") {
-      auto k = ParseCaseKind(Str(v, "kind"));
-      if (!k) throw PyInvalid("kind must be component or event, not '" + Str(v, "kind") + "'");
-      c.kind = *k;
-    } else if (key == "category") {
-      c.category = Str(v, "category");
-    } else if (key == "source") {
-      auto s = ParseReportSource(Str(v, "source"));
-      if (!s) throw PyInvalid("unknown source '" + Str(v, "source") + "'");
-      c.source = *s;
-    } else if (key == "grid") {
-      c.grid = Str(v, "grid");
-    } else if (key == "component") {
-      c.component = Str(v, "component");
-    } else if (key == "lat") {
-      c.lat = v.cast<double>();
-    } else if (key == "lon") {
-      c.lon = v.cast<double>();
-    } else if (key == "address") {
-      c.address = Str(v, "address");
-    } else if (key == "desc") {
-      c.description = Str(v, "desc");
-    } else if (key == "emergency") {
-      c.emergency = v.cast<bool>();
-    } else if (key == "into") {
-      c.into = Str(v, "into");
-    } else if (key == "unit") {
-      c.unit = Str(v, "unit");
-    } else if (key == "limit") {
-      c.limit = Take(ParseTimeLimit(Str(v, "limit")));
-    } else if (key == "deadline") {
-      c.deadline = InstantFromMicros(v.cast<std::int64_t>());
-    } else if (key == "no_deadline") {
-      c.no_deadline = v.cast<bool>();
-    } else if (key == "reason") {
-      c.reason = Str(v, "reason");
-    } else if (key == "note") {
-      c.note = Str(v, "note");
-    } else if (key == "result") {
-      std::string r = Str(v, "result");
-      if (r != "pass" && r != "fail") throw PyInvalid("result must be pass or fail, not '" + r + "'");
-      c.verify_pass = r == "pass";
-    } else {
-      throw PyInvalid("unknown argument '" + key + "'");
-    }
+    if (item.second.is_none()) continue;
+    fields.emplace_back(key, Str(item.second, key.c_str()));
   }
-  return c;
+  return fields;
+}
+
+py::dict FieldDict(const CommandField& f) {
+  py::dict d;
+  d["key"] = std::string(f.key);
+  d["type"] = std::string(Name(f.type));
+  d["required"] = f.required;
+  d["scope"] = f.scope == FieldScope::kEverywhere ? "everywhere"
+               : f.scope == FieldScope::kHistory  ? "history"
+                                                  : "host";
+  py::list choices;
+  for (auto c : f.choices) choices.append(std::string(c));
+  d["choices"] = choices;
+  d["min"] = f.min;
+  d["max"] = f.max;
+  d["partner"] = std::string(f.partner);
+  d["doc"] = std::string(f.doc);
+  return d;
+}
+
+// The command table (caseloop/commands.h) as plain Python values.
+py::list CommandTableList() {
+  py::list out;
+  for (const CommandSpec& s : CommandTable()) {
+    py::dict d;
+    d["name"] = std::string(s.name);
+    d["summary"] = std::string(s.summary);
+    d["engine_only"] = s.engine_only();
+    py::list fields;
+    for (const CommandField& f : s.fields) fields.append(FieldDict(f));
+    d["fields"] = fields;
+    py::list events;
+    for (EventType e : s.events) events.append(std::string(Name(e)));
+    d["events"] = events;
+    out.append(d);
+  }
+  return out;
+}
+
+py::list CommonFieldsList() {
+  py::list out;
+  for (const CommandField& f : CommonFields()) out.append(FieldDict(f));
+  return out;
 }
 
 py::dict AckDict(const CommandAck& a) {
@@ -165,54 +157,68 @@ py::dict AckDict(const CommandAck& a) {
   return d;
 }
 
-// A JSON view (src/script/json_views.h, the same builders the CLI prints) as
-// Python objects; key order is kept (dicts are ordered).
-py::object ToPy(const script::Json& j) {
-  switch (j.type()) {
-    case script::Json::value_t::null:
-      return py::none();
-    case script::Json::value_t::boolean:
-      return py::bool_(j.get<bool>());
-    case script::Json::value_t::number_integer:
-      return py::int_(j.get<std::int64_t>());
-    case script::Json::value_t::number_unsigned:
-      return py::int_(j.get<std::uint64_t>());
-    case script::Json::value_t::number_float:
-      return py::float_(j.get<double>());
-    case script::Json::value_t::string:
-      return py::str(j.get_ref<const std::string&>());
-    case script::Json::value_t::array: {
-      py::list out;
-      for (const auto& x : j) out.append(ToPy(x));
-      return std::move(out);
-    }
-    case script::Json::value_t::object: {
-      py::dict out;
-      for (const auto& item : j.items()) out[py::str(item.key())] = ToPy(item.value());
-      return std::move(out);
-    }
-    default:
-      return py::none();
+// Builds a dict from the fields caseloop/json.h writes: times become aware
+// datetimes at the calendar's offset, text that is not valid UTF-8 (an old
+// log) is decoded with U+FFFD. A key written twice keeps its first value.
+class PyDictWriter final : public ObjectWriter {
+ public:
+  PyDictWriter(py::dict& out, int offset_minutes) : out_(out) {
+    py::module_ dt = py::module_::import("datetime");
+    py::object timezone = dt.attr("timezone");
+    timedelta_ = dt.attr("timedelta");
+    epoch_ = dt.attr("datetime")(1970, 1, 1, py::arg("tzinfo") = timezone.attr("utc"));
+    zone_ = timezone(timedelta_(py::arg("minutes") = offset_minutes));
   }
-}
+  void Null(std::string_view key) override { Put(key, py::none()); }
+  void Bool(std::string_view key, bool v) override { Put(key, py::bool_(v)); }
+  void Int(std::string_view key, std::int64_t v) override { Put(key, py::int_(v)); }
+  void UInt(std::string_view key, std::uint64_t v) override { Put(key, py::int_(v)); }
+  void Double(std::string_view key, double v) override { Put(key, py::float_(v)); }
+  void String(std::string_view key, std::string_view v) override { Put(key, Text(v)); }
+  void Time(std::string_view key, Instant v) override {
+    py::object t = epoch_ + timedelta_(py::arg("microseconds") = MicrosOf(v));
+    Put(key, t.attr("astimezone")(zone_));
+  }
+  void Strings(std::string_view key, const std::vector<std::string>& v) override {
+    py::list l;
+    for (const auto& s : v) l.append(Text(s));
+    Put(key, std::move(l));
+  }
 
-py::dict ToPyDict(const script::Json& j) { return ToPy(j).cast<py::dict>(); }
+ private:
+  static py::object Text(std::string_view s) {
+    PyObject* o = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace");
+    if (o == nullptr) throw py::error_already_set();
+    return py::reinterpret_steal<py::object>(o);
+  }
+  void Put(std::string_view key, py::object v) {
+    py::str k{std::string(key)};
+    if (!out_.contains(k)) out_[k] = std::move(v);
+  }
 
-py::dict ViewDict(const CaseView& v) {
-  return ToPyDict(script::CaseViewJson(v, script::TimeStyle::Micros()));
-}
-py::dict RatesDict(const UnitRates& r) { return ToPyDict(script::UnitRatesJson(r)); }
-py::dict InspectorDict(const InspectorRates& r) { return ToPyDict(script::InspectorRatesJson(r)); }
+  py::dict& out_;
+  py::object timedelta_, epoch_, zone_;
+};
 
-py::dict EventDict(const LoggedEvent& e) {
+template <typename T>
+py::dict DictOf(const T& x, int offset_minutes) {
   py::dict d;
-  d["position"] = e.record.position;
-  d["stream"] = e.record.stream;
-  d["version"] = e.record.version;
-  d["type"] = e.record.type;
-  d["time"] = e.record.recorded_us;
-  d["actor"] = e.record.actor;
-  d["fields_json"] = e.fields_json;
+  PyDictWriter w(d, offset_minutes);
+  Write(x, w);
+  return d;
+}
+
+// A logged event: the envelope (with the stream), then its fields.
+py::dict EventDict(const LoggedEvent& e, int offset_minutes) {
+  py::dict d;
+  PyDictWriter w(d, offset_minutes);
+  w.UInt("position", e.record.position);
+  w.String("stream", e.record.stream);
+  w.UInt("version", e.record.version);
+  w.String("type", e.record.type);
+  w.Time("time", InstantFromMicros(e.record.recorded_us));
+  w.String("actor", e.record.actor);
+  WriteFields(e, w);
   return d;
 }
 
@@ -270,8 +276,12 @@ class PyEngine {
     Check(s);
   }
 
-  py::dict Submit(const py::dict& fields) {
-    Command c = ToCommand(fields);
+  // A command by name with its text fields (caseloop/commands.h), e.g.
+  // submit("dispatch", "A1", {"by": "D1", "unit": "WATER"}).
+  py::dict Submit(const std::string& name, const std::string& case_id, const py::dict& fields) {
+    const CommandSpec* spec = FindCommandSpec(name);
+    if (spec == nullptr) throw PyInvalid("unknown command '" + name + "'");
+    Command c = Take(CommandFromFields(spec->type, case_id, ToTextFields(fields), UtcOffsetMinutes()));
     Result<CommandAck> r = Status::Unavailable("not run");
     {
       py::gil_scoped_release nogil;
@@ -296,7 +306,7 @@ class PyEngine {
       py::gil_scoped_release nogil;
       r = engine().Show(id, at ? std::optional<Instant>(InstantFromMicros(*at)) : std::nullopt);
     }
-    return ViewDict(Take(std::move(r)));
+    return DictOf(Take(std::move(r)), UtcOffsetMinutes());
   }
 
   py::list History(const std::string& id) {
@@ -306,7 +316,8 @@ class PyEngine {
       r = engine().History(id);
     }
     py::list out;
-    for (const auto& e : Take(std::move(r))) out.append(EventDict(e));
+    const int offset = UtcOffsetMinutes();
+    for (const auto& e : Take(std::move(r))) out.append(EventDict(e, offset));
     return out;
   }
 
@@ -317,7 +328,8 @@ class PyEngine {
       r = engine().ReadLog(from, max);
     }
     py::list out;
-    for (const auto& e : Take(std::move(r))) out.append(EventDict(e));
+    const int offset = UtcOffsetMinutes();
+    for (const auto& e : Take(std::move(r))) out.append(EventDict(e, offset));
     return out;
   }
 
@@ -328,7 +340,7 @@ class PyEngine {
       r = engine().Rates(Period(from, to, at, std::move(unit)));
     }
     py::list out;
-    for (const auto& x : Take(std::move(r))) out.append(RatesDict(x));
+    for (const auto& x : Take(std::move(r))) out.append(DictOf(x, 0));
     return out;
   }
 
@@ -339,7 +351,7 @@ class PyEngine {
       r = engine().Inspectors(Period(from, to, at, ""));
     }
     py::list out;
-    for (const auto& x : Take(std::move(r))) out.append(InspectorDict(x));
+    for (const auto& x : Take(std::move(r))) out.append(DictOf(x, 0));
     return out;
   }
 
@@ -350,7 +362,7 @@ class PyEngine {
       r = engine().Centre(Period(from, to, at, ""));
     }
     CentreFigures c = Take(std::move(r));
-    py::dict d = ToPyDict(script::CentreJson(c));
+    py::dict d = DictOf(c, 0);
     d["received_by_category"] = c.received_by_category;
     d["received_by_grid"] = c.received_by_grid;
     return d;
@@ -363,8 +375,8 @@ class PyEngine {
       r = engine().Overdue(at ? std::optional<Instant>(InstantFromMicros(*at)) : std::nullopt);
     }
     py::list out;
-    for (const auto& t : Take(std::move(r)))
-      out.append(ToPy(script::OverdueJson(t, script::TimeStyle::Micros())));
+    const int offset = UtcOffsetMinutes();
+    for (const auto& t : Take(std::move(r))) out.append(DictOf(t, offset));
     return out;
   }
 
@@ -472,6 +484,10 @@ PYBIND11_MODULE(_caseloop, m) {
   py::register_exception<PyCorruption>(m, "CorruptionError", error.ptr());
   py::register_exception<PyStorage>(m, "StorageError", error.ptr());
 
+  m.def("command_table", &CommandTableList,
+        "The lifecycle commands (caseloop/commands.h): name, summary, engine_only, fields, events.");
+  m.def("common_fields", &CommonFieldsList, "The fields every command takes: by, at, command_id.");
+
   m.def("parse_limit_micros", [](const std::string& text) {
     TimeLimit l = Take(ParseTimeLimit(text));
     if (l.unit != TimeLimit::Unit::kNatural) {
@@ -485,7 +501,7 @@ PYBIND11_MODULE(_caseloop, m) {
            py::arg("path") = py::none(), py::arg("durability") = "sync", py::arg("clock") = "system",
            py::arg("default_config") = false, py::arg("worker_threads") = 2)
       .def("close", &PyEngine::Close)
-      .def("submit", &PyEngine::Submit)
+      .def("submit", &PyEngine::Submit, py::arg("command"), py::arg("case"), py::arg("fields"))
       .def("execute", &PyEngine::Execute)
       .def("show", &PyEngine::Show, py::arg("case"), py::arg("at") = py::none())
       .def("history", &PyEngine::History)

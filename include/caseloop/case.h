@@ -27,17 +27,12 @@
 
 namespace caseloop {
 
-// A command on a case. Which fields are read depends on `type`:
-//   report:   kind, category, source, [grid, component, lat, lon, address, description, emergency]
-//   register: [category]         reject: reason          merge: into
-//   dispatch: [unit, limit | deadline | no_deadline]        accept: -    return: reason
-//             (deadline / no_deadline: history imported from another system,
-//             whose due date is given or absent; a task without a deadline is
-//             never overdue and counts as on time when handled)
-//   extend:   limit, reason      suspend: reason         approve: -
-//   deny:     reason             resume: -               feedback: [note]
-//   verify:   verify_pass, [note]  void: reason          supervise: [note]
-//   mark_overdue: task (engine timer; actor "$timer")
+// A command on a case. Which fields are read depends on `type`: the command
+// table (caseloop/commands.h, docs/commands.md) lists each command's fields,
+// keyed as in scripts and JSON bodies (`desc` is `description`, `result` is
+// `verify_pass`, `by` is `actor`); CommandFromFields builds a Command from
+// such text fields. Text fields and ids must be valid UTF-8 (Decide refuses
+// them otherwise).
 struct Command {
   CommandType type = CommandType::kReport;
   std::string case_id;
@@ -163,9 +158,13 @@ struct CaseState {
 //              the assigned inspector ("actor U2 may not 'accept' case C7: it is dispatched to WATER").
 //   NotFound:  unknown case (any command but report on kNone), unknown unit,
 //              unknown category, unknown actor.
-//   InvalidArgument: a missing required field (reason, category, result, kind,
-//              source, into, limit), a malformed one.
+//   InvalidArgument: a missing required field (the command table's: reason,
+//              category, result, kind, source, into, limit), a malformed one,
+//              an id or text field that is not valid UTF-8.
 //   Conflict:  report of a case id that already exists.
+// Who may issue which command, and the events a command may produce, are the
+// command table's (caseloop/commands.h). Out of memory is not bad input:
+// std::bad_alloc propagates; no other exception escapes.
 Result<std::vector<CaseEvent>> Decide(const CaseState& state, const Command& command, const Config& config,
                                       Instant now);
 
@@ -217,11 +216,6 @@ NewEvent EncodeCaseEvent(const CaseEvent& event);
 Result<CaseEvent> DecodeCaseEvent(const EventRecord& record);
 // The same from a borrowed record (EventStore::ScanAll); the result owns its strings.
 Result<CaseEvent> DecodeCaseEvent(const EventRecordView& record);
-
-// The event's own fields as one JSON object text (without the envelope), e.g.
-// {"unit":"WATER","deadline":"2025-03-31T15:30:00+08:00","task":1,"limit":"4wh"}.
-// Times print at `offset_minutes`.
-std::string CaseEventFieldsJson(const CaseEvent& event, int offset_minutes);
 
 }  // namespace caseloop
 

@@ -99,8 +99,7 @@ struct Config {
   Policy policy;
 
   // The unit that routing gives, or nullopt (no match or a tie: coordination).
-  std::optional<std::string> Route(CaseKind kind, const std::string& code,
-                                   const std::string& grid) const;
+  std::optional<std::string> Route(CaseKind kind, const std::string& code, const std::string& grid) const;
   const CategoryInfo* FindCategory(CaseKind kind, const std::string& code) const;
   bool HasRole(const std::string& actor, Role role) const;
 };
@@ -136,6 +135,14 @@ struct ConfigChange {
 // code, weights that do not sum to a positive number, route to an unknown
 // unit — message names the field), NotFound.
 Status ApplyConfigChange(Config& config, const ConfigChange& change);
+
+// What a new change must satisfy beyond ApplyConfigChange: its ids, names,
+// codes and grid prefixes are valid UTF-8 (else "X\xff" and "X\xfe" would be
+// two units that print as the same text). Engine::Configure checks it before
+// applying a change; ApplyConfigChange does not, so that a log written before
+// the check still replays. Errors: InvalidArgument, e.g.
+// "unit name 'caf\xe9' is not valid UTF-8 (byte 0xE9 at offset 3)".
+Status CheckConfigChangeText(const ConfigChange& change);
 
 // The default district of shared/seed (Lanzhou Qilihe-style units and their
 // duties), the category classes of domain.md §3, routing following

@@ -141,13 +141,19 @@ struct CaseBatchResult {
 };
 
 // One event of the global log, decoded, for history and subscriptions.
+// caseloop/json.h prints it (ToJson, Write).
 struct LoggedEvent {
   EventRecord record;
-  // For case streams: the decoded event. For "$config": nullopt.
+  // A case stream's record: the decoded event.
   std::optional<CaseEvent> event;
-  // The event's own fields as a JSON object text (see CaseEventFieldsJson;
-  // configuration changes print their fields too).
-  std::string fields_json;
+  // A "$config" record: the decoded configuration change.
+  std::optional<ConfigChange> change;
+  // OK; or why the payload did not decode (Corruption naming the position,
+  // stream and type), and then neither `event` nor `change` is set. History
+  // and ReadLog fail on such a record instead; a subscription delivers it
+  // with this status, so that it is not stuck behind it. A record of another
+  // "$" stream decodes to nothing, with OK.
+  Status decode_status;
 };
 
 class Subscription {

@@ -1,4 +1,5 @@
-// Case event codec and JSON view of an event's fields (caseloop/case.h).
+// Case event codec (caseloop/case.h); the JSON of an event's fields is in
+// caseloop/json.h.
 //
 // Envelope: NewEvent.type = Name(EventType) ("case_dispatched"), schema
 // version kCaseEventSchemaVersion, recorded_us = event time, actor.
@@ -21,7 +22,6 @@
 // when old readers must refuse it, a new schema version with an upcaster).
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "caseloop/case.h"
@@ -211,131 +211,6 @@ Result<CaseEvent> DecodeCaseEvent(const EventRecordView& record) {
   }
   if (e.case_id.empty()) e.case_id = std::string(record.stream);
   return e;
-}
-
-std::string CaseEventFieldsJson(const CaseEvent& e, int offset_minutes) {
-  using nlohmann::json;
-  json j = json::object();
-  auto time = [offset_minutes](Instant t) { return FormatInstant(t, offset_minutes); };
-  auto put_str = [&j](const char* key, const std::string& v) {
-    if (!v.empty()) j[key] = v;
-  };
-  auto put_deadline = [&](const char* key) {
-    if (e.deadline) j[key] = time(*e.deadline);
-  };
-  auto put_limit = [&]() {
-    if (e.limit) j["limit"] = FormatTimeLimit(*e.limit);
-  };
-  auto put_task = [&]() {
-    if (e.task != 0) j["task"] = e.task;
-  };
-  switch (e.type) {
-    case EventType::kCaseReported:
-      j["kind"] = std::string(Name(e.kind));
-      j["category"] = e.category;
-      j["source"] = std::string(Name(e.source));
-      put_str("grid", e.grid);
-      put_str("component", e.component);
-      if (e.lat) j["lat"] = *e.lat;
-      if (e.lon) j["lon"] = *e.lon;
-      put_str("address", e.address);
-      put_str("description", e.description);
-      j["emergency"] = e.emergency;
-      break;
-    case EventType::kCaseRegistered:
-      j["kind"] = std::string(Name(e.kind));
-      j["category"] = e.category;
-      break;
-    case EventType::kCaseRejected:
-    case EventType::kCaseVoided:
-      put_str("unit", e.unit);
-      j["reason"] = e.reason;
-      break;
-    case EventType::kCaseMerged:
-      j["into"] = e.into;
-      break;
-    case EventType::kCaseDispatched:
-      j["unit"] = e.unit;
-      j["deadline"] = e.deadline ? json(time(*e.deadline)) : json(nullptr);
-      put_task();
-      put_limit();
-      break;
-    case EventType::kCaseSentToCoordination:
-      break;
-    case EventType::kCaseAccepted:
-      j["unit"] = e.unit;
-      put_task();
-      break;
-    case EventType::kReturnRequested:
-    case EventType::kSuspensionRequested:
-      j["unit"] = e.unit;
-      put_task();
-      j["reason"] = e.reason;
-      break;
-    case EventType::kExtensionRequested:
-      j["unit"] = e.unit;
-      put_task();
-      put_limit();
-      j["reason"] = e.reason;
-      break;
-    case EventType::kReturnApproved:
-      j["unit"] = e.unit;
-      put_task();
-      break;
-    case EventType::kExtensionApproved:
-      j["unit"] = e.unit;
-      put_task();
-      put_limit();
-      put_deadline("deadline");
-      break;
-    case EventType::kSuspensionApproved:
-      j["unit"] = e.unit;
-      put_task();
-      j["remaining_minutes"] = e.remaining_us / 60'000'000;
-      j["remaining_us"] = e.remaining_us;
-      break;
-    case EventType::kRequestDenied:
-      j["unit"] = e.unit;
-      j["request"] = std::string(Name(e.request));
-      j["reason"] = e.reason;
-      break;
-    case EventType::kCaseResumed:
-      j["unit"] = e.unit;
-      put_task();
-      j["deadline"] = e.deadline ? json(time(*e.deadline)) : json(nullptr);
-      break;
-    case EventType::kFeedbackSubmitted:
-      j["unit"] = e.unit;
-      put_task();
-      put_str("note", e.note);
-      if (e.on_time) j["on_time"] = *e.on_time;
-      j["verifier"] = e.verifier.empty() ? json(nullptr) : json(e.verifier);
-      put_deadline("verify_deadline");
-      break;
-    case EventType::kVerificationPassed:
-      j["unit"] = e.unit;
-      put_task();
-      put_str("note", e.note);
-      break;
-    case EventType::kVerificationFailed:
-      j["unit"] = e.unit;
-      put_str("note", e.note);
-      put_task();
-      put_limit();
-      j["deadline"] = e.deadline ? json(time(*e.deadline)) : json(nullptr);
-      break;
-    case EventType::kCaseSupervised:
-      put_str("unit", e.unit);
-      put_task();
-      put_str("note", e.note);
-      break;
-    case EventType::kTaskOverdue:
-      j["unit"] = e.unit;
-      put_task();
-      put_deadline("deadline");
-      break;
-  }
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace caseloop

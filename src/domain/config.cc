@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/utf8.h"
 #include "domain/domain_util.h"
 
 namespace caseloop {
@@ -44,7 +45,7 @@ namespace {
 Status CheckGridPrefix(const std::string& prefix, std::string_view what) {
   if (prefix.size() > kGridDigits || !IsDigits(prefix)) {
     return Status::InvalidArgument(
-        fmt::format("{}: grid prefix '{}' must be at most {} digits", what, prefix, kGridDigits));
+        fmt::format("{}: grid prefix {} must be at most {} digits", what, QuotedText(prefix), kGridDigits));
   }
   return Status::Ok();
 }
@@ -117,7 +118,7 @@ Status ApplyConfigChange(Config& config, const ConfigChange& change) {
     case ConfigChangeType::kDefineCategory: {
       const CategoryInfo& c = change.category;
       if (static_cast<std::uint8_t>(c.kind) > 1) return Status::InvalidArgument("category: unknown kind");
-      std::string what = fmt::format("category {} {}", Name(c.kind), c.code);
+      std::string what = fmt::format("category {} {}", Name(c.kind), Printable(c.code));
       if (!IsCategoryCode(c.code)) {
         return Status::InvalidArgument(fmt::format("{}: code must be 4 digits", what));
       }
@@ -131,9 +132,9 @@ Status ApplyConfigChange(Config& config, const ConfigChange& change) {
     case ConfigChangeType::kDefineRoute: {
       const RouteRule& r = change.route;
       if (static_cast<std::uint8_t>(r.kind) > 1) return Status::InvalidArgument("route: unknown kind");
-      std::string what = fmt::format("route {} {}", Name(r.kind), r.code);
-      if (!r.grid_prefix.empty()) what += " grid " + r.grid_prefix;
-      what += " → unit " + r.unit;
+      std::string what = fmt::format("route {} {}", Name(r.kind), Printable(r.code));
+      if (!r.grid_prefix.empty()) what += " grid " + Printable(r.grid_prefix);
+      what += " → unit " + Printable(r.unit);
       if (!IsCategoryCode(r.code)) return Status::InvalidArgument(what + ": code must be 4 digits");
       if (r.unit.empty()) return Status::InvalidArgument(what + ": unit is empty");
       CASELOOP_RETURN_IF_ERROR(CheckGridPrefix(r.grid_prefix, what));
@@ -186,6 +187,36 @@ Status ApplyConfigChange(Config& config, const ConfigChange& change) {
   }
   return Status::InvalidArgument(
       fmt::format("unknown configuration change type {}", static_cast<int>(change.type)));
+}
+
+Status CheckConfigChangeText(const ConfigChange& change) {
+  auto check = [](std::string_view text, std::string_view what) {
+    return CheckUtf8(text, fmt::format("{} {}", what, QuotedText(text)));
+  };
+  switch (change.type) {
+    case ConfigChangeType::kDefineUnit:
+      CASELOOP_RETURN_IF_ERROR(check(change.unit.id, "unit id"));
+      return check(change.unit.name, "unit name");
+    case ConfigChangeType::kDefineInspector:
+      CASELOOP_RETURN_IF_ERROR(check(change.inspector.id, "inspector id"));
+      return check(change.inspector.grid_prefix, "inspector grid");
+    case ConfigChangeType::kDefineStaff:
+      return check(change.staff.id, "staff id");
+    case ConfigChangeType::kDefineCategory:
+      CASELOOP_RETURN_IF_ERROR(check(change.category.code, "category code"));
+      return check(change.category.name, "category name");
+    case ConfigChangeType::kDefineRoute:
+      CASELOOP_RETURN_IF_ERROR(check(change.route.code, "route code"));
+      CASELOOP_RETURN_IF_ERROR(check(change.route.unit, "route unit"));
+      return check(change.route.grid_prefix, "route grid");
+    case ConfigChangeType::kSetCalendar:
+    case ConfigChangeType::kAddHoliday:
+    case ConfigChangeType::kAddWorkday:
+    case ConfigChangeType::kSetWeights:
+    case ConfigChangeType::kSetPolicy:
+      return Status::Ok();  // no text
+  }
+  return Status::Ok();
 }
 
 namespace {

@@ -9,7 +9,7 @@
 
 #include "caseloop/case.h"
 #include "engine/engine_impl.h"
-#include "engine/log_json.h"
+#include "engine/log_decode.h"
 #include "store/overlay_store.h"
 
 namespace caseloop {
@@ -603,6 +603,7 @@ Result<CommandAck> EngineImpl::Configure(const ConfigChange& change, std::option
   try {
     std::lock_guard<std::mutex> lock(configure_mu_);
     Config next = *config();
+    CASELOOP_RETURN_IF_ERROR(CheckConfigChangeText(change));
     CASELOOP_RETURN_IF_ERROR(ApplyConfigChange(next, change));
     Instant now = at.value_or(clock_->Now());
     NewEvent e;
@@ -694,13 +695,12 @@ Result<CaseView> EngineImpl::Show(const std::string& case_id, std::optional<Inst
 }
 
 Result<std::vector<LoggedEvent>> EngineImpl::DecodeAll(std::vector<EventRecord> records) {
-  int offset = config()->calendar.utc_offset_minutes;
   std::vector<LoggedEvent> out;
   out.reserve(records.size());
   for (EventRecord& r : records) {
-    Result<LoggedEvent> e = DecodeLoggedEvent(std::move(r), offset);
-    if (!e.ok()) return e.status();
-    out.push_back(std::move(e).value());
+    LoggedEvent e = DecodeLoggedEvent(std::move(r));
+    if (!e.decode_status.ok()) return e.decode_status;
+    out.push_back(std::move(e));
   }
   return out;
 }
@@ -766,9 +766,8 @@ Result<std::unique_ptr<Subscription>> EngineImpl::Subscribe(std::uint64_t from_p
   if (!handler) return Status::InvalidArgument("subscribe: the handler is empty");
   if (!Enter()) return ClosedError("subscribe");
   GateGuard guard{this};
-  auto core = std::make_shared<SubscriptionCore>(
-      store_.get(), head_signal_, [this] { return config()->calendar.utc_offset_minutes; },
-      std::move(handler), std::max<std::size_t>(options_.subscriber_queue, 1));
+  auto core = std::make_shared<SubscriptionCore>(store_.get(), head_signal_, std::move(handler),
+                                                 std::max<std::size_t>(options_.subscriber_queue, 1));
   {
     std::lock_guard<std::mutex> lock(subs_mu_);
     subs_.erase(std::remove_if(subs_.begin(), subs_.end(), [](const auto& w) { return w.expired(); }),

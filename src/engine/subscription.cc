@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <exception>
-#include <nlohmann/json.hpp>
 #include <utility>
 
-#include "engine/log_json.h"
+#include "engine/log_decode.h"
 
 namespace caseloop {
 
@@ -29,11 +28,9 @@ void HeadSignal::Wait(std::uint64_t seen, const std::function<bool()>& stop,
 }
 
 SubscriptionCore::SubscriptionCore(EventStore* store, std::shared_ptr<HeadSignal> signal,
-                                   std::function<int()> offset,
                                    std::function<void(const LoggedEvent&)> handler, std::size_t batch)
     : store_(store),
       signal_(std::move(signal)),
-      offset_(std::move(offset)),
       handler_(std::move(handler)),
       batch_(std::max<std::size_t>(batch, 1)) {}
 
@@ -81,17 +78,9 @@ void SubscriptionCore::Run(std::uint64_t from) {
       if (stopped()) return;
       if (record.position < pos) continue;  // never deliver twice
       std::uint64_t position = record.position;
-      Result<LoggedEvent> decoded = DecodeLoggedEvent(record, offset_());
-      LoggedEvent event;
-      if (decoded.ok()) {
-        event = std::move(decoded).value();
-      } else {
-        // Delivered anyway, so that the subscriber is not stuck behind it; the
-        // record is intact, only its payload failed to decode.
-        event.record = std::move(record);
-        nlohmann::json j = {{"error", decoded.status().ToString()}};
-        event.fields_json = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      }
+      // Delivered even when its payload does not decode (decode_status), so
+      // that the subscriber is not stuck behind it; the record is intact.
+      LoggedEvent event = DecodeLoggedEvent(std::move(record));
       try {
         handler_(event);
       } catch (...) {

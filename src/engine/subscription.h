@@ -46,8 +46,8 @@ class HeadSignal {
 
 class SubscriptionCore {
  public:
-  // REQUIRES: store and offset() stay valid until Stop() has returned.
-  SubscriptionCore(EventStore* store, std::shared_ptr<HeadSignal> signal, std::function<int()> offset,
+  // REQUIRES: store stays valid until Stop() has returned.
+  SubscriptionCore(EventStore* store, std::shared_ptr<HeadSignal> signal,
                    std::function<void(const LoggedEvent&)> handler, std::size_t batch);
   ~SubscriptionCore();
 
@@ -62,7 +62,6 @@ class SubscriptionCore {
 
   EventStore* store_;
   std::shared_ptr<HeadSignal> signal_;
-  std::function<int()> offset_;
   std::function<void(const LoggedEvent&)> handler_;
   std::size_t batch_;
   std::atomic<std::uint64_t> position_{0};

@@ -7,6 +7,11 @@ namespace {
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
+Status WordTooLong(int column) {
+  return Status::InvalidArgument("the word at column " + std::to_string(column) + " is longer than " +
+                                 std::to_string(kMaxWordBytes) + " bytes");
+}
+
 }  // namespace
 
 Result<std::vector<Word>> SplitLine(std::string_view line) {
@@ -20,6 +25,7 @@ Result<std::vector<Word>> SplitLine(std::string_view line) {
     w.column = static_cast<int>(i) + 1;
     std::string text;  // the part before '=' while !w.keyed, then the value
     while (i < n && !IsSpace(line[i])) {
+      if (text.size() > kMaxWordBytes) return WordTooLong(w.column);
       char c = line[i];
       if (c == '"') {
         const std::size_t open = i;
@@ -58,6 +64,7 @@ Result<std::vector<Word>> SplitLine(std::string_view line) {
       text += c;
       ++i;
     }
+    if (text.size() > kMaxWordBytes) return WordTooLong(w.column);
     w.value = std::move(text);
     words.push_back(std::move(w));
   }

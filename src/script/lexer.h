@@ -6,10 +6,15 @@
 //   keyed word := key '=' value               the first unquoted '=' splits it
 //   '#' at the start of a word begins a comment that runs to the end of the line.
 //
+// Limits (docs/cli.md): a line of at most kMaxLineBytes bytes, a word (key or
+// value) of at most kMaxWordBytes. A script is read a line at a time and
+// never held whole, so these bound the memory a script can take.
+//
 // Thread-safety: pure functions.
 #ifndef CASELOOP_SCRIPT_LEXER_H_
 #define CASELOOP_SCRIPT_LEXER_H_
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +22,9 @@
 #include "caseloop/status.h"
 
 namespace caseloop::script {
+
+inline constexpr std::size_t kMaxLineBytes = std::size_t{1} << 20;  // 1 MiB
+inline constexpr std::size_t kMaxWordBytes = std::size_t{1} << 16;  // 64 KiB
 
 struct Word {
   bool keyed = false;  // key=value (true) or a bare word (false)
@@ -27,7 +35,9 @@ struct Word {
 
 // Splits `line`. Blank lines and comments give an empty vector. Errors:
 // InvalidArgument for an unterminated quote ("unterminated quote opened at
-// column 17") and for a word that starts with '=' (no key).
+// column 17"), for a word that starts with '=' (no key), and for a key or
+// value longer than kMaxWordBytes ("the word at column 12 is longer than
+// 65536 bytes").
 Result<std::vector<Word>> SplitLine(std::string_view line);
 
 // A word from a command-line argument, already split by the shell: split at

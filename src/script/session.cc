@@ -1,24 +1,31 @@
 // ScriptSession: runs the caseloop script language against an Engine.
 // The language itself is described in docs/cli.md; the shape of each command
-// (positionals, keys, flags) lives in syntax.cc, the JSON of each query in
-// json_views.cc. This file turns checked arguments into configuration
+// (positionals, keys, flags) lives in syntax.cc, the case commands' fields in
+// the command table (caseloop/commands.h, which also turns them into a
+// Command), the JSON of each query in caseloop/json.h. This file reads lines
+// (within the limits of lexer.h), turns checked arguments into configuration
 // changes, commands on the script clock and queries.
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <istream>
+#include <new>
 #include <ostream>
+#include <streambuf>
 #include <string>
 #include <utility>
 
 #include "caseloop/calendar.h"
 #include "caseloop/case.h"
+#include "caseloop/commands.h"
 #include "caseloop/config.h"
+#include "caseloop/json.h"
 #include "caseloop/script.h"
-#include "script/json_views.h"
+#include "core/utf8.h"
 #include "script/lexer.h"
 #include "script/syntax.h"
 
@@ -27,20 +34,31 @@ namespace {
 
 using script::Args;
 using script::CommandClass;
-using script::Json;
 using Lines = std::vector<std::string>;
 
-std::string Q(std::string_view s) { return "'" + std::string(s) + "'"; }
+// Text a message quotes: escaped and cut short (core/utf8.h).
+std::string Q(std::string_view s) { return QuotedText(s); }
+
+// The longest message a session returns: every message is escaped (no raw
+// control characters or invalid bytes reach a terminal) and cut to this.
+constexpr std::size_t kMaxMessageBytes = 4096;
+
+Status Clean(const Status& s) {
+  if (s.ok()) return s;
+  return Status(s.code(), Printable(s.message(), kMaxMessageBytes));
+}
 
 bool IsStorageError(const Status& s) { return s.IsCorruption() || s.IsIOError() || s.IsUnavailable(); }
 
 Status WithLine(const Status& s, int line_no) {
-  if (s.ok() || line_no <= 0) return s;
-  return Status(s.code(), "line " + std::to_string(line_no) + ": " + s.message());
+  if (s.ok() || line_no <= 0) return Clean(s);
+  return Clean(Status(s.code(), "line " + std::to_string(line_no) + ": " + s.message()));
 }
 
 // "key=value" as the user wrote it, for messages.
-std::string KeyText(std::string_view key, const std::string& value) { return std::string(key) + "=" + value; }
+std::string KeyText(std::string_view key, const std::string& value) {
+  return std::string(key) + "=" + Printable(value);
+}
 
 Result<double> ParseNumber(std::string_view key, const std::string& text) {
   const char* begin = text.c_str();
@@ -72,13 +90,15 @@ Result<bool> ParseBool(std::string_view key, const std::string& text) {
 
 Result<Instant> ParseTimeText(std::string_view what, const std::string& text, int offset_minutes) {
   auto t = ParseInstant(text, offset_minutes);
-  if (!t.ok()) return Status::InvalidArgument(std::string(what) + ": " + t.status().message());
+  if (!t.ok())
+    return Status::InvalidArgument(std::string(what) + ": " + Printable(t.status().message(), 300));
   return *t;
 }
 
 Result<TimeLimit> ParseDurationText(std::string_view what, const std::string& text) {
   auto d = ParseTimeLimit(text);
-  if (!d.ok()) return Status::InvalidArgument(std::string(what) + ": " + d.status().message());
+  if (!d.ok())
+    return Status::InvalidArgument(std::string(what) + ": " + Printable(d.status().message(), 300));
   return *d;
 }
 
@@ -88,10 +108,128 @@ Result<CaseKind> ParseKindText(std::string_view what, const std::string& text) {
   return *k;
 }
 
+// The fields of `show` as `expect` compares them: null, true/false, numbers
+// as printed, strings without quotes, times as printed.
+class ExpectWriter final : public ObjectWriter {
+ public:
+  explicit ExpectWriter(int offset_minutes) : offset_minutes_(offset_minutes) {}
+  void Null(std::string_view key) override { Put(key, "null"); }
+  void Bool(std::string_view key, bool v) override { Put(key, v ? "true" : "false"); }
+  void Int(std::string_view key, std::int64_t v) override { Put(key, std::to_string(v)); }
+  void UInt(std::string_view key, std::uint64_t v) override { Put(key, std::to_string(v)); }
+  void Double(std::string_view key, double v) override {
+    // As JSON prints it: the shortest text that reads back, a whole number with ".0".
+    char buf[32];
+    for (int digits = 1; digits <= 17; ++digits) {
+      std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+      if (std::strtod(buf, nullptr) == v) break;
+    }
+    std::string text = buf;
+    if (text.find_first_of(".eEn") == std::string::npos) text += ".0";
+    Put(key, text);
+  }
+  void String(std::string_view key, std::string_view v) override { Put(key, std::string(v)); }
+  void Time(std::string_view key, Instant v) override { Put(key, FormatInstant(v, offset_minutes_)); }
+  void Strings(std::string_view key, const std::vector<std::string>& v) override {
+    std::string text;
+    for (const auto& x : v) text += (text.empty() ? "" : ",") + x;
+    Put(key, text);
+  }
+
+  const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
+  const std::string* Find(std::string_view key) const {
+    for (const auto& [k, v] : fields_) {
+      if (k == key) return &v;
+    }
+    return nullptr;
+  }
+
+ private:
+  void Put(std::string_view key, std::string text) {
+    if (Find(key) == nullptr) fields_.emplace_back(std::string(key), std::move(text));
+  }
+
+  int offset_minutes_;
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
+
 // The keys of `show`, for expect.
-const Json& ShowTemplate() {
-  static const Json j = script::CaseViewJson(CaseView{}, 0);
-  return j;
+const ExpectWriter& ShowTemplate() {
+  static const ExpectWriter fields = [] {
+    ExpectWriter w(0);
+    Write(CaseView{}, w);
+    return w;
+  }();
+  return fields;
+}
+
+// Reads one line of a script into `line`: up to '\n', '\r\n' or a lone '\r'
+// (old Mac files). Returns false at the end of the input. A line longer than
+// kMaxLineBytes stops the read there: `too_long` is set, and the rest of the
+// line is still to come (SkipRestOfLine). `pending_cr` carries a '\r' just
+// read across calls, so that a '\n' right after it ends no second line; a
+// line is never held back waiting for the byte after its '\r' (stdin, as it
+// arrives).
+bool ReadLine(std::istream& in, std::string& line, bool& too_long, bool& pending_cr) {
+  line.clear();
+  too_long = false;
+  std::streambuf* buf = in.rdbuf();
+  if (buf == nullptr) {
+    in.setstate(std::ios::badbit);
+    return false;
+  }
+  bool any = false;
+  while (true) {
+    int c;
+    try {
+      c = buf->sbumpc();
+    } catch (...) {
+      in.setstate(std::ios::badbit);
+      return any;
+    }
+    if (c == std::char_traits<char>::eof()) {
+      in.setstate(std::ios::eofbit);
+      return any;
+    }
+    if (pending_cr) {
+      pending_cr = false;
+      if (c == '\n') continue;  // the second half of "\r\n"
+    }
+    any = true;
+    if (c == '\n') return true;
+    if (c == '\r') {
+      pending_cr = true;
+      return true;
+    }
+    if (line.size() == script::kMaxLineBytes) {
+      too_long = true;
+      return true;
+    }
+    line += static_cast<char>(c);
+  }
+}
+
+// Reads and drops the rest of a line that was too long (ReadLine).
+void SkipRestOfLine(std::istream& in, bool& pending_cr) {
+  std::streambuf* buf = in.rdbuf();
+  while (true) {
+    int c;
+    try {
+      c = buf->sbumpc();
+    } catch (...) {
+      in.setstate(std::ios::badbit);
+      return;
+    }
+    if (c == std::char_traits<char>::eof()) {
+      in.setstate(std::ios::eofbit);
+      return;
+    }
+    if (c == '\n') return;
+    if (c == '\r') {
+      pending_cr = true;
+      return;
+    }
+  }
 }
 
 class SessionImpl final : public ScriptSession {
@@ -106,6 +244,7 @@ class SessionImpl final : public ScriptSession {
   }
 
   Result<Lines> Execute(std::string_view line, int line_no) override {
+    if (line.size() > script::kMaxLineBytes) return WithLine(LineTooLong(), line_no);
     auto r = ExecuteLine(line, nullptr);
     if (!r.ok()) return WithLine(r.status(), line_no);
     return r;
@@ -113,7 +252,14 @@ class SessionImpl final : public ScriptSession {
 
   Result<Lines> ExecuteWords(const std::vector<std::string>& words, int line_no) override {
     std::vector<script::Word> split;
-    for (const auto& w : words) split.push_back(script::WordFromArg(w));
+    for (std::size_t i = 0; i < words.size(); ++i) {
+      if (words[i].size() > script::kMaxWordBytes) {
+        return WithLine(Status::InvalidArgument("word " + std::to_string(i + 1) + " is longer than " +
+                                                std::to_string(script::kMaxWordBytes) + " bytes"),
+                        line_no);
+      }
+      split.push_back(script::WordFromArg(words[i]));
+    }
     if (split.empty()) return WithLine(Status::InvalidArgument("empty command"), line_no);
     auto r = Guarded(split);
     if (!r.ok()) return WithLine(r.status(), line_no);
@@ -124,24 +270,27 @@ class SessionImpl final : public ScriptSession {
     std::string line;
     int line_no = 0;
     Status first;
-    while (std::getline(in, line)) {
+    bool too_long = false;
+    bool pending_cr = false;
+    while (ReadLine(in, line, too_long, pending_cr)) {
       ++line_no;
       std::string_view text = line;
       if (line_no == 1 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM
       bool had_command = false;
-      auto r = ExecuteLine(text, &had_command);
+      auto r = too_long ? Result<Lines>(LineTooLong()) : ExecuteLine(text, &had_command);
       if (r.ok()) {
         for (const auto& s : *r) out << s << '\n';
         if (options_.echo && had_command) out << "ok " << line_no << '\n';
         out.flush();
         continue;
       }
-      err << "line " << line_no << ": " << r.status().message() << '\n';
-      err.flush();
       Status s = WithLine(r.status(), line_no);
+      err << s.message() << '\n';
+      err.flush();
       if (IsStorageError(s)) return s;  // nothing more can work
       if (first.ok()) first = s;
-      if (!options_.keep_going) return first;
+      if (!options_.keep_going) return first;  // a line too long is not read to its end
+      if (too_long) SkipRestOfLine(in, pending_cr);
     }
     if (in.bad() && first.ok())
       first = Status::IOError("reading the script failed after line " + std::to_string(line_no));
@@ -159,13 +308,21 @@ class SessionImpl final : public ScriptSession {
     return Guarded(*words);
   }
 
+  static Status LineTooLong() {
+    return Status::InvalidArgument("the line is longer than " + std::to_string(script::kMaxLineBytes) +
+                                   " bytes (the longest line a script may have)");
+  }
+
   // No exception escapes the library: the engine and the JSON builders should
-  // not throw, but a stray one becomes an error on this line.
+  // not throw, but a stray one becomes an error on this line. Except running
+  // out of memory, which is not bad input: std::bad_alloc propagates.
   Result<Lines> Guarded(const std::vector<script::Word>& words) {
     try {
       auto args = script::ParseArgs(words);
       if (!args.ok()) return args.status();
       return Dispatch(*args);
+    } catch (const std::bad_alloc&) {
+      throw;
     } catch (const std::exception& e) {
       return Status::InvalidArgument(std::string("unexpected error: ") + e.what());
     }
@@ -390,74 +547,20 @@ class SessionImpl final : public ScriptSession {
 
   // ---- Case commands --------------------------------------------------------
   Result<Lines> DoCase(const Args& a) {
-    const int offset = Offset();
-    Command c;
-    c.type = *ParseCommandType(a.spec->name);
-    c.case_id = a.positionals[0];
-    c.actor = a.Get("by");
-    if (a.Has("kind")) {
-      auto k = ParseKindText(KeyText("kind", a.Get("kind")), a.Get("kind"));
-      if (!k.ok()) return k.status();
-      c.kind = *k;
-    }
-    if (a.Has("source")) {
-      auto s = ParseReportSource(a.Get("source"));
-      if (!s) {
-        return Status::InvalidArgument("bad " + KeyText("source", a.Get("source")) +
-                                       ": expected inspector, video, hotline, grid or citizen");
-      }
-      c.source = *s;
-    }
-    c.category = a.Get("category");
-    c.grid = a.Get("grid");
-    c.component = a.Get("component");
-    c.address = a.Get("address");
-    c.description = a.Get("desc");
-    c.emergency = a.HasFlag("emergency");
-    c.into = a.Get("into");
-    c.unit = a.Get("unit");
-    c.reason = a.Get("reason");
-    c.note = a.Get("note");
-    if (a.Has("lat") != a.Has("lon"))
-      return Status::InvalidArgument("lat= and lon= go together: give both or neither");
-    if (a.Has("lat")) {
-      auto lat = ParseNumber("lat", a.Get("lat"));
-      if (!lat.ok()) return lat.status();
-      auto lon = ParseNumber("lon", a.Get("lon"));
-      if (!lon.ok()) return lon.status();
-      if (*lat < -90 || *lat > 90)
-        return Status::InvalidArgument("bad " + KeyText("lat", a.Get("lat")) + ": must be -90 to 90");
-      if (*lon < -180 || *lon > 180) {
-        return Status::InvalidArgument("bad " + KeyText("lon", a.Get("lon")) + ": must be -180 to 180");
-      }
-      c.lat = *lat;
-      c.lon = *lon;
-    }
-    if (a.Has("limit")) {
-      auto d = ParseDurationText("limit", a.Get("limit"));
-      if (!d.ok()) return d.status();
-      c.limit = *d;
-    }
-    if (a.Has("result")) {
-      const std::string r = a.Get("result");
-      if (r != "pass" && r != "fail") {
-        return Status::InvalidArgument("bad " + KeyText("result", r) + ": expected pass or fail");
-      }
-      c.verify_pass = r == "pass";
-    }
-    std::optional<Instant> at;
-    if (a.Has("at")) {
-      auto t = ParseTimeText("at", a.Get("at"), offset);
-      if (!t.ok()) return t.status();
-      at = *t;
+    TextFields fields;
+    for (const auto& [key, value] : a.keys) fields.emplace_back(key, value);
+    for (const auto& flag : a.flags) fields.emplace_back(flag, "true");
+    auto c = CommandFromFields(a.spec->command->type, a.positionals[0], fields, Offset());
+    if (!c.ok()) return c.status();
+    if (c->at) {
+      CASELOOP_RETURN_IF_ERROR(MoveClockTo(*c->at));
     } else if (!ClockSet()) {
       return Status::InvalidArgument(Q(a.spec->name) +
                                      " before the first 'at': the clock of a new database is not set (write "
                                      "'at TIME' first, or give the command at=TIME)");
     }
-    if (at) CASELOOP_RETURN_IF_ERROR(MoveClockTo(*at));
-    c.at = engine_->Now();
-    auto ack = engine_->Submit(c);
+    c->at = engine_->Now();
+    auto ack = engine_->Submit(*c);
     if (!ack.ok()) return ack.status();
     return Lines{};
   }
@@ -499,26 +602,26 @@ class SessionImpl final : public ScriptSession {
       if (!at.ok()) return at.status();
       auto v = engine_->Show(a.positionals[0], at->value_or(QueryNow()));
       if (!v.ok()) return v.status();
-      out.push_back(script::Dump(script::CaseViewJson(*v, offset)));
+      out.push_back(ToJson(*v, offset));
     } else if (name == "history") {
       auto h = engine_->History(a.positionals[0]);
       if (!h.ok()) return h.status();
-      for (const auto& e : *h) out.push_back(script::Dump(script::LoggedEventJson(e, offset)));
+      for (const auto& e : *h) out.push_back(ToJson(e, offset));
     } else if (name == "rates" || name == "inspectors" || name == "centre") {
       auto q = Period(a, offset);
       if (!q.ok()) return q.status();
       if (name == "rates") {
         auto r = engine_->Rates(*q);
         if (!r.ok()) return r.status();
-        for (const auto& u : *r) out.push_back(script::Dump(script::UnitRatesJson(u)));
+        for (const auto& u : *r) out.push_back(ToJson(u));
       } else if (name == "inspectors") {
         auto r = engine_->Inspectors(*q);
         if (!r.ok()) return r.status();
-        for (const auto& i : *r) out.push_back(script::Dump(script::InspectorRatesJson(i)));
+        for (const auto& i : *r) out.push_back(ToJson(i));
       } else {
         auto r = engine_->Centre(*q);
         if (!r.ok()) return r.status();
-        out.push_back(script::Dump(script::CentreJson(*r)));
+        out.push_back(ToJson(*r));
       }
     } else if (name == "overdue" || name == "workload") {
       auto at = OptionalTime(a, "at", offset);
@@ -527,11 +630,11 @@ class SessionImpl final : public ScriptSession {
       if (name == "overdue") {
         auto r = engine_->Overdue(t);
         if (!r.ok()) return r.status();
-        for (const auto& o : *r) out.push_back(script::Dump(script::OverdueJson(o, offset)));
+        for (const auto& o : *r) out.push_back(ToJson(o, offset));
       } else {
         auto r = engine_->Workload(t);
         if (!r.ok()) return r.status();
-        for (const auto& w : *r) out.push_back(script::Dump(script::WorkloadJson(w)));
+        for (const auto& w : *r) out.push_back(ToJson(w));
       }
     } else {
       return Status::InvalidArgument("unhandled query " + Q(name));
@@ -541,24 +644,25 @@ class SessionImpl final : public ScriptSession {
 
   // ---- expect ---------------------------------------------------------------
   Result<Lines> DoExpect(const Args& a) {
-    const Json& fields = ShowTemplate();
+    const ExpectWriter& fields = ShowTemplate();
     for (const auto& [key, value] : a.keys) {
-      if (!fields.contains(key)) {
+      if (fields.Find(key) == nullptr) {
         std::string names;
-        for (const auto& item : fields.items()) names += (names.empty() ? "" : ", ") + item.key();
+        for (const auto& [name, text] : fields.fields()) names += (names.empty() ? "" : ", ") + name;
         return Status::InvalidArgument("unknown field " + Q(key) + " for 'expect' (fields: " + names + ")");
       }
     }
     const int offset = Offset();
     auto v = engine_->Show(a.positionals[0], engine_->Now());
     if (!v.ok()) return v.status();
-    const Json shown = script::CaseViewJson(*v, offset);
+    ExpectWriter shown(offset);
+    Write(*v, shown);
     std::string mismatches;
     for (const auto& [key, expected] : a.keys) {
-      std::string actual = script::ExpectText(shown[key]);
+      const std::string& actual = *shown.Find(key);
       if (actual == expected) continue;
       if (!mismatches.empty()) mismatches += "; ";
-      mismatches += key + " is " + actual + ", expected " + expected;
+      mismatches += key + " is " + actual + ", expected " + Printable(expected);
     }
     if (!mismatches.empty()) {
       return Status::Rejected("expect " + a.positionals[0] + " at " + FormatInstant(engine_->Now(), offset) +

@@ -3,26 +3,39 @@
 #include <algorithm>
 #include <string>
 
+#include "caseloop/commands.h"
+#include "core/utf8.h"
+
 namespace caseloop::script {
 namespace {
 
 CommandSpec Setup(std::string_view name, std::vector<std::string_view> pos, std::vector<std::string_view> req,
                   std::vector<std::string_view> opt) {
-  return CommandSpec{name, CommandClass::kSetup, std::move(pos), std::move(req), std::move(opt), {}, false};
+  return CommandSpec{name,   CommandClass::kSetup, std::move(pos), std::move(req), std::move(opt), {}, false,
+                     nullptr};
 }
 
-// Case commands: CASE, then by= (required) and at= (optional) on top of their own keys.
-CommandSpec Case(std::string_view name, std::vector<std::string_view> req, std::vector<std::string_view> opt,
-                 std::vector<std::string_view> flags = {}) {
-  req.insert(req.begin(), "by");
-  opt.insert(opt.begin(), "at");
-  return CommandSpec{name,           CommandClass::kCase, {"CASE"}, std::move(req),
-                     std::move(opt), std::move(flags),    false};
+// Case commands, from the command table (caseloop/commands.h): CASE, then
+// by= (required) and at= (optional) before their own keys; their flags; the
+// fields of other scopes (history import, the host's command id) are not
+// keys of the script language.
+CommandSpec Case(const caseloop::CommandSpec& command) {
+  CommandSpec s{command.name, CommandClass::kCase, {"CASE"}, {"by"}, {"at"}, {}, false, &command};
+  for (const CommandField& f : command.fields) {
+    if (f.scope != FieldScope::kEverywhere) continue;
+    if (f.type == FieldType::kFlag) {
+      s.flags.push_back(f.key);
+    } else {
+      (f.required ? s.required : s.optional).push_back(f.key);
+    }
+  }
+  return s;
 }
 
 CommandSpec Query(std::string_view name, std::vector<std::string_view> pos, std::vector<std::string_view> req,
                   std::vector<std::string_view> opt) {
-  return CommandSpec{name, CommandClass::kQuery, std::move(pos), std::move(req), std::move(opt), {}, false};
+  return CommandSpec{name,   CommandClass::kQuery, std::move(pos), std::move(req), std::move(opt), {}, false,
+                     nullptr};
 }
 
 std::vector<CommandSpec> MakeCommands() {
@@ -41,26 +54,12 @@ std::vector<CommandSpec> MakeCommands() {
                     {"enforce_permissions", "rework_fresh_limit", "yellow_percent", "auto_supervise",
                      "grid_group_digits"}));
   // The script clock.
-  c.push_back(CommandSpec{"at", CommandClass::kClock, {"TIME"}, {}, {}, {}, false});
-  c.push_back(CommandSpec{"advance", CommandClass::kClock, {"DURATION"}, {}, {}, {}, false});
-  // Case commands.
-  c.push_back(Case("report", {"kind", "category", "source"},
-                   {"grid", "component", "lat", "lon", "address", "desc"}, {"emergency"}));
-  c.push_back(Case("register", {}, {"category"}));
-  c.push_back(Case("reject", {"reason"}, {}));
-  c.push_back(Case("merge", {"into"}, {}));
-  c.push_back(Case("dispatch", {}, {"unit", "limit"}));
-  c.push_back(Case("accept", {}, {}));
-  c.push_back(Case("return", {"reason"}, {}));
-  c.push_back(Case("extend", {"limit", "reason"}, {}));
-  c.push_back(Case("suspend", {"reason"}, {}));
-  c.push_back(Case("approve", {}, {}));
-  c.push_back(Case("deny", {"reason"}, {}));
-  c.push_back(Case("resume", {}, {}));
-  c.push_back(Case("feedback", {}, {"note"}));
-  c.push_back(Case("verify", {"result"}, {"note"}));
-  c.push_back(Case("void", {"reason"}, {}));
-  c.push_back(Case("supervise", {}, {"note"}));
+  c.push_back(CommandSpec{"at", CommandClass::kClock, {"TIME"}, {}, {}, {}, false, nullptr});
+  c.push_back(CommandSpec{"advance", CommandClass::kClock, {"DURATION"}, {}, {}, {}, false, nullptr});
+  // Case commands: every one that people issue, in the table's order.
+  for (const caseloop::CommandSpec& command : CommandTable()) {
+    if (!command.engine_only()) c.push_back(Case(command));
+  }
   // Queries.
   c.push_back(Query("show", {"CASE"}, {}, {"at"}));
   c.push_back(Query("history", {"CASE"}, {}, {}));
@@ -69,7 +68,7 @@ std::vector<CommandSpec> MakeCommands() {
   c.push_back(Query("centre", {}, {"from", "to"}, {"at"}));
   c.push_back(Query("overdue", {}, {}, {"at"}));
   c.push_back(Query("workload", {}, {}, {"at"}));
-  c.push_back(CommandSpec{"expect", CommandClass::kExpect, {"CASE"}, {}, {}, {}, true});
+  c.push_back(CommandSpec{"expect", CommandClass::kExpect, {"CASE"}, {}, {}, {}, true, nullptr});
   return c;
 }
 
@@ -114,7 +113,8 @@ std::string Join(const std::vector<std::string_view>& v) {
   return out;
 }
 
-std::string Quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+// A word as a message quotes it: escaped and cut short (core/utf8.h).
+std::string Quoted(std::string_view s) { return QuotedText(s); }
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 // The commands of the caseloop script language: their positional arguments,
 // required and optional keys and flags, and the shape check that turns the
-// words of a line into Args (private to src/script and the CLI).
+// words of a line into Args (private to src/script and the CLI). The case
+// commands and their keys come from the command table (caseloop/commands.h).
 //
 // Thread-safety: the command table is immutable; functions are pure.
 #ifndef CASELOOP_SCRIPT_SYNTAX_H_
@@ -12,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "caseloop/commands.h"
 #include "caseloop/status.h"
 #include "script/lexer.h"
 
@@ -28,11 +30,12 @@ enum class CommandClass {
 struct CommandSpec {
   std::string_view name;
   CommandClass cls = CommandClass::kSetup;
-  std::vector<std::string_view> positionals;  // in order, as shown in usage ("CASE")
-  std::vector<std::string_view> required;     // keys that must be present and non-empty
-  std::vector<std::string_view> optional;     // keys that may be present
-  std::vector<std::string_view> flags;        // bare words that may follow the positionals
-  bool free_keys = false;                     // expect: any key (checked later)
+  std::vector<std::string_view> positionals;       // in order, as shown in usage ("CASE")
+  std::vector<std::string_view> required;          // keys that must be present and non-empty
+  std::vector<std::string_view> optional;          // keys that may be present
+  std::vector<std::string_view> flags;             // bare words that may follow the positionals
+  bool free_keys = false;                          // expect: any key (checked later)
+  const caseloop::CommandSpec* command = nullptr;  // kCase: its entry in the command table
 };
 
 // Every command, in the order docs/cli.md lists them.

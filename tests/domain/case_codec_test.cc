@@ -1,9 +1,7 @@
 // The case event codec: a round trip for every event type, the envelope,
-// corruption on an unknown type / newer schema / damaged payload, and the
-// JSON view of an event's fields.
+// corruption on an unknown type / newer schema / damaged payload. (The JSON
+// view of an event's fields is tested with the JSON: tests/json/json_test.cc.)
 #include <doctest/doctest.h>
-
-#include <nlohmann/json.hpp>
 
 #include "domain_test_util.h"
 
@@ -230,52 +228,4 @@ TEST_CASE("the case id comes from the stream when the payload has none") {
   auto back = DecodeCaseEvent(r);
   REQUIRE(back.ok());
   CHECK(back->case_id == "B7");
-}
-
-TEST_CASE("JSON fields: only what the event type means, times at the offset") {
-  using nlohmann::json;
-  CaseEvent d = Full(EventType::kCaseDispatched);
-  json j = json::parse(CaseEventFieldsJson(d, 8 * 60));
-  CHECK(j ==
-        json::parse(R"({"unit":"WATER","deadline":"2025-03-31T15:30:00+08:00","task":3,"limit":"4wh"})"));
-  CHECK(json::parse(CaseEventFieldsJson(d, 0))["deadline"] == "2025-03-31T07:30:00+00:00");
-
-  CaseEvent nd;
-  nd.type = EventType::kCaseDispatched;
-  nd.unit = "W";
-  nd.task = 1;
-  CHECK(json::parse(CaseEventFieldsJson(nd, 480)) == json::parse(R"({"unit":"W","deadline":null,"task":1})"));
-
-  json rep = json::parse(CaseEventFieldsJson(Full(EventType::kCaseReported), 480));
-  CHECK(rep["kind"] == "component");
-  CHECK(rep["source"] == "citizen");
-  CHECK(rep["grid"] == "620102001001001");
-  CHECK(rep["address"] == "西津西路 12 号");
-  CHECK(rep["emergency"] == true);
-  CHECK(!rep.contains("unit"));
-  CHECK(!rep.contains("deadline"));
-
-  json fb = json::parse(CaseEventFieldsJson(Full(EventType::kFeedbackSubmitted), 480));
-  CHECK(fb["on_time"] == false);
-  CHECK(fb["verifier"] == "I1");
-  CHECK(fb["verify_deadline"] == "2025-03-31T15:30:00+08:00");
-  CHECK(!fb.contains("reason"));
-
-  json den = json::parse(CaseEventFieldsJson(Full(EventType::kRequestDenied), 480));
-  CHECK(den == json::parse(R"({"unit":"WATER","request":"suspend","reason":"r"})"));
-
-  json sus = json::parse(CaseEventFieldsJson(Full(EventType::kSuspensionApproved), 480));
-  CHECK(sus["remaining_minutes"] == 28 * 60);
-
-  CHECK(json::parse(CaseEventFieldsJson(Full(EventType::kCaseMerged), 480)) ==
-        json::parse(R"({"into":"A0"})"));
-  CHECK(json::parse(CaseEventFieldsJson(Full(EventType::kCaseSentToCoordination), 480)) == json::object());
-
-  // Every type gives an object; invalid UTF-8 does not throw.
-  for (int i = 0; i < kEventTypeCount; ++i) {
-    CaseEvent e = Full(static_cast<EventType>(i));
-    e.note = "\xff\xfe";
-    e.reason = "\xc3";
-    CHECK(json::parse(CaseEventFieldsJson(e, 480)).is_object());
-  }
 }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "caseloop/json.h"
 #include "engine_test_util.h"
 
 namespace caseloop::test {
@@ -72,6 +73,16 @@ TEST_CASE("open, configure and run one case through its loop") {
   CHECK(e->Close().ok());  // idempotent
 }
 
+namespace {
+// The fields of a logged event as caseloop/json.h prints them (the calendar is at +08:00).
+nlohmann::json Fields(const LoggedEvent& le) {
+  REQUIRE(le.decode_status.ok());
+  if (le.event) return nlohmann::json::parse(CaseEventFieldsJson(*le.event, 8 * 60));
+  REQUIRE(le.change);
+  return nlohmann::json::parse(ConfigChangeFieldsJson(*le.change));
+}
+}  // namespace
+
 TEST_CASE("history and log decode case and configuration events to JSON") {
   auto e = MustOpen(ManualOptions(T("2025-03-31T10:30")));
   ConfigureDistrict(*e);
@@ -84,7 +95,7 @@ TEST_CASE("history and log decode case and configuration events to JSON") {
   CHECK((*h)[2].record.version == 3);
   REQUIRE((*h)[2].event);
   CHECK((*h)[2].event->type == EventType::kCaseDispatched);
-  nlohmann::json f = nlohmann::json::parse((*h)[2].fields_json);
+  nlohmann::json f = Fields((*h)[2]);
   CHECK(f["unit"] == "WATER");
   CHECK(f["deadline"] == "2025-03-31T15:30:00+08:00");
 
@@ -96,26 +107,26 @@ TEST_CASE("history and log decode case and configuration events to JSON") {
   const LoggedEvent& cal = (*log)[0];
   CHECK(cal.record.stream == kConfigStream);
   CHECK_FALSE(cal.event);
-  nlohmann::json c = nlohmann::json::parse(cal.fields_json);
+  nlohmann::json c = Fields(cal);
   CHECK(c["tz"] == "+08:00");
   CHECK(c["periods"] == "09:00-12:00,13:00-17:00");
-  nlohmann::json holiday = nlohmann::json::parse((*log)[1].fields_json);
+  nlohmann::json holiday = Fields((*log)[1]);
   CHECK(holiday["date"] == "2025-04-04");
-  nlohmann::json unit = nlohmann::json::parse((*log)[2].fields_json);
+  nlohmann::json unit = Fields((*log)[2]);
   CHECK(unit["id"] == "WATER");
   bool saw_route = false, saw_staff = false, saw_category = false;
   for (const LoggedEvent& le : *log) {
     if (le.record.type == "route_defined") {
       saw_route = true;
-      CHECK(nlohmann::json::parse(le.fields_json).contains("unit"));
+      CHECK(Fields(le).contains("unit"));
     }
     if (le.record.type == "staff_defined") {
       saw_staff = true;
-      CHECK(nlohmann::json::parse(le.fields_json)["roles"].is_array());
+      CHECK(Fields(le)["roles"].is_array());
     }
     if (le.record.type == "category_defined" && !saw_category) {
       saw_category = true;
-      CHECK(nlohmann::json::parse(le.fields_json)["limit"] == "4wh");
+      CHECK(Fields(le)["limit"] == "4wh");
     }
   }
   CHECK(saw_route);

@@ -17,6 +17,7 @@
 
 #include "caseloop/case.h"
 #include "caseloop/config.h"
+#include "caseloop/json.h"
 #include "fuzz_util.h"
 #include "store/record_codec.h"
 

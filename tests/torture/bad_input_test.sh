@@ -399,6 +399,83 @@ logs=$(ls "$db" | grep -c '\.log$')
 [ "$logs" -le 2 ] || fail "30 queries left $logs .log files"
 
 # ---------------------------------------------------------------------------
+# 8. The script language against hostile input (docs/reliability.md, the
+#    language's bugs of issue 14): unbounded lines, CR line endings, raw bytes
+#    and huge words echoed in messages, ids that are not valid UTF-8.
+# 8a. /dev/zero is one endless line: refused at once with its line number, in
+#     bounded memory (it used to grow to 5.8 GB).
+cli 1 "run /dev/zero" --db "$tmp/zero" run /dev/zero
+grep -q "^line 1: the line is longer than 1048576 bytes" "$tmp/err" || fail "run /dev/zero: $(head -c 300 "$tmp/err")"
+tried=$((tried + 1))
+(ulimit -v 1500000 && timeout 60 "$bin" --db :memory: run /dev/zero >/dev/null 2>"$tmp/err")
+[ $? -eq 1 ] || fail "run /dev/zero within 1.5 GB of address space: $(head -c 300 "$tmp/err")"
+# 8b. CR-only line endings run every line (they used to run nothing after a
+#     first comment line); CRLF ends one line.
+db=$tmp/cr
+{
+  echo "# written on an old Mac"
+  setup
+  echo "at 2025-03-31T10:00"
+  echo "report CR1 kind=component category=0101 source=inspector by=I1"
+} | tr '\n' '\r' >"$tmp/cr.cl"
+cli 0 "a script with CR line endings" --db "$db" run --echo "$tmp/cr.cl"
+grep -q "^ok 13$" "$tmp/out" || fail "CR line endings: line 13 not acknowledged: $(cat "$tmp/out")"
+cli 0 "the case of the CR script is there" --db "$db" show CR1
+grep -q '"state":"reported"' "$tmp/out" || fail "CR line endings: CR1 is not reported: $(cat "$tmp/out")"
+printf 'at 2025-03-31T11:00\r\nreport CR2 kind=component category=0101 source=inspector by=I1\r\ndispach CR2 by=D1\r\n' \
+  >"$tmp/crlf.cl"
+cli 1 "a CRLF script counts its lines once" --db "$db" run "$tmp/crlf.cl"
+grep -q "^line 3: unknown command 'dispach'" "$tmp/err" || fail "CRLF line numbers: $(cat "$tmp/err")"
+# 8c. Messages quote what the user wrote escaped and cut short: no raw NUL,
+#     control or invalid byte, and not a 10 MB word, reaches stderr.
+db=$tmp/echo
+word=$(head -c 60000 /dev/zero | tr '\0' 'w')
+{
+  setup
+  echo "at 2025-03-31T10:00"
+  printf 'dispach\xff\x00\x1b[2J E1 by=D1\n'
+  printf 'report E1 kind=\xfe category=0101 source=inspector by=I1\n'
+  echo "frobnicate$word"
+  echo "report E2 kind=component category=0101 source=inspector by=I1 desc=\"$(head -c 100000 /dev/zero | tr '\0' 'd')\""
+  printf 'show E\x07\xff\n'
+} >"$tmp/echo.cl"
+unset word
+cli 1 "messages quote escaped and short" --db "$db" run --keep-going "$tmp/echo.cl"
+"$py" - "$tmp/err" <<'EOF' || fail "messages echo raw bytes or whole words: $(head -c 600 "$tmp/err" | od -c | head -20)"
+import sys
+data = open(sys.argv[1], 'rb').read()
+lines = data.split(b'\n')
+bad = [l for l in lines if any(b < 0x20 or b == 0x7f for b in l)]
+if bad:
+    print('raw control bytes:', bad[0][:120], file=sys.stderr); sys.exit(1)
+data.decode('utf-8')  # raises on a raw invalid byte
+if max(len(l) for l in lines) > 4200:
+    print('a message of', max(len(l) for l in lines), 'bytes', file=sys.stderr); sys.exit(1)
+need = [b"unknown command 'dispach\\xff\\x00\\x1b[2J'", b"bad kind=\\xfe", b"(60010 bytes)",
+        b"is longer than 65536 bytes", b"case E\\x07\\xff not found"]
+for n in need:
+    if n not in data:
+        print('missing', n, file=sys.stderr); sys.exit(1)
+EOF
+# 8d. Ids and text that are not valid UTF-8 are refused: X\xff, X\xfe and
+#     X\uFFFD are no longer three cases that print alike.
+db=$tmp/utf8
+{
+  setup
+  echo "at 2025-03-31T10:00"
+  printf 'report X\xff kind=component category=0101 source=inspector by=I1\n'
+  printf 'report X\xfe kind=component category=0101 source=inspector by=I1\n'
+  printf 'report X\xef\xbf\xbd kind=component category=0101 source=inspector by=I1\n'
+  printf 'report X2 kind=component category=0101 source=inspector by=I1 desc="\xc0\xaf"\n'
+  printf 'unit W\xed\xa0\x80 name=x\n'
+  printf 'staff S1 role=receiver\nunit WATER2 name="caf\xe9"\n'
+} >"$tmp/utf8.cl"
+cli 1 "ids that are not valid UTF-8" --db "$db" run --keep-going "$tmp/utf8.cl"
+[ "$(grep -c "is not valid UTF-8" "$tmp/err")" -eq 5 ] || fail "invalid UTF-8 not refused 5 times: $(cat "$tmp/err")"
+cli 0 "the valid U+FFFD case" --db "$db" show "$(printf 'X\xef\xbf\xbd')"
+cli 1 "no case X\\xff" --db "$db" show "$(printf 'X\xff')"
+cli 1 "no case X2 with a broken description" --db "$db" show X2
+check_clean "$db" "after refusing invalid UTF-8"
 # 10. The tools: import, demo and report on bad input, full disks and failed
 #     writes (docs/reliability.md, bugs 15-21).
 # stderr holds every word of $2.. (fixed strings), else a failure.

@@ -11,12 +11,20 @@ Times are timezone-aware ``datetime`` objects (naive ones are read in the
 calendar's zone). Errors raise ``caseloop.Error`` subclasses carrying the
 engine's message. The GIL is released while the engine works, so threads can
 submit concurrently.
+
+The lifecycle commands come from the engine's command table
+(``caseloop/commands.h``, ``docs/commands.md``): ``engine.command(name, case,
+**fields)`` runs any of them, and a typed method per command
+(``engine.dispatch("A1", by="D1", unit="WATER")``; ``return_`` for
+``return``) is generated from the table when the module is imported.
 """
 from __future__ import annotations
 
 import datetime as _dt
+import inspect as _inspect
 import json as _json
-from typing import Any, Dict, Iterator, List, Optional, Union
+import keyword as _keyword
+from typing import Any, Callable, Dict, Iterator, List, Optional, Union
 
 from . import _caseloop
 from ._caseloop import (  # noqa: F401  (re-exported)
@@ -35,9 +43,12 @@ __all__ = [
 ]
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
-_TIME_KEYS = ("deadline", "time")
 
 TimeLike = Union[_dt.datetime, _dt.date, str]
+
+# The command table: name -> {"fields": [...], "summary": ..., ...}; the common fields.
+_COMMANDS: Dict[str, Dict[str, Any]] = {c["name"]: c for c in _caseloop.command_table()}
+_COMMON: List[Dict[str, Any]] = _caseloop.common_fields()
 
 
 def tz(hours: float) -> _dt.timezone:
@@ -87,11 +98,9 @@ class Engine:
             return None
         return (_EPOCH + _dt.timedelta(microseconds=micros)).astimezone(self.zone)
 
-    def _times(self, d: Dict[str, Any]) -> Dict[str, Any]:
-        for k in _TIME_KEYS:
-            if k in d and isinstance(d[k], int):
-                d[k] = self._time(d[k])
-        return d
+    def _iso(self, t: TimeLike) -> str:
+        """``t`` as exact UTC text ("2025-03-31T02:30:00+00:00") for the command table's time fields."""
+        return (_EPOCH + _dt.timedelta(microseconds=self._micros(t))).isoformat()
 
     def now(self) -> _dt.datetime:
         return self._time(self._native.now())
@@ -121,75 +130,38 @@ class Engine:
         return out
 
     # -- case commands -------------------------------------------------------
-    def _submit(self, type_: str, case: str, by: str, at: Optional[TimeLike], **fields: Any) -> Dict[str, Any]:
-        fields = {k: v for k, v in fields.items() if v is not None}
-        if "deadline" in fields:
-            fields["deadline"] = self._micros(fields["deadline"])
-        micros = None if at is None else self._micros(at)
-        if micros is not None and self._manual and micros > self._native.now():
-            # As in scripts: a command's own time moves the manual clock (firing due timers) first.
-            self._native.set_clock(micros)
-        return self._native.submit(dict(type=type_, case=case, by=by, at=micros, **fields))
+    def _text(self, type_: str, value: Any) -> str:
+        """A keyword argument as the text the command table reads."""
+        if type_ == "time":
+            return self._iso(value)
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, float):
+            return repr(value)
+        return str(value)
 
-    def report(self, case: str, *, kind: str, category: str, source: str, by: str,
-               grid: Optional[str] = None, component: Optional[str] = None,
-               lat: Optional[float] = None, lon: Optional[float] = None, address: Optional[str] = None,
-               desc: Optional[str] = None, emergency: bool = False, at: Optional[TimeLike] = None,
-               command_id: Optional[str] = None) -> Dict[str, Any]:
-        return self._submit("report", case, by, at, kind=kind, category=category, source=source, grid=grid,
-                            component=component, lat=lat, lon=lon, address=address, desc=desc,
-                            emergency=emergency, command_id=command_id)
-
-    def register(self, case: str, *, by: str, category: Optional[str] = None,
-                 at: Optional[TimeLike] = None) -> Dict[str, Any]:
-        return self._submit("register", case, by, at, category=category)
-
-    def reject(self, case: str, *, reason: str, by: str, at: Optional[TimeLike] = None) -> Dict[str, Any]:
-        return self._submit("reject", case, by, at, reason=reason)
-
-    def merge(self, case: str, *, into: str, by: str, at: Optional[TimeLike] = None) -> Dict[str, Any]:
-        return self._submit("merge", case, by, at, into=into)
-
-    def dispatch(self, case: str, *, by: str, unit: Optional[str] = None, limit: Optional[str] = None,
-                 deadline: Optional[TimeLike] = None, at: Optional[TimeLike] = None) -> Dict[str, Any]:
-        return self._submit("dispatch", case, by, at, unit=unit, limit=limit, deadline=deadline)
-
-    def accept(self, case: str, *, by: str, at: Optional[TimeLike] = None) -> Dict[str, Any]:
-        return self._submit("accept", case, by, at)
-
-    def return_(self, case: str, *, reason: str, by: str, at: Optional[TimeLike] = None) -> Dict[str, Any]:
-        return self._submit("return", case, by, at, reason=reason)
-
-    def extend(self, case: str, *, limit: str, reason: str, by: str,
-               at: Optional[TimeLike] = None) -> Dict[str, Any]:
-        return self._submit("extend", case, by, at, limit=limit, reason=reason)
-
-    def suspend(self, case: str, *, reason: str, by: str, at: Optional[TimeLike] = None) -> Dict[str, Any]:
-        return self._submit("suspend", case, by, at, reason=reason)
-
-    def approve(self, case: str, *, by: str, at: Optional[TimeLike] = None) -> Dict[str, Any]:
-        return self._submit("approve", case, by, at)
-
-    def deny(self, case: str, *, reason: str, by: str, at: Optional[TimeLike] = None) -> Dict[str, Any]:
-        return self._submit("deny", case, by, at, reason=reason)
-
-    def resume(self, case: str, *, by: str, at: Optional[TimeLike] = None) -> Dict[str, Any]:
-        return self._submit("resume", case, by, at)
-
-    def feedback(self, case: str, *, by: str, note: Optional[str] = None,
-                 at: Optional[TimeLike] = None) -> Dict[str, Any]:
-        return self._submit("feedback", case, by, at, note=note)
-
-    def verify(self, case: str, *, result: str, by: str, note: Optional[str] = None,
-               at: Optional[TimeLike] = None) -> Dict[str, Any]:
-        return self._submit("verify", case, by, at, result=result, note=note)
-
-    def void(self, case: str, *, reason: str, by: str, at: Optional[TimeLike] = None) -> Dict[str, Any]:
-        return self._submit("void", case, by, at, reason=reason)
-
-    def supervise(self, case: str, *, by: str, note: Optional[str] = None,
-                  at: Optional[TimeLike] = None) -> Dict[str, Any]:
-        return self._submit("supervise", case, by, at, note=note)
+    def command(self, name: str, case: str, **fields: Any) -> Dict[str, Any]:
+        """Runs the lifecycle command ``name`` on ``case``; ``fields`` are keyed as in the
+        command table (``docs/commands.md``): ``by`` (required), ``at``, ``command_id`` and
+        the command's own. Returns the acknowledgment."""
+        spec = _COMMANDS.get(name)
+        if spec is None:
+            raise InvalidArgumentError(f"unknown command '{name}'")
+        types = {f["key"]: f["type"] for f in spec["fields"] + _COMMON}
+        text: Dict[str, str] = {}
+        for key, value in fields.items():
+            if value is None:
+                continue
+            if key not in types:
+                allowed = ", ".join(types)
+                raise InvalidArgumentError(f"unknown key '{key}' for '{name}' (allowed: {allowed})")
+            text[key] = self._text(types[key], value)
+        if "at" in text:
+            micros = self._micros(fields["at"])
+            if self._manual and micros > self._native.now():
+                # As in scripts: a command's own time moves the manual clock (firing due timers) first.
+                self._native.set_clock(micros)
+        return self._native.submit(name, case, text)
 
     # -- setup (configuration events) ------------------------------------------
     @staticmethod
@@ -240,17 +212,12 @@ class Engine:
 
     # -- queries -----------------------------------------------------------------
     def show(self, case: str, *, at: Optional[TimeLike] = None) -> Dict[str, Any]:
-        return self._times(self._native.show(case, None if at is None else self._micros(at)))
-
-    def _event(self, e: Dict[str, Any]) -> Dict[str, Any]:
-        fields = _json.loads(e.pop("fields_json") or "{}")
-        e["time"] = self._time(e["time"])
-        for k, v in fields.items():
-            e.setdefault(k, v)
-        return e
+        return self._native.show(case, None if at is None else self._micros(at))
 
     def history(self, case: str) -> List[Dict[str, Any]]:
-        return [self._event(e) for e in self._native.history(case)]
+        """The case's events, oldest first: position, stream, version, type, time, actor
+        and the event's own fields (times as datetimes)."""
+        return self._native.history(case)
 
     def events(self, from_position: int = 0, batch: int = 1024) -> Iterator[Dict[str, Any]]:
         """Iterates the global log from ``from_position`` (position 1 is the first event)."""
@@ -259,8 +226,7 @@ class Engine:
             chunk = self._native.read_log(pos, batch)
             if not chunk:
                 return
-            for e in chunk:
-                yield self._event(e)
+            yield from chunk
             pos = chunk[-1]["position"] + 1
 
     def rates(self, from_: TimeLike, to: TimeLike, at: Optional[TimeLike] = None,
@@ -277,7 +243,7 @@ class Engine:
                                    None if at is None else self._micros(at))
 
     def overdue(self, at: Optional[TimeLike] = None) -> List[Dict[str, Any]]:
-        return [self._times(d) for d in self._native.overdue(None if at is None else self._micros(at))]
+        return self._native.overdue(None if at is None else self._micros(at))
 
     # -- history import -------------------------------------------------------------
     def import_csv(self, file: str, *, id: str, created: str, unit: str, due: Optional[str] = None,
@@ -291,3 +257,79 @@ class Engine:
         return self._native.import_csv(dict(file=file, id=id, created=created, unit=unit, due=due,
                                             closed=closed, category=category, time_format=time_format,
                                             tz=tz, strict=strict))
+
+
+# -- the typed command methods, generated from the command table -----------------------------
+
+_ANNOTATIONS = {"number": float, "integer": int, "flag": bool, "time": TimeLike}
+
+
+def _method_name(name: str) -> str:
+    return name + "_" if _keyword.iskeyword(name) else name
+
+
+def _parameters(spec: Dict[str, Any]) -> List[_inspect.Parameter]:
+    """``self``, ``case``, then keyword-only: the required fields (own, then ``by``), the
+    optional ones (own, then ``at`` and ``command_id``)."""
+    kw = _inspect.Parameter.KEYWORD_ONLY
+    own, common = spec["fields"], {f["key"]: f for f in _COMMON}
+    fields = [f for f in own if f["required"]] + [common["by"]] + [f for f in own if not f["required"]] + \
+        [common["at"], common["command_id"]]
+    params = [_inspect.Parameter("self", _inspect.Parameter.POSITIONAL_OR_KEYWORD),
+              _inspect.Parameter("case", _inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str)]
+    for f in fields:
+        annotation = _ANNOTATIONS.get(f["type"], str)
+        if f["required"]:
+            params.append(_inspect.Parameter(f["key"], kw, annotation=annotation))
+        elif f["type"] == "flag":
+            params.append(_inspect.Parameter(f["key"], kw, annotation=bool, default=False))
+        else:
+            params.append(_inspect.Parameter(f["key"], kw, annotation=Optional[annotation], default=None))
+    return params
+
+
+def _make_method(spec: Dict[str, Any]) -> Callable[..., Dict[str, Any]]:
+    name = spec["name"]
+    signature = _inspect.Signature(_parameters(spec), return_annotation=Dict[str, Any])
+
+    def method(self: Engine, *args: Any, **kwargs: Any) -> Dict[str, Any]:
+        bound = signature.bind(self, *args, **kwargs)  # TypeError for a missing or unknown argument
+        fields = dict(bound.arguments)
+        del fields["self"]
+        case = fields.pop("case")
+        return self.command(name, case, **fields)
+
+    lines = [spec["summary"] + ".", ""]
+    for f in spec["fields"] + _COMMON:
+        lines.append(f"{f['key']}: {f['doc']}" + (" (required)" if f["required"] else ""))
+    method.__name__ = _method_name(name)
+    method.__qualname__ = "Engine." + method.__name__
+    method.__doc__ = "\n".join(lines)
+    method.__signature__ = signature  # type: ignore[attr-defined]
+    return method
+
+
+for _spec in _COMMANDS.values():
+    if not _spec["engine_only"]:
+        setattr(Engine, _method_name(_spec["name"]), _make_method(_spec))
+
+
+def _annotation_text(f: Dict[str, Any]) -> str:
+    t = {"number": "float", "integer": "int", "flag": "bool", "time": "TimeLike"}.get(f["type"], "str")
+    if f["required"]:
+        return t
+    return "bool = ..." if f["type"] == "flag" else f"Optional[{t}] = ..."
+
+
+def _stub_methods() -> str:
+    """The typed command methods as ``__init__.pyi`` declares them (between its generated
+    markers); tests/python checks that the stub is in step with the table."""
+    out = []
+    for spec in _COMMANDS.values():
+        if spec["engine_only"]:
+            continue
+        params = _parameters(spec)[2:]
+        fields = {f["key"]: f for f in spec["fields"] + _COMMON}
+        args = ", ".join(f"{p.name}: {_annotation_text(fields[p.name])}" for p in params)
+        out.append(f"    def {_method_name(spec['name'])}(self, case: str, *, {args}) -> Dict[str, Any]: ...\n")
+    return "".join(out)
