@@ -29,7 +29,7 @@
 #include "caseloop/case.h"
 #include "caseloop/config.h"
 #include "caseloop/event_store.h"
-#include "caseloop/projections.h"
+#include "caseloop/queries.h"
 #include "projections/batch.h"
 
 namespace caseloop::projections {

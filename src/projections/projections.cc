@@ -1,7 +1,7 @@
 // Projections: the catch-up loop shared by the deadline and the evaluation
 // projections. One read of the log feeds both; each projection writes its
 // batch and its checkpoint with one CommitProjection call.
-#include "caseloop/projections.h"
+#include "projections/projections.h"
 
 #include <algorithm>
 #include <atomic>

@@ -12,7 +12,7 @@
 
 #include "caseloop/case.h"
 #include "caseloop/engine.h"
-#include "caseloop/projections.h"
+#include "caseloop/queries.h"
 #include "caseloop/time.h"
 
 namespace caseloop::script {

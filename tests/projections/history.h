@@ -11,7 +11,7 @@
 
 #include "caseloop/case.h"
 #include "caseloop/event_store.h"
-#include "caseloop/projections.h"
+#include "projections/projections.h"
 #include "caseloop/time.h"
 
 namespace caseloop::testing {
