@@ -12,6 +12,16 @@ constexpr char kCasePrefix[] = "dl/c/";
 constexpr char kTaskPrefix[] = "dl/t/";
 constexpr char kArmedPrefix[] = "dl/a/";
 constexpr char kUnitPrefix[] = "dl/u/";
+// The latest business time (recorded_us) of any record applied, as decimal text.
+constexpr char kLatestKey[] = "dl/~latest";
+
+std::int64_t DecodeLatest(const std::string& s) {
+  try {
+    return std::stoll(s);
+  } catch (...) {
+    return 0;  // an unreadable value only costs the hint; Check() does not depend on it
+  }
+}
 
 // dl/c/<case>. Format version byte first; do not renumber.
 struct CaseTask {
@@ -120,7 +130,37 @@ std::string UpTo(const char* prefix, Instant t_exclusive) { return IndexKey(pref
 
 }  // namespace
 
-Status DeadlineProjection::Apply(Batch& b, const CaseEvent& e) {
+std::vector<std::string> DeadlineProjection::carried_prefixes() const { return {kUnitPrefix}; }
+
+Status DeadlineProjection::Load(std::uint64_t checkpoint) {
+  std::int64_t latest = 0;
+  if (checkpoint > 0) {
+    auto v = store_->Get(kLatestKey);
+    if (!v.ok()) return v.status();
+    if (v->has_value()) latest = DecodeLatest(**v);
+  }
+  latest_us_.store(latest);
+  return Status::Ok();
+}
+
+Status DeadlineProjection::Apply(Batch& b, const LogEntry& entry) {
+  // The latest business time of any record, "$" streams included.
+  auto latest = b.Get(kLatestKey);
+  if (!latest.ok()) return latest.status();
+  if (entry.recorded_us > (latest->has_value() ? DecodeLatest(**latest) : 0)) {
+    b.Put(kLatestKey, std::to_string(entry.recorded_us));
+  }
+  if (entry.event) return ApplyEvent(b, *entry.event);
+  return Status::Ok();
+}
+
+void DeadlineProjection::Committed(const std::vector<KvOp>& ops) {
+  for (const KvOp& op : ops) {
+    if (op.key == kLatestKey && op.kind == KvOp::Kind::kPut) latest_us_.store(DecodeLatest(op.value));
+  }
+}
+
+Status DeadlineProjection::ApplyEvent(Batch& b, const CaseEvent& e) {
   const std::string key = std::string(kCasePrefix) + e.case_id;
   const bool fresh = b.IsFresh(e.case_id);
   auto stored = b.Get(key, fresh);
