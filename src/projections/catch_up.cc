@@ -21,6 +21,17 @@ Status Decode(const EventRecordView& rec, LogEntry* d) {
     }
     d->event = std::move(*e);
     d->first_of_case = rec.version == 1 && d->event->case_id == rec.stream;
+    return Status::Ok();
+  }
+  // Of the configuration only the calendar matters (the evaluation's day grid).
+  if (rec.stream == kConfigStream && rec.type == ConfigEventTypeName(ConfigChangeType::kSetCalendar)) {
+    auto c = DecodeConfigChange(rec.payload, rec.schema_version);
+    if (!c.ok()) {
+      return Status(c.status().code(),
+                    "projections: cannot decode the configuration change at log position " +
+                        std::to_string(rec.position) + ": " + c.status().message());
+    }
+    d->config = std::move(*c);
   }
   return Status::Ok();
 }
@@ -84,20 +95,23 @@ Status CatchUpLoop::ApplyAndCommit(const std::vector<LogEntry>& entries, std::si
   std::vector<Batch> batches;
   batches.reserve(k);
   for (std::size_t i = 0; i < k; ++i) batches.emplace_back(store_, &carry[i]);
+  std::vector<bool> rebuild(k, false);
   for (std::size_t j = 0; j < n; ++j) {
     const LogEntry& d = entries[j];
     for (std::size_t i = 0; i < k; ++i) {
-      if (d.position <= cp[i]) continue;
+      if (d.position <= cp[i] || rebuild[i]) continue;
       Projection* p = members_[i]->projection;
       if (d.first_of_case) batches[i].MarkFresh(d.event->case_id);
-      Status s = p->Apply(batches[i], d);
-      if (!s.ok()) {
+      Result<Applied> applied = p->Apply(batches[i], d);
+      if (!applied.ok()) {
         *failed_at = j;
+        const Status& s = applied.status();
         return Status(s.code(), "projection " + Text(p->name()) + " at log position " +
                                     std::to_string(d.position) +
                                     (d.event ? " (case " + d.event->case_id + ")" : std::string()) + ": " +
                                     s.message());
       }
+      rebuild[i] = *applied == Applied::kRebuild;
     }
   }
   if (n == 0) return Status::Ok();
@@ -105,6 +119,14 @@ Status CatchUpLoop::ApplyAndCommit(const std::vector<LogEntry>& entries, std::si
   for (std::size_t i = 0; i < k; ++i) {
     Member& m = *members_[i];
     Projection* p = m.projection;
+    if (rebuild[i]) {
+      // Its batch is dropped with its keys; the replay starts at position 1.
+      CASELOOP_RETURN_IF_ERROR(Reset(m));
+      cp[i] = 0;
+      carry[i] = Carry(p->carried_prefixes());
+      p->Rebuilding();
+      continue;
+    }
     if (last <= cp[i]) continue;
     batches[i].Put(m.format_key, Text(p->format()));
     p->Seal(batches[i]);

@@ -51,7 +51,7 @@ class CatchUpLoop {
   // Drops a projection's keys and checkpoint (a rebuild).
   Status Reset(Member& m);
   // Applies entries[0, n) to fresh batches and commits each projection whose
-  // checkpoint moves. On an
+  // checkpoint moves; resets the projections that asked for a rebuild. On an
   // apply error, returns it with *failed_at set to the index of the offending
   // entry (nothing is committed then).
   Status ApplyAndCommit(const std::vector<LogEntry>& entries, std::size_t n, std::vector<std::uint64_t>& cp,

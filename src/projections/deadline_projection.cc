@@ -143,15 +143,15 @@ Status DeadlineProjection::Load(std::uint64_t checkpoint) {
   return Status::Ok();
 }
 
-Status DeadlineProjection::Apply(Batch& b, const LogEntry& entry) {
+Result<Applied> DeadlineProjection::Apply(Batch& b, const LogEntry& entry) {
   // The latest business time of any record, "$" streams included.
   auto latest = b.Get(kLatestKey);
   if (!latest.ok()) return latest.status();
   if (entry.recorded_us > (latest->has_value() ? DecodeLatest(**latest) : 0)) {
     b.Put(kLatestKey, std::to_string(entry.recorded_us));
   }
-  if (entry.event) return ApplyEvent(b, *entry.event);
-  return Status::Ok();
+  if (entry.event) CASELOOP_RETURN_IF_ERROR(ApplyEvent(b, *entry.event));
+  return Applied::kDone;
 }
 
 void DeadlineProjection::Committed(const std::vector<KvOp>& ops) {

@@ -38,7 +38,7 @@ class DeadlineProjection final : public Projection {
   std::string_view format() const override { return kFormat; }
   std::vector<std::string> carried_prefixes() const override;
   Status Load(std::uint64_t checkpoint) override;
-  Status Apply(Batch& batch, const LogEntry& entry) override;
+  Result<Applied> Apply(Batch& batch, const LogEntry& entry) override;
   void Committed(const std::vector<KvOp>& ops) override;
   // Cross-checks the per-case records against the deadline index and the
   // per-unit counters; appends one line per problem.

@@ -9,6 +9,7 @@ namespace {
 constexpr std::uint8_t kCaseStateVersion = 1;
 constexpr std::uint8_t kReportVersion = 1;
 constexpr std::uint8_t kFeedbackVersion = 1;
+constexpr std::uint8_t kZoneVersion = 1;
 
 }  // namespace
 
@@ -152,6 +153,28 @@ Result<FeedbackRecord> DecodeFeedback(std::string_view key, std::string_view v) 
   f.verified = r.OptTime();
   if (!r.ok() || version != kFeedbackVersion) return Malformed(key);
   return f;
+}
+
+std::string EncodeZone(const DayZone& z) {
+  Writer w;
+  w.U8(kZoneVersion);
+  w.I64(z.offset_minutes);
+  w.Varint(z.since);
+  return w.Take();
+}
+
+Result<DayZone> DecodeZone(std::string_view v) {
+  Reader r(v);
+  DayZone z;
+  std::uint8_t version = r.U8();
+  const std::int64_t offset = r.I64();
+  z.since = r.Varint();
+  // The calendar refuses offsets of a day or more; anything else is damage.
+  if (!r.ok() || !r.done() || version != kZoneVersion || offset <= -24 * 60 || offset >= 24 * 60) {
+    return Malformed(kZoneKey);
+  }
+  z.offset_minutes = static_cast<int>(offset);
+  return z;
 }
 
 }  // namespace caseloop::projections::ev

@@ -10,6 +10,7 @@
 //   ev/k/<unit>\0<be64 day of first dispatch><be64 change bucket> -> UnitCounts deltas
 //   ev/i/<be64 day><be64 change bucket><inspector>               -> InspectorField deltas
 //   ev/e/<be64 day><field>                                      -> CentreField counts
+//   ev/~zone                                  -> DayZone: the day grid of the counters
 //
 // On-disk format: every layout here is stored; a change means bumping the
 // evaluation projection's format version (evaluation_projection.h).
@@ -44,7 +45,8 @@ inline constexpr char kClosedPrefix[] = "ev/z/";
 inline constexpr char kCounterPrefix[] = "ev/k/";
 inline constexpr char kInspectorPrefix[] = "ev/i/";
 inline constexpr char kCentrePrefix[] = "ev/e/";
-inline constexpr std::size_t kPrefixLen = 5;  // every prefix above is 5 bytes
+inline constexpr char kZoneKey[] = "ev/~zone";
+inline constexpr std::size_t kPrefixLen = 5;  // every prefix above but the zone key is 5 bytes
 
 Status Malformed(std::string_view key);
 
@@ -125,6 +127,17 @@ struct FeedbackRecord {
 };
 std::string EncodeFeedback(const FeedbackRecord& f);
 Result<FeedbackRecord> DecodeFeedback(std::string_view key, std::string_view v);
+
+// ev/~zone: the UTC offset of the day grid the counters were built with, and
+// the log position of the calendar change it was taken from (0: the
+// calendar's default, no change seen).
+struct DayZone {
+  int offset_minutes = 0;
+  std::uint64_t since = 0;
+  bool operator==(const DayZone&) const = default;
+};
+std::string EncodeZone(const DayZone& z);
+Result<DayZone> DecodeZone(std::string_view v);
 
 }  // namespace caseloop::projections::ev
 

@@ -7,7 +7,14 @@
 //   timeline.h            the pure (case, unit) timeline evaluator and a unit's counts
 //   evaluation_applier.h  what one event writes, and how it moves the day counters
 //   unit_figures.h, inspector_figures.h, centre_figures.h   the queries
-//   day_grid.h            the local days of the counters (a fixed +08:00)
+//   day_grid.h            the local days of the counters
+//
+// Day grid: the counters are filed by local day at the UTC offset of the
+// calendar in the log (the latest calendar_set change applied; the
+// calendar's default +08:00 before any). A calendar change to another offset
+// asks the catch-up loop for a rebuild of this projection, so that the
+// counters follow the calendar; the offset in use and the position of the
+// change it came from are stored at ev/~zone (docs/projections.md).
 //
 // Thread-safety: the Projection calls come from one catch-up at a time;
 // queries only read the store and may run concurrently.
@@ -21,6 +28,7 @@
 #include "caseloop/event_store.h"
 #include "caseloop/queries.h"
 #include "projections/day_grid.h"
+#include "projections/evaluation_keys.h"
 #include "projections/projection.h"
 
 namespace caseloop::projections {
@@ -30,8 +38,9 @@ class EvaluationProjection final : public Projection {
   static constexpr char kName[] = "evaluation";
   static constexpr char kPrefix[] = "ev/";
   // The layout version. 2 added the ev/k/ counters behind Rates, 3 the ev/i/
-  // and ev/e/ ones, 4 counts grids by their first 9 digits.
-  static constexpr char kFormat[] = "4";
+  // and ev/e/ ones, 4 counts grids by their first 9 digits, 5 files the day
+  // counters at the calendar's offset (ev/~zone) instead of a fixed +08:00.
+  static constexpr char kFormat[] = "5";
 
   explicit EvaluationProjection(EventStore* store) : store_(store) {}
 
@@ -40,7 +49,9 @@ class EvaluationProjection final : public Projection {
   std::string_view format() const override { return kFormat; }
   std::vector<std::string> carried_prefixes() const override;
   Status Load(std::uint64_t checkpoint) override;
-  Status Apply(Batch& batch, const LogEntry& entry) override;
+  Result<Applied> Apply(Batch& batch, const LogEntry& entry) override;
+  void Seal(Batch& batch) override;
+  void Rebuilding() override;
 
   Result<std::vector<UnitRates>> Rates(const PeriodQuery& q, const Config& config);
   Result<std::vector<InspectorRates>> Inspectors(const PeriodQuery& q);
@@ -53,9 +64,12 @@ class EvaluationProjection final : public Projection {
   Result<CentreFigures> CentreByScan(const PeriodQuery& q, const Config& config);
 
  private:
+  // The day grid the stored counters were filed on (read from ev/~zone).
+  Result<DayGrid> StoredGrid();
+
   EventStore* store_;
-  // Days at a fixed +08:00, the calendar's default offset.
-  DayGrid grid_{8 * 60};
+  ev::DayZone zone_;     // the grid in use by the catch-up
+  ev::DayZone pending_;  // the grid to rebuild with, after Apply returned kRebuild
 };
 
 }  // namespace caseloop::projections

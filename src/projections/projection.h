@@ -4,7 +4,7 @@
 // once for all registered projections, feeds each the entries past its
 // checkpoint and commits each projection's batch with its new checkpoint.
 //
-// Thread-safety: Load, Apply, Seal and Committed are called by
+// Thread-safety: Load, Apply, Seal, Committed and Rebuilding are called by
 // one catch-up at a time; a projection's queries only read the store and may
 // run concurrently with them.
 #ifndef CASELOOP_PROJECTIONS_PROJECTION_H_
@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "caseloop/case.h"
+#include "caseloop/config.h"
 #include "caseloop/event_store.h"
 #include "caseloop/status.h"
 #include "projections/batch.h"
@@ -31,6 +32,21 @@ struct LogEntry {
   bool first_of_case = false;
   // The decoded event of a case stream; nullopt for "$" streams.
   std::optional<CaseEvent> event;
+  // A configuration change a projection depends on (today: calendar_set,
+  // whose offset decides the evaluation's day buckets); nullopt otherwise.
+  std::optional<ConfigChange> config;
+};
+
+// What applying an entry asks of the catch-up loop.
+enum class Applied {
+  kDone,
+  // The entry changes an assumption the projection's stored state was built
+  // on (e.g. the day boundaries of its counters). The loop commits the other
+  // projections' work, drops this projection's keys and checkpoint, calls
+  // Rebuilding() and replays the log from position 1 into it. The projection
+  // must not have written anything for this entry, and must decide
+  // differently when it meets the entry again in the replay.
+  kRebuild,
 };
 
 class Projection {
@@ -57,11 +73,14 @@ class Projection {
   // streams included). Errors: Corruption (a stored value cannot be
   // decoded), IOError from the store; the loop then commits every entry
   // before this one and reports the error with the entry's position.
-  virtual Status Apply(Batch& batch, const LogEntry& entry) = 0;
+  virtual Result<Applied> Apply(Batch& batch, const LogEntry& entry) = 0;
   // Adds the bookkeeping keys that go with every commit (besides the format).
   virtual void Seal(Batch& /*batch*/) {}
   // After the batch's commit succeeded; `ops` are what was committed.
   virtual void Committed(const std::vector<KvOp>& /*ops*/) {}
+  // After the loop dropped the keys of a projection whose Apply returned
+  // kRebuild, before the replay.
+  virtual void Rebuilding() {}
   // Cross-checks the stored state; appends one line per problem.
   virtual Status Check(std::vector<std::string>* /*problems*/) { return Status::Ok(); }
 };
