@@ -19,6 +19,7 @@
 #include "caseloop/engine.h"
 #include "caseloop/script.h"
 #include "caseloop/time.h"
+#include "caseloop/unit_metrics.h"
 #include "script/json_views.h"
 #include "script/tools.h"
 
@@ -471,6 +472,28 @@ PYBIND11_MODULE(_caseloop, m) {
   py::register_exception<PyInvalid>(m, "InvalidArgumentError", error.ptr());
   py::register_exception<PyCorruption>(m, "CorruptionError", error.ptr());
   py::register_exception<PyStorage>(m, "StorageError", error.ptr());
+
+  // The unit metric table (caseloop/unit_metrics.h), for the Python layer:
+  // the keys of rates() rows, their labels, and the weights() keywords with
+  // their defaults.
+  m.def("unit_metrics", []() {
+    py::list out;
+    const Weights defaults;
+    for (const UnitMetric& row : kUnitMetrics) {
+      py::dict d;
+      d["key"] = std::string(row.key);
+      d["kind"] = row.kind == UnitMetric::Kind::kCount ? "count" : "rate";
+      d["label"] = std::string(row.label);
+      d["term"] = std::string(row.term);
+      d["weight"] =
+          row.weight != nullptr ? py::object(py::str(std::string(row.weight_key))) : py::object(py::none());
+      d["default_weight"] =
+          row.weight != nullptr ? py::object(py::float_(defaults.*row.weight)) : py::object(py::none());
+      d["inverted"] = row.inverted;
+      out.append(d);
+    }
+    return out;
+  });
 
   m.def("parse_limit_micros", [](const std::string& text) {
     TimeLimit l = Take(ParseTimeLimit(text));

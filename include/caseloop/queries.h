@@ -26,6 +26,8 @@ struct PeriodQuery {
   std::string unit;  // "" = every unit
 };
 
+// One unit's evaluation. How each figure is shown, derived and weighted is
+// listed once, in caseloop/unit_metrics.h (kUnitMetrics).
 struct UnitRates {
   std::string unit;
   std::int64_t due = 0;           // 应处置数

@@ -11,6 +11,7 @@
 #ifndef CASELOOP_PROJECTIONS_TIMELINE_H_
 #define CASELOOP_PROJECTIONS_TIMELINE_H_
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "caseloop/queries.h"
 #include "caseloop/status.h"
 #include "caseloop/time.h"
 #include "projections/day_grid.h"
@@ -72,7 +74,10 @@ UnitCaseFacts EvaluateFacts(const std::vector<TimelineFact>& facts, std::int64_t
 Result<UnitCaseFacts> EvaluateTimeline(std::string_view key, std::string_view timeline, Instant at);
 
 // What one (case, unit) record adds to a unit's Rates counts as of some T:
-// each of due, handled, on_time, reworked, extended is 0 or 1. In the ev/k
+// each of due, handled, on_time, reworked, extended is 0 or 1. This is where
+// a unit count is defined: a slot here, the UnitRates field it fills
+// (kCountFields), and its rule in ContributionOf; how it is shown, derived
+// and weighted is a row of kUnitMetrics (caseloop/unit_metrics.h). In the ev/k
 // counters, `steps` also counts the contribution changes filed in
 // the bucket: deltas of different records (or of one record) may cancel, the
 // step count does not, so a bucket holds a key exactly while some change
@@ -92,6 +97,9 @@ struct UnitCounts {
   }
 };
 UnitCounts ContributionOf(const UnitCaseFacts& f);
+// The UnitRates field each count slot fills (kSteps is bookkeeping).
+inline constexpr std::array<std::int64_t UnitRates::*, UnitCounts::kSteps> kCountFields = {
+    &UnitRates::due, &UnitRates::handled, &UnitRates::on_time, &UnitRates::reworked, &UnitRates::extended};
 
 // Appends the contribution steps of a timeline as (change bucket, delta ×
 // sign) pairs: the contribution as of T is the sum of the deltas of every

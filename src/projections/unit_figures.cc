@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 
+#include "caseloop/unit_metrics.h"
 #include "projections/evaluation_keys.h"
 #include "projections/evaluation_query.h"
 #include "projections/timeline.h"
@@ -131,11 +132,7 @@ Result<std::vector<UnitRates>> UnitRatesOf(EventStore* store, const DayGrid& gri
     if (!counts.ok()) return counts.status();
     UnitRates r;
     r.unit = unit;
-    r.due = counts->v[UnitCounts::kDue];
-    r.handled = counts->v[UnitCounts::kHandled];
-    r.on_time = counts->v[UnitCounts::kOnTime];
-    r.reworked = counts->v[UnitCounts::kReworked];
-    r.extended = counts->v[UnitCounts::kExtended];
+    for (int i = 0; i < UnitCounts::kSteps; ++i) r.*kCountFields[i] = counts->v[i];
     ScoreUnit(r, config.weights);
     out.push_back(std::move(r));
   }
@@ -148,20 +145,29 @@ Result<std::vector<UnitRates>> UnitRatesOf(EventStore* store, const DayGrid& gri
 }
 
 void ScoreUnit(UnitRates& r, const Weights& w) {
-  r.late = r.handled - r.on_time;
-  r.overdue_open = r.due - r.handled;
-  r.handling_rate = Ratio(r.handled, r.due);
-  r.on_time_rate = Ratio(r.on_time, r.due);
-  r.rework_rate = Ratio(r.reworked, r.handled);
-  r.overdue_open_rate = Ratio(r.overdue_open, r.due);
-  r.extension_rate = Ratio(r.extended, r.due);
+  // Derived counts, then rates, in table order (a derived count follows its
+  // operands, a rate its counts).
+  for (const UnitMetric& m : kUnitMetrics) {
+    if (m.kind == UnitMetric::Kind::kCount) {
+      if (m.minuend != nullptr) r.*m.count = r.*m.minuend - r.*m.subtrahend;
+    } else {
+      r.*m.rate = Ratio(r.*m.numerator, r.*m.denominator);
+    }
+  }
   r.score.reset();
   r.grade.reset();
-  const double total = w.handling + w.on_time + w.rework + w.overdue + w.extension;
+  // Σ weightᵢ × termᵢ normalized by the weights' sum, summed in table order.
+  double total = 0;
+  for (const UnitMetric& m : kUnitMetrics) {
+    if (m.weight != nullptr) total += w.*m.weight;
+  }
   if (r.due == 0 || !(total > 0)) return;
-  double sum = *r.handling_rate * w.handling + *r.on_time_rate * w.on_time +
-               (1 - r.rework_rate.value_or(0)) * w.rework + (1 - *r.overdue_open_rate) * w.overdue +
-               (1 - *r.extension_rate) * w.extension;
+  double sum = 0;
+  for (const UnitMetric& m : kUnitMetrics) {
+    if (m.weight == nullptr) continue;
+    const double rate = (r.*m.rate).value_or(0);  // a null rate counts as 0
+    sum += (m.inverted ? 1 - rate : rate) * w.*m.weight;
+  }
   double score = sum * (100.0 / total);
   r.score = std::round(score * 100.0) / 100.0;
   r.grade = GradeOf(*r.score);

@@ -43,7 +43,8 @@ Json RoundedOrNull(const std::optional<double>& x, int decimals);
 // "deadline","light","overdue","on_time","dispatches","reworks","extensions",
 // "supervisions","pending","merged_into","version"}; times in `style`.
 Json CaseViewJson(const CaseView& v, TimeStyle style);
-// rates: rates to 4 decimals, score to 2, grade "A".."E"; nulls as documented.
+// rates: {"unit", the kUnitMetrics keys in table order (counts as integers,
+// rates to 4 decimals), "score" (2 decimals), "grade" "A".."E"}; nulls as documented.
 Json UnitRatesJson(const UnitRates& r);
 Json InspectorRatesJson(const InspectorRates& r);
 Json CentreJson(const CentreFigures& c);
