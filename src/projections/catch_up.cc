@@ -31,7 +31,7 @@ Status Decode(const EventRecordView& rec, LogEntry* d) {
                     "projections: cannot decode the configuration change at log position " +
                         std::to_string(rec.position) + ": " + c.status().message());
     }
-    d->config = std::move(*c);
+    d->config = std::make_shared<const ConfigChange>(std::move(*c));
   }
   return Status::Ok();
 }
@@ -94,7 +94,10 @@ Status CatchUpLoop::ApplyAndCommit(const std::vector<LogEntry>& entries, std::si
   const std::size_t k = members_.size();
   std::vector<Batch> batches;
   batches.reserve(k);
-  for (std::size_t i = 0; i < k; ++i) batches.emplace_back(store_, &carry[i]);
+  for (std::size_t i = 0; i < k; ++i) {
+    batches.emplace_back(store_, &carry[i]);
+    members_[i]->projection->Begin();
+  }
   std::vector<bool> rebuild(k, false);
   for (std::size_t j = 0; j < n; ++j) {
     const LogEntry& d = entries[j];

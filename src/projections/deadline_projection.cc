@@ -1,5 +1,6 @@
 #include "projections/deadline_projection.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -140,25 +141,24 @@ Status DeadlineProjection::Load(std::uint64_t checkpoint) {
     if (v->has_value()) latest = DecodeLatest(**v);
   }
   latest_us_.store(latest);
+  batch_latest_us_ = latest;
   return Status::Ok();
 }
 
+void DeadlineProjection::Begin() { batch_latest_us_ = latest_us_.load(); }
+
 Result<Applied> DeadlineProjection::Apply(Batch& b, const LogEntry& entry) {
   // The latest business time of any record, "$" streams included.
-  auto latest = b.Get(kLatestKey);
-  if (!latest.ok()) return latest.status();
-  if (entry.recorded_us > (latest->has_value() ? DecodeLatest(**latest) : 0)) {
-    b.Put(kLatestKey, std::to_string(entry.recorded_us));
-  }
+  batch_latest_us_ = std::max(batch_latest_us_, entry.recorded_us);
   if (entry.event) CASELOOP_RETURN_IF_ERROR(ApplyEvent(b, *entry.event));
   return Applied::kDone;
 }
 
-void DeadlineProjection::Committed(const std::vector<KvOp>& ops) {
-  for (const KvOp& op : ops) {
-    if (op.key == kLatestKey && op.kind == KvOp::Kind::kPut) latest_us_.store(DecodeLatest(op.value));
-  }
+void DeadlineProjection::Seal(Batch& b) {
+  if (batch_latest_us_ != latest_us_.load()) b.Put(kLatestKey, std::to_string(batch_latest_us_));
 }
+
+void DeadlineProjection::Committed(const std::vector<KvOp>& /*ops*/) { latest_us_.store(batch_latest_us_); }
 
 Status DeadlineProjection::ApplyEvent(Batch& b, const CaseEvent& e) {
   const std::string key = std::string(kCasePrefix) + e.case_id;

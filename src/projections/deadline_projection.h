@@ -38,7 +38,9 @@ class DeadlineProjection final : public Projection {
   std::string_view format() const override { return kFormat; }
   std::vector<std::string> carried_prefixes() const override;
   Status Load(std::uint64_t checkpoint) override;
+  void Begin() override;
   Result<Applied> Apply(Batch& batch, const LogEntry& entry) override;
+  void Seal(Batch& batch) override;
   void Committed(const std::vector<KvOp>& ops) override;
   // Cross-checks the per-case records against the deadline index and the
   // per-unit counters; appends one line per problem.
@@ -58,7 +60,8 @@ class DeadlineProjection final : public Projection {
   Status ApplyEvent(Batch& batch, const CaseEvent& e);
 
   EventStore* store_;
-  std::atomic<std::int64_t> latest_us_{0};
+  std::atomic<std::int64_t> latest_us_{0};  // committed
+  std::int64_t batch_latest_us_ = 0;        // with the batch being applied
 };
 
 }  // namespace caseloop::projections

@@ -20,6 +20,7 @@ std::vector<std::string> EvaluationProjection::carried_prefixes() const {
 
 Status EvaluationProjection::Load(std::uint64_t checkpoint) {
   zone_ = DefaultZone();
+  zone_stored_ = false;
   if (checkpoint == 0) return Status::Ok();
   auto v = store_->Get(ev::kZoneKey);
   if (!v.ok()) return v.status();
@@ -27,6 +28,7 @@ Status EvaluationProjection::Load(std::uint64_t checkpoint) {
   auto z = ev::DecodeZone(**v);
   if (!z.ok()) return z.status();
   zone_ = *z;
+  zone_stored_ = true;
   return Status::Ok();
 }
 
@@ -52,9 +54,16 @@ Result<Applied> EvaluationProjection::Apply(Batch& batch, const LogEntry& entry)
   return Applied::kDone;
 }
 
-void EvaluationProjection::Seal(Batch& batch) { batch.Put(ev::kZoneKey, ev::EncodeZone(zone_)); }
+void EvaluationProjection::Seal(Batch& batch) {
+  if (!zone_stored_) batch.Put(ev::kZoneKey, ev::EncodeZone(zone_));
+}
 
-void EvaluationProjection::Rebuilding() { zone_ = pending_; }
+void EvaluationProjection::Committed(const std::vector<KvOp>& /*ops*/) { zone_stored_ = true; }
+
+void EvaluationProjection::Rebuilding() {
+  zone_ = pending_;
+  zone_stored_ = false;  // dropped with the other keys
+}
 
 Result<DayGrid> EvaluationProjection::StoredGrid() {
   auto v = store_->Get(ev::kZoneKey);

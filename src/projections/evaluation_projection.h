@@ -51,6 +51,7 @@ class EvaluationProjection final : public Projection {
   Status Load(std::uint64_t checkpoint) override;
   Result<Applied> Apply(Batch& batch, const LogEntry& entry) override;
   void Seal(Batch& batch) override;
+  void Committed(const std::vector<KvOp>& ops) override;
   void Rebuilding() override;
 
   Result<std::vector<UnitRates>> Rates(const PeriodQuery& q, const Config& config);
@@ -68,8 +69,9 @@ class EvaluationProjection final : public Projection {
   Result<DayGrid> StoredGrid();
 
   EventStore* store_;
-  ev::DayZone zone_;     // the grid in use by the catch-up
-  ev::DayZone pending_;  // the grid to rebuild with, after Apply returned kRebuild
+  ev::DayZone zone_;          // the grid in use by the catch-up
+  bool zone_stored_ = false;  // ev/~zone holds zone_ (written with the first commit otherwise)
+  ev::DayZone pending_;       // the grid to rebuild with, after Apply returned kRebuild
 };
 
 }  // namespace caseloop::projections

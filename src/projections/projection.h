@@ -4,13 +4,14 @@
 // once for all registered projections, feeds each the entries past its
 // checkpoint and commits each projection's batch with its new checkpoint.
 //
-// Thread-safety: Load, Apply, Seal, Committed and Rebuilding are called by
+// Thread-safety: Load, Begin, Apply, Seal, Committed and Rebuilding are called by
 // one catch-up at a time; a projection's queries only read the store and may
 // run concurrently with them.
 #ifndef CASELOOP_PROJECTIONS_PROJECTION_H_
 #define CASELOOP_PROJECTIONS_PROJECTION_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,8 +34,9 @@ struct LogEntry {
   // The decoded event of a case stream; nullopt for "$" streams.
   std::optional<CaseEvent> event;
   // A configuration change a projection depends on (today: calendar_set,
-  // whose offset decides the evaluation's day buckets); nullopt otherwise.
-  std::optional<ConfigChange> config;
+  // whose offset decides the evaluation's day buckets); null otherwise. A
+  // pointer: a change is rare and large, and a bulk batch holds 16,384 entries.
+  std::shared_ptr<const ConfigChange> config;
 };
 
 // What applying an entry asks of the catch-up loop.
@@ -69,6 +71,9 @@ class Projection {
   // Called at the start of each catch-up with the stored checkpoint (0:
   // nothing is stored): reads the projection's own bookkeeping keys.
   virtual Status Load(std::uint64_t checkpoint) = 0;
+  // A batch starts (again, after a failed one: state kept in memory for the
+  // batch starts over from what was committed).
+  virtual void Begin() {}
   // Applies one entry past the checkpoint to `batch` (every entry, "$"
   // streams included). Errors: Corruption (a stored value cannot be
   // decoded), IOError from the store; the loop then commits every entry
