@@ -12,17 +12,18 @@ namespace {
 
 constexpr std::int64_t kMinute = 60'000'000;
 
-Instant Local(const char* text) {
-  Result<Instant> t = ParseInstant(text, 8 * 60);
+Instant Local(const char* text, int utc_offset_minutes) {
+  Result<Instant> t = ParseInstant(text, utc_offset_minutes);
   return t.ok() ? *t : Instant{};
 }
 
 }  // namespace
 
-std::vector<ConfigChange> BenchConfigChanges() {
+std::vector<ConfigChange> BenchConfigChanges(int utc_offset_minutes) {
   std::vector<ConfigChange> out;
   ConfigChange cal;
   cal.type = ConfigChangeType::kSetCalendar;
+  cal.calendar.utc_offset_minutes = utc_offset_minutes;
   out.push_back(cal);
   for (int u = 0; u < kBenchUnits; ++u) {
     ConfigChange c;
@@ -62,14 +63,14 @@ std::vector<ConfigChange> BenchConfigChanges() {
   return out;
 }
 
-Config BenchConfig() {
+Config BenchConfig(int utc_offset_minutes) {
   Config cfg;
-  for (const ConfigChange& c : BenchConfigChanges()) (void)ApplyConfigChange(cfg, c);
+  for (const ConfigChange& c : BenchConfigChanges(utc_offset_minutes)) (void)ApplyConfigChange(cfg, c);
   return cfg;
 }
 
-Status ConfigureBench(Engine& engine) {
-  for (const ConfigChange& c : BenchConfigChanges()) {
+Status ConfigureBench(Engine& engine, int utc_offset_minutes) {
+  for (const ConfigChange& c : BenchConfigChanges(utc_offset_minutes)) {
     Result<CommandAck> r = engine.Configure(c);
     if (!r.ok()) return Annotate(r.status(), "configuring the bench district");
   }
@@ -146,14 +147,14 @@ Result<std::vector<std::vector<CaseEvent>>> DecideCase(const std::vector<Command
   return out;
 }
 
-Instant QuarterStart() { return Local("2025-01-01T00:00"); }
-Instant QuarterEnd() { return Local("2025-04-01T00:00"); }
+Instant QuarterStart(int utc_offset_minutes) { return Local("2025-01-01T00:00", utc_offset_minutes); }
+Instant QuarterEnd(int utc_offset_minutes) { return Local("2025-04-01T00:00", utc_offset_minutes); }
 
-Instant HistoryTime(std::uint64_t i) {
+Instant HistoryTime(std::uint64_t i, int utc_offset_minutes) {
   // Leave the last 4 days free so that late feedback still falls in the quarter.
   const std::uint64_t span_minutes = (90 - 4) * 24 * 60;
   std::uint64_t minute = (i * 2654435761ull) % span_minutes;
-  return QuarterStart() + Micros(static_cast<std::int64_t>(minute) * kMinute);
+  return QuarterStart(utc_offset_minutes) + Micros(static_cast<std::int64_t>(minute) * kMinute);
 }
 
 Result<std::uint64_t> WriteHistory(EventStore& store, const Config& config, std::uint64_t first,
@@ -171,7 +172,7 @@ Result<std::uint64_t> WriteHistory(EventStore& store, const Config& config, std:
         std::lock_guard<std::mutex> lock(mu);
         if (!error.ok()) return;
       }
-      Instant at = HistoryTime(i);
+      Instant at = HistoryTime(i, config.calendar.utc_offset_minutes);
       Result<std::vector<std::vector<CaseEvent>>> decided = DecideCase(ClosedCaseCommands(i, at), config, at);
       Status s;
       if (!decided.ok()) {
@@ -202,25 +203,26 @@ Result<std::uint64_t> WriteHistory(EventStore& store, const Config& config, std:
   return written.load();
 }
 
-Status CreateHistoryStore(const std::string& path) {
+Status CreateHistoryStore(const std::string& path, int utc_offset_minutes) {
   EngineOptions eo;
   eo.path = path;
   eo.durability = Durability::kNone;
-  eo.clock = std::make_shared<ManualClock>(QuarterStart() - Micros(24LL * 60 * kMinute));
+  eo.clock = std::make_shared<ManualClock>(QuarterStart(utc_offset_minutes) - Micros(24LL * 60 * kMinute));
   Result<std::unique_ptr<Engine>> engine = Engine::Open(eo);
   if (!engine.ok()) return Annotate(engine.status(), "history: opening the engine at " + path);
-  Status s = ConfigureBench(**engine);
+  Status s = ConfigureBench(**engine, utc_offset_minutes);
   Status c = (*engine)->Close();
   if (!s.ok()) return s;
   return Annotate(c, "history: closing the engine");
 }
 
-Result<std::uint64_t> ExtendHistory(const std::string& path, std::uint64_t first, std::uint64_t count) {
+Result<std::uint64_t> ExtendHistory(const std::string& path, std::uint64_t first, std::uint64_t count,
+                                    int utc_offset_minutes) {
   StoreOptions so;
   so.durability = Durability::kNone;
   Result<std::unique_ptr<EventStore>> store = OpenRocksDbStore(path, so);
   if (!store.ok()) return Annotate(store.status(), "history: opening the store at " + path);
-  Result<std::uint64_t> written = WriteHistory(**store, BenchConfig(), first, count, 3);
+  Result<std::uint64_t> written = WriteHistory(**store, BenchConfig(utc_offset_minutes), first, count, 3);
   Status c = (*store)->Close();
   if (!written.ok()) return written.status();
   if (!c.ok()) return Annotate(c, "history: closing the store");

@@ -22,13 +22,18 @@
 
 namespace caseloop::bench {
 
+// The district's UTC offset unless a scenario says otherwise: +08:00, the
+// calendar's default. Every function below taking an offset works in the
+// district's local time: a history at -05:00 is the +08:00 one 13 hours later.
+inline constexpr int kBenchOffsetMinutes = 8 * 60;
+
 // Units U0..U7, one event category each (0101..0108, 1 wd or 4 wh), routed
 // to them; inspector I1 (no grid), shift leader L1, dispatcher D1, receiver R1.
-// Default calendar (Mon–Fri 09–12, 13–17, +08:00).
-std::vector<ConfigChange> BenchConfigChanges();
-Config BenchConfig();
-// Configures the engine with BenchConfigChanges().
-Status ConfigureBench(Engine& engine);
+// Default calendar (Mon–Fri 09–12, 13–17) at `utc_offset_minutes`.
+std::vector<ConfigChange> BenchConfigChanges(int utc_offset_minutes = kBenchOffsetMinutes);
+Config BenchConfig(int utc_offset_minutes = kBenchOffsetMinutes);
+// Configures the engine with BenchConfigChanges(utc_offset_minutes).
+Status ConfigureBench(Engine& engine, int utc_offset_minutes = kBenchOffsetMinutes);
 
 inline constexpr int kBenchUnits = 8;
 
@@ -55,26 +60,28 @@ Result<std::vector<std::vector<CaseEvent>>> DecideCase(const std::vector<Command
 
 // The business time of case `i` in history: scattered over Q1 2025 by a
 // multiplicative hash, so every prefix of ids covers the whole quarter.
-Instant HistoryTime(std::uint64_t i);
-// 2025-01-01T00:00+08:00 and 2025-04-01T00:00+08:00: the quarter of history.
-Instant QuarterStart();
-Instant QuarterEnd();
+Instant HistoryTime(std::uint64_t i, int utc_offset_minutes = kBenchOffsetMinutes);
+// 2025-01-01T00:00 and 2025-04-01T00:00 local time: the quarter of history.
+Instant QuarterStart(int utc_offset_minutes = kBenchOffsetMinutes);
+Instant QuarterEnd(int utc_offset_minutes = kBenchOffsetMinutes);
 
 // Writes closed cases [first, first + count) into `store`: for each case the
 // events DecideCase gives for ClosedCaseCommands(i, HistoryTime(i)), encoded
 // with EncodeCaseEvent and appended as one Append per case (one command id
-// per case, Durability::kNone) from `threads` threads. The configuration
-// must already be in the store (open an Engine and ConfigureBench first).
+// per case, Durability::kNone) from `threads` threads, at the offset of
+// config's calendar. The configuration must already be in the store (open an
+// Engine and ConfigureBench first).
 // Returns the number of events written.
 Result<std::uint64_t> WriteHistory(EventStore& store, const Config& config, std::uint64_t first,
                                    std::uint64_t count, int threads);
 
 // A new store at `path` holding only the bench configuration, written
 // through an Engine (manual clock at QuarterStart() - 1 day).
-Status CreateHistoryStore(const std::string& path);
+Status CreateHistoryStore(const std::string& path, int utc_offset_minutes = kBenchOffsetMinutes);
 // Opens the store at `path` (Durability::kNone) and WriteHistory's cases
 // [first, first + count) into it with 3 threads. Returns the events written.
-Result<std::uint64_t> ExtendHistory(const std::string& path, std::uint64_t first, std::uint64_t count);
+Result<std::uint64_t> ExtendHistory(const std::string& path, std::uint64_t first, std::uint64_t count,
+                                    int utc_offset_minutes = kBenchOffsetMinutes);
 
 // Runs `fn(thread_index)` on `n` threads and joins them.
 void RunThreads(int n, const std::function<void(int)>& fn);

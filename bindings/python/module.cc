@@ -26,6 +26,7 @@
 #include "caseloop/script.h"
 #include "caseloop/time.h"
 #include "caseloop/tools.h"
+#include "caseloop/unit_metrics.h"
 
 namespace py = pybind11;
 using namespace caseloop;
@@ -487,6 +488,28 @@ PYBIND11_MODULE(_caseloop, m) {
   m.def("command_table", &CommandTableList,
         "The lifecycle commands (caseloop/commands.h): name, summary, engine_only, fields, events.");
   m.def("common_fields", &CommonFieldsList, "The fields every command takes: by, at, command_id.");
+
+  // The unit metric table (caseloop/unit_metrics.h), for the Python layer:
+  // the keys of rates() rows, their labels, and the weights() keywords with
+  // their defaults.
+  m.def("unit_metrics", []() {
+    py::list out;
+    const Weights defaults;
+    for (const UnitMetric& row : kUnitMetrics) {
+      py::dict d;
+      d["key"] = std::string(row.key);
+      d["kind"] = row.kind == UnitMetric::Kind::kCount ? "count" : "rate";
+      d["label"] = std::string(row.label);
+      d["term"] = std::string(row.term);
+      d["weight"] =
+          row.weight != nullptr ? py::object(py::str(std::string(row.weight_key))) : py::object(py::none());
+      d["default_weight"] =
+          row.weight != nullptr ? py::object(py::float_(defaults.*row.weight)) : py::object(py::none());
+      d["inverted"] = row.inverted;
+      out.append(d);
+    }
+    return out;
+  });
 
   m.def("parse_limit_micros", [](const std::string& text) {
     TimeLimit l = Take(ParseTimeLimit(text));

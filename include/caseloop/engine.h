@@ -25,7 +25,7 @@
 #include "caseloop/case.h"
 #include "caseloop/config.h"
 #include "caseloop/event_store.h"
-#include "caseloop/projections.h"
+#include "caseloop/queries.h"
 #include "caseloop/status.h"
 #include "caseloop/time.h"
 

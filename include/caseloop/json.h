@@ -25,7 +25,7 @@
 #include "caseloop/case.h"
 #include "caseloop/config.h"
 #include "caseloop/engine.h"
-#include "caseloop/projections.h"
+#include "caseloop/queries.h"
 #include "caseloop/time.h"
 
 namespace caseloop {

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "core/utf8.h"
+#include "caseloop/unit_metrics.h"
 #include "domain/domain_util.h"
 
 namespace caseloop {
@@ -151,16 +152,17 @@ Status ApplyConfigChange(Config& config, const ConfigChange& change) {
       return Status::Ok();
     }
     case ConfigChangeType::kSetWeights: {
+      // One weight per weighted row of the metric table, in its order.
       const Weights& w = change.weights;
-      const double all[] = {w.handling, w.on_time, w.rework, w.overdue, w.extension};
-      const char* names[] = {"handling", "on_time", "rework", "overdue", "extension"};
       double sum = 0;
-      for (int i = 0; i < 5; ++i) {
-        if (!std::isfinite(all[i]) || all[i] < 0) {
+      for (const UnitMetric& m : kUnitMetrics) {
+        if (m.weight == nullptr) continue;
+        const double v = w.*m.weight;
+        if (!std::isfinite(v) || v < 0) {
           return Status::InvalidArgument(
-              fmt::format("weights: {} must be a finite number >= 0, got {}", names[i], all[i]));
+              fmt::format("weights: {} must be a finite number >= 0, got {}", m.weight_key, v));
         }
-        sum += all[i];
+        sum += v;
       }
       if (!(sum > 0) || !std::isfinite(sum)) {
         return Status::InvalidArgument("weights: the weights must sum to a positive number");

@@ -12,7 +12,11 @@
 //                      bool has_emergency [limit], limit verify_limit
 //                      (limit = uint8 unit, int64 amount)
 //   route_defined:     uint8 kind, string code, string unit, string grid_prefix
-//   weights_set:       5 × double (handling, on_time, rework, overdue, extension)
+//   weights_set:       n × double, the weights of the weighted rows of
+//                      kUnitMetrics (caseloop/unit_metrics.h) in table order:
+//                      handling, on_time, rework, overdue, extension. A weight
+//                      added to the table later is appended; a payload written
+//                      before it ends early and the new weight keeps its default.
 //   policy_set:        bool enforce_permissions, bool rework_fresh_limit,
 //                      int32 yellow_percent, int64 auto_supervise_after_working_minutes,
 //                      int32 grid_group_digits
@@ -22,6 +26,7 @@
 #include <sstream>
 
 #include "caseloop/config.h"
+#include "caseloop/unit_metrics.h"
 #include "domain/codec_util.h"
 
 namespace caseloop {
@@ -70,7 +75,9 @@ std::string EncodeConfigChange(const ConfigChange& c) {
         ar(c.route.code, c.route.unit, c.route.grid_prefix);
         break;
       case ConfigChangeType::kSetWeights:
-        ar(c.weights.handling, c.weights.on_time, c.weights.rework, c.weights.overdue, c.weights.extension);
+        for (const UnitMetric& m : kUnitMetrics) {
+          if (m.weight != nullptr) ar(c.weights.*m.weight);
+        }
         break;
       case ConfigChangeType::kSetPolicy:
         ar(c.policy.enforce_permissions, c.policy.rework_fresh_limit,
@@ -83,6 +90,9 @@ std::string EncodeConfigChange(const ConfigChange& c) {
 }
 
 namespace {
+
+// The weights every weights_set payload carries (schema 1 as first written).
+constexpr std::size_t kFirstWeights = 5;
 
 ConfigChange DecodeV1(std::istream& is, std::size_t limit) {
   codec::In ar(is);
@@ -141,9 +151,18 @@ ConfigChange DecodeV1(std::istream& is, std::size_t limit) {
       str(c.route.unit);
       str(c.route.grid_prefix);
       break;
-    case ConfigChangeType::kSetWeights:
-      ar(c.weights.handling, c.weights.on_time, c.weights.rework, c.weights.overdue, c.weights.extension);
+    case ConfigChangeType::kSetWeights: {
+      std::size_t read = 0;
+      for (const UnitMetric& m : kUnitMetrics) {
+        if (m.weight == nullptr) continue;
+        // The first five are in every payload; a later weight only in those
+        // written since it was added.
+        if (read >= kFirstWeights && is.peek() == std::char_traits<char>::eof()) break;
+        ar(c.weights.*m.weight);
+        ++read;
+      }
       break;
+    }
     case ConfigChangeType::kSetPolicy: {
       std::int32_t yellow = 0, digits = 0;
       c.policy.enforce_permissions = codec::GetBool(ar, "enforce_permissions");

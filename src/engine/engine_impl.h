@@ -43,6 +43,7 @@
 #include "caseloop/engine.h"
 #include "engine/case_cache.h"
 #include "engine/subscription.h"
+#include "projections/projections.h"
 
 namespace caseloop {
 

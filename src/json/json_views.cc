@@ -5,6 +5,7 @@
 
 #include "caseloop/case_types.h"
 #include "caseloop/time.h"
+#include "caseloop/unit_metrics.h"
 
 namespace caseloop::json {
 namespace {
@@ -25,18 +26,15 @@ Json RoundedOrNull(const std::optional<double>& x, int decimals) {
 Json UnitRatesJson(const UnitRates& r) {
   Json j;
   j["unit"] = r.unit;
-  j["due"] = r.due;
-  j["handled"] = r.handled;
-  j["on_time"] = r.on_time;
-  j["late"] = r.late;
-  j["overdue_open"] = r.overdue_open;
-  j["reworked"] = r.reworked;
-  j["extended"] = r.extended;
-  j["handling_rate"] = RoundedOrNull(r.handling_rate, 4);
-  j["on_time_rate"] = RoundedOrNull(r.on_time_rate, 4);
-  j["rework_rate"] = RoundedOrNull(r.rework_rate, 4);
-  j["overdue_open_rate"] = RoundedOrNull(r.overdue_open_rate, 4);
-  j["extension_rate"] = RoundedOrNull(r.extension_rate, 4);
+  // The figures of the metric table, in its order: counts, then rates.
+  for (const UnitMetric& m : kUnitMetrics) {
+    const std::string key(m.key);
+    if (m.kind == UnitMetric::Kind::kCount) {
+      j[key] = r.*m.count;
+    } else {
+      j[key] = RoundedOrNull(r.*m.rate, 4);
+    }
+  }
   j["score"] = RoundedOrNull(r.score, 2);
   j["grade"] = r.grade ? Json(std::string(1, *r.grade)) : Json(nullptr);
   return j;

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "caseloop/json.h"
-#include "caseloop/projections.h"
+#include "caseloop/queries.h"
 
 namespace caseloop::json {
 
@@ -21,7 +21,8 @@ using Json = nlohmann::ordered_json;
 // `x` rounded to `decimals` places; null when absent.
 Json RoundedOrNull(const std::optional<double>& x, int decimals);
 
-// rates: rates to 4 decimals, score to 2, grade "A".."E"; nulls as documented.
+// rates: {"unit", the kUnitMetrics keys in table order (counts as integers,
+// rates to 4 decimals), "score" (2 decimals), "grade" "A".."E"}; nulls as documented.
 Json UnitRatesJson(const UnitRates& r);
 Json InspectorRatesJson(const InspectorRates& r);
 Json CentreJson(const CentreFigures& c);

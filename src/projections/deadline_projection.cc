@@ -1,5 +1,6 @@
 #include "projections/deadline_projection.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -12,6 +13,16 @@ constexpr char kCasePrefix[] = "dl/c/";
 constexpr char kTaskPrefix[] = "dl/t/";
 constexpr char kArmedPrefix[] = "dl/a/";
 constexpr char kUnitPrefix[] = "dl/u/";
+// The latest business time (recorded_us) of any record applied, as decimal text.
+constexpr char kLatestKey[] = "dl/~latest";
+
+std::int64_t DecodeLatest(const std::string& s) {
+  try {
+    return std::stoll(s);
+  } catch (...) {
+    return 0;  // an unreadable value only costs the hint; Check() does not depend on it
+  }
+}
 
 // dl/c/<case>. Format version byte first; do not renumber.
 struct CaseTask {
@@ -120,7 +131,36 @@ std::string UpTo(const char* prefix, Instant t_exclusive) { return IndexKey(pref
 
 }  // namespace
 
-Status DeadlineProjection::Apply(Batch& b, const CaseEvent& e) {
+std::vector<std::string> DeadlineProjection::carried_prefixes() const { return {kUnitPrefix}; }
+
+Status DeadlineProjection::Load(std::uint64_t checkpoint) {
+  std::int64_t latest = 0;
+  if (checkpoint > 0) {
+    auto v = store_->Get(kLatestKey);
+    if (!v.ok()) return v.status();
+    if (v->has_value()) latest = DecodeLatest(**v);
+  }
+  latest_us_.store(latest);
+  batch_latest_us_ = latest;
+  return Status::Ok();
+}
+
+void DeadlineProjection::Begin() { batch_latest_us_ = latest_us_.load(); }
+
+Result<Applied> DeadlineProjection::Apply(Batch& b, const LogEntry& entry) {
+  // The latest business time of any record, "$" streams included.
+  batch_latest_us_ = std::max(batch_latest_us_, entry.recorded_us);
+  if (entry.event) CASELOOP_RETURN_IF_ERROR(ApplyEvent(b, *entry.event));
+  return Applied::kDone;
+}
+
+void DeadlineProjection::Seal(Batch& b) {
+  if (batch_latest_us_ != latest_us_.load()) b.Put(kLatestKey, std::to_string(batch_latest_us_));
+}
+
+void DeadlineProjection::Committed(const std::vector<KvOp>& /*ops*/) { latest_us_.store(batch_latest_us_); }
+
+Status DeadlineProjection::ApplyEvent(Batch& b, const CaseEvent& e) {
   const std::string key = std::string(kCasePrefix) + e.case_id;
   const bool fresh = b.IsFresh(e.case_id);
   auto stored = b.Get(key, fresh);

@@ -5,42 +5,63 @@
 //   dl/t/<be64 deadline><case>  -> unit, task, overdue_marked   (open tasks with a deadline)
 //   dl/a/<be64 deadline><case>  -> unit, task                   (same, not yet overdue_marked)
 //   dl/u/<unit>                 -> number of open tasks of the unit (incl. tasks without deadline)
+//   dl/~latest                  -> the latest business time of any record applied (decimal µs)
 //
 // Thread-safety: Apply is called by one CatchUp at a time; queries only read
 // the store and may run concurrently.
 #ifndef CASELOOP_PROJECTIONS_DEADLINE_PROJECTION_H_
 #define CASELOOP_PROJECTIONS_DEADLINE_PROJECTION_H_
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "caseloop/case.h"
 #include "caseloop/event_store.h"
-#include "caseloop/projections.h"
+#include "caseloop/queries.h"
 #include "projections/batch.h"
+#include "projections/projection.h"
 
 namespace caseloop::projections {
 
-class DeadlineProjection {
+class DeadlineProjection final : public Projection {
  public:
   static constexpr char kName[] = "deadline";
   static constexpr char kPrefix[] = "dl/";
+  static constexpr char kFormat[] = "1";  // the layout version (Projection::format)
 
   explicit DeadlineProjection(EventStore* store) : store_(store) {}
 
-  // Applies one decoded case event to `batch`. Errors: Corruption (a stored
-  // value cannot be decoded), IOError from the store.
-  Status Apply(Batch& batch, const CaseEvent& e);
+  std::string_view name() const override { return kName; }
+  std::string_view prefix() const override { return kPrefix; }
+  std::string_view format() const override { return kFormat; }
+  std::vector<std::string> carried_prefixes() const override;
+  Status Load(std::uint64_t checkpoint) override;
+  void Begin() override;
+  Result<Applied> Apply(Batch& batch, const LogEntry& entry) override;
+  void Seal(Batch& batch) override;
+  void Committed(const std::vector<KvOp>& ops) override;
+  // Cross-checks the per-case records against the deadline index and the
+  // per-unit counters; appends one line per problem.
+  Status Check(std::vector<std::string>* problems) override;
+
+  // The latest business time of any record committed (0: none); kept in the
+  // store (dl/~latest), read by Load. Thread-safe.
+  std::int64_t latest_recorded_us() const { return latest_us_.load(); }
 
   Result<std::vector<OverdueTask>> Overdue(Instant at);
   Result<std::vector<OpenTask>> DueBefore(Instant t, std::size_t max);
   Result<std::vector<UnitWorkload>> Workload(Instant at);
-  // Cross-checks the per-case records against the deadline index and the
-  // per-unit counters; appends one line per problem.
-  Status Check(std::vector<std::string>* problems);
 
  private:
+  // Applies one decoded case event. Errors: Corruption (a stored value
+  // cannot be decoded), IOError from the store.
+  Status ApplyEvent(Batch& batch, const CaseEvent& e);
+
   EventStore* store_;
+  std::atomic<std::int64_t> latest_us_{0};  // committed
+  std::int64_t batch_latest_us_ = 0;        // with the batch being applied
 };
 
 }  // namespace caseloop::projections

@@ -15,6 +15,7 @@
 #include "tools/html.h"
 #include "tools/output_file.h"
 #include "tools/text_table.h"
+#include "caseloop/unit_metrics.h"
 
 namespace caseloop {
 namespace {
@@ -149,49 +150,50 @@ std::string Shorten(const std::string& s, int max_width) {
   return out + "\xE2\x80\xA6";  // …
 }
 
+// The columns, the score's formula and the cells come from the metric table
+// (caseloop/unit_metrics.h), in its order.
 void RankingSection(std::string& h, const Config& config, const std::vector<UnitRates>& rates) {
   h += "<section id=\"ranking\" class=\"long\">\n<h2>Unit ranking (综合评价)</h2>\n";
+  std::string terms;
+  for (const UnitMetric& m : kUnitMetrics) {
+    if (m.weight == nullptr) continue;
+    if (!terms.empty()) terms += " + ";
+    const double w = config.weights.*m.weight;
+    terms += m.inverted ? fmt::format("(1 &minus; {}) &times;{:g}", m.name, w)
+                        : fmt::format("{} &times;{:g}", m.name, w);
+  }
   h += fmt::format(
-      "<p class=\"sub\">Composite score out of 100: handling rate &times;{:g} + on-time rate &times;{:g} + "
-      "(1 &minus; rework rate) &times;{:g} + (1 &minus; overdue-open rate) &times;{:g} + (1 &minus; "
-      "extension "
-      "rate) &times;{:g}. Grades: A &ge; 90, B &ge; 75, C &ge; 60, D &ge; 40, E below.</p>\n",
-      config.weights.handling, config.weights.on_time, config.weights.rework, config.weights.overdue,
-      config.weights.extension);
-  h += "<table>\n<thead><tr><th>#</th><th "
-       "class=\"l\">unit</th><th>due<br><small>应处置</small></th><th>handled<br><small>处置</small></th>"
-       "<th>on time<br><small>按期</small></th><th>late<br><small>超期</small></th><th>overdue "
-       "open<br><small>超期未处置</small></th><th>reworked<br><small>返工</small></th>"
-       "<th>extended<br><small>延期</small></th><th>handling<br><small>处置率</small></"
-       "th><th>on-time<br><small>按期处置率</small></th>"
-       "<th>rework<br><small>返工率</small></th>"
-       "<th>overdue<br><small>超期未处置率</small></th><th>extension<br><small>延期率</small></th><th>score</"
-       "th><th>grade</th></tr></"
-       "thead>\n"
-       "<tbody>\n";
+      "<p class=\"sub\">Composite score out of 100: {}. Grades: A &ge; 90, B &ge; 75, "
+      "C &ge; 60, D &ge; 40, E below.</p>\n",
+      terms);
+  h += "<table>\n<thead><tr><th>#</th><th class=\"l\">unit</th>";
+  for (const UnitMetric& m : kUnitMetrics)
+    h += fmt::format("<th>{}<br><small>{}</small></th>", m.label, m.term);
+  h += "<th>score</th><th>grade</th></tr></thead>\n<tbody>\n";
   int rank = 0;
   std::set<std::string> listed;
   for (const UnitRates& u : rates) {
     listed.insert(u.unit);
-    h += fmt::format(
-        "<tr><td>{}</td><td "
-        "class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-        "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-        u.score ? std::to_string(++rank) : "&ndash;", HtmlEscape(UnitLabel(config, u.unit)), u.due, u.handled,
-        u.on_time, u.late, u.overdue_open, u.reworked, u.extended, Pct(u.handling_rate), Pct(u.on_time_rate),
-        Pct(u.rework_rate), Pct(u.overdue_open_rate), Pct(u.extension_rate),
-        u.score ? fmt::format("<b>{:.2f}</b>", *u.score) : "&ndash;",
-        u.grade ? fmt::format("<span class=\"grade\" style=\"background:{}\">{}</span>", GradeColour(u.grade),
-                              *u.grade)
-                : "&ndash;");
+    h += fmt::format("<tr><td>{}</td><td class=\"l\">{}</td>", u.score ? std::to_string(++rank) : "&ndash;",
+                     HtmlEscape(UnitLabel(config, u.unit)));
+    for (const UnitMetric& m : kUnitMetrics) {
+      h += "<td>" + (m.kind == UnitMetric::Kind::kCount ? std::to_string(u.*m.count) : Pct(u.*m.rate)) +
+           "</td>";
+    }
+    h += fmt::format("<td>{}</td><td>{}</td></tr>\n",
+                     u.score ? fmt::format("<b>{:.2f}</b>", *u.score) : "&ndash;",
+                     u.grade ? fmt::format("<span class=\"grade\" style=\"background:{}\">{}</span>",
+                                           GradeColour(u.grade), *u.grade)
+                             : "&ndash;");
   }
+  // The first figure (due) is 0; the message spans the other figures, score and grade.
+  const std::size_t span = std::size(kUnitMetrics) + 1;
   for (const auto& [id, info] : config.units) {
     if (listed.count(id)) continue;
     h += fmt::format(
-        "<tr><td>&ndash;</td><td class=\"l\">{}</td><td>0</td><td colspan=\"13\" class=\"l\">no case due in "
-        "the "
-        "period</td></tr>\n",
-        HtmlEscape(UnitLabel(config, id)));
+        "<tr><td>&ndash;</td><td class=\"l\">{}</td><td>0</td><td colspan=\"{}\" class=\"l\">no case due in "
+        "the period</td></tr>\n",
+        HtmlEscape(UnitLabel(config, id)), span);
   }
   h += "</tbody>\n</table>\n</section>\n";
 }

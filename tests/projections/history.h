@@ -11,17 +11,20 @@
 
 #include "caseloop/case.h"
 #include "caseloop/event_store.h"
-#include "caseloop/projections.h"
 #include "caseloop/time.h"
+#include "projections/projections.h"
 
 namespace caseloop::testing {
 
-// Local time at +08:00: "2025-03-31T10:30" or "2025-03-31T10:30:00".
-inline Instant At(const char* text) {
-  auto r = ParseInstant(text, 8 * 60);
+// Local time at a UTC offset: "2025-03-31T10:30" or "2025-03-31T10:30:00".
+inline Instant LocalAt(const char* text, int offset_minutes) {
+  auto r = ParseInstant(text, offset_minutes);
   REQUIRE_MESSAGE(r.ok(), text);
   return *r;
 }
+
+// Local time at +08:00 (the calendar's default offset).
+inline Instant At(const char* text) { return LocalAt(text, 8 * 60); }
 
 inline Instant Hours(Instant t, double h) { return t + Micros(static_cast<std::int64_t>(h * 3.6e9)); }
 

@@ -3,7 +3,7 @@
 
 #include "caseloop/case.h"
 #include "caseloop/event_store.h"
-#include "caseloop/projections.h"
+#include "projections/projections.h"
 
 using namespace caseloop;
 

@@ -171,6 +171,25 @@ def test_rates_inspectors_centre(engine):
     assert centre["received"] == 4 and centre["registered"] == 4
 
 
+def test_unit_metrics_drive_rates_keys_and_weights(engine):
+    metrics = caseloop.unit_metrics()
+    engine.report("M1", kind="event", category="0102", source="inspector", by="I1",
+                  grid="620102001001001", at=t("2025-03-31T09:00"))
+    engine.register("M1", by="L1")
+    engine.dispatch("M1", by="D1")
+    engine.accept("M1", by="STREET")
+    engine.feedback("M1", by="STREET", at=t("2025-03-31T10:00"))
+    row = next(r for r in engine.rates(dt.date(2025, 3, 1), dt.date(2025, 4, 1)) if r["unit"] == "STREET")
+    assert list(row) == ["unit"] + [m["key"] for m in metrics] + ["score", "grade"]
+    assert {m["weight"]: m["default_weight"] for m in metrics if m["weight"]} == {
+        "handling": 30, "on_time": 20, "rework": 20, "overdue": 20, "extension": 10}
+    with pytest.raises(TypeError):
+        engine.weights(handlng=40)
+    engine.weights(handling=50)  # the weights not given take their defaults
+    change = [e for e in engine.events() if e["type"] == "weights_set"][-1]
+    assert [change[k] for k in ("handling", "on_time", "rework", "overdue", "extension")] == [50, 20, 20, 20, 10]
+
+
 def test_threads_submit_concurrently(tmp_path):
     with caseloop.Engine(path=str(tmp_path / "db"), durability="sync", clock="manual") as e:
         e.run(SETUP)

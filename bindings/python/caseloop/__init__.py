@@ -39,7 +39,7 @@ from ._caseloop import (  # noqa: F401  (re-exported)
 
 __all__ = [
     "Engine", "Error", "RejectedError", "ConflictError", "NotFoundError",
-    "InvalidArgumentError", "CorruptionError", "StorageError", "tz",
+    "InvalidArgumentError", "CorruptionError", "StorageError", "tz", "unit_metrics",
 ]
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
@@ -49,6 +49,15 @@ TimeLike = Union[_dt.datetime, _dt.date, str]
 # The command table: name -> {"fields": [...], "summary": ..., ...}; the common fields.
 _COMMANDS: Dict[str, Dict[str, Any]] = {c["name"]: c for c in _caseloop.command_table()}
 _COMMON: List[Dict[str, Any]] = _caseloop.common_fields()
+
+
+def unit_metrics() -> List[Dict[str, Any]]:
+    """The figures of a unit's evaluation, in the order of ``Engine.rates()``
+    rows: ``key``, ``kind`` ("count" or "rate"), the report's ``label`` and
+    Chinese ``term``, and for a score term its ``weight`` keyword (see
+    ``Engine.weights``), ``default_weight`` and whether the score uses
+    1 - rate (``inverted``)."""
+    return _caseloop.unit_metrics()
 
 
 def tz(hours: float) -> _dt.timezone:
@@ -205,10 +214,15 @@ class Engine:
     def route(self, kind: str, code: str, unit: str, *, grid: Optional[str] = None) -> None:
         self._setup(["route", kind, code, unit], grid=grid)
 
-    def weights(self, *, handling: float = 30, on_time: float = 20, rework: float = 20, overdue: float = 20,
-                extension: float = 10) -> None:
-        self._setup(["weights"], handling=handling, on_time=on_time, rework=rework, overdue=overdue,
-                    extension=extension)
+    def weights(self, **weights: float) -> None:
+        """Sets the composite score weights: one keyword per weighted unit metric
+        (``unit_metrics()``: handling, on_time, rework, overdue, extension); a
+        weight not given takes its default (30/20/20/20/10)."""
+        defaults = {m["weight"]: m["default_weight"] for m in _caseloop.unit_metrics() if m["weight"]}
+        for k in weights:
+            if k not in defaults:
+                raise TypeError(f"weights() got an unexpected keyword argument '{k}'")
+        self._setup(["weights"], **{k: weights.get(k, d) for k, d in defaults.items()})
 
     # -- queries -----------------------------------------------------------------
     def show(self, case: str, *, at: Optional[TimeLike] = None) -> Dict[str, Any]:
