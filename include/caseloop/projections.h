@@ -111,12 +111,20 @@ struct ProjectionOptions {
   std::size_t bulk_batch_events = 16384;
 };
 
+// The projection storage (src/store/projection_store.h): internal, like
+// Projections itself is to become.
+class ProjectionStore;
+
 class Projections {
  public:
-  // REQUIRES: store outlives the Projections. A null store gives an object
-  // whose every call fails with InvalidArgument.
-  static std::unique_ptr<Projections> Create(EventStore* store);
-  static std::unique_ptr<Projections> Create(EventStore* store, const ProjectionOptions& options);
+  // Reads the log from `log` and keeps its state in `store` (for the
+  // built-in stores, the same database: see NewMemoryStorage and
+  // OpenRocksDbStorage in src/store/projection_store.h). REQUIRES: both
+  // outlive the Projections. A null pointer gives an object whose every call
+  // fails with InvalidArgument.
+  static std::unique_ptr<Projections> Create(EventStore* log, ProjectionStore* store);
+  static std::unique_ptr<Projections> Create(EventStore* log, ProjectionStore* store,
+                                             const ProjectionOptions& options);
   virtual ~Projections() = default;
 
   // Applies log events after the checkpoint, up to the head (or `until`).

@@ -53,9 +53,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
       return Status::InvalidArgument(
           "EngineOptions.read_only needs a store path (an in-memory store is empty)");
     }
-    std::unique_ptr<EventStore> store;
+    Storage storage;
     if (in_memory) {
-      store = NewMemoryStore();
+      storage = NewMemoryStorage();
     } else {
       StoreOptions so;
       so.durability = options.durability;
@@ -63,11 +63,11 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
       so.group_commit_window = options.group_commit_window;
       so.read_only = options.read_only;
       so.create_if_missing = options.create_if_missing && !options.read_only;
-      Result<std::unique_ptr<EventStore>> opened = OpenRocksDbStore(options.path, so);
+      Result<Storage> opened = OpenRocksDbStorage(options.path, so);
       if (!opened.ok()) return opened.status();
-      store = std::move(opened).value();
+      storage = std::move(opened).value();
     }
-    auto engine = std::make_unique<EngineImpl>(options, std::move(store));
+    auto engine = std::make_unique<EngineImpl>(options, std::move(storage));
     Status s = engine->Init();
     if (!s.ok()) {
       (void)engine->Close();
@@ -79,10 +79,11 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   }
 }
 
-EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<EventStore> store)
+EngineImpl::EngineImpl(const EngineOptions& options, Storage storage)
     : options_(options),
       clock_(options.clock ? options.clock : SystemClock()),
-      store_(std::move(store)),
+      store_(std::move(storage.log)),
+      projection_storage_(std::move(storage.projections)),
       config_(std::make_shared<const Config>()),
       cache_(options.case_cache_size > 0 ? options.case_cache_size : kDefaultCacheSize),
       pool_(static_cast<std::size_t>(std::max(options.worker_threads, 1))),
@@ -116,10 +117,10 @@ Status EngineImpl::Init() {
 
   if (options_.read_only) {
     // The projections catch up into memory: nothing is written to the store.
-    projection_store_ = NewProjectionOverlay(store_.get());
-    projections_ = Projections::Create(projection_store_.get());
+    projection_overlay_ = NewProjectionOverlay(projection_storage_.get());
+    projections_ = Projections::Create(store_.get(), projection_overlay_.get());
   } else {
-    projections_ = Projections::Create(store_.get());
+    projections_ = Projections::Create(store_.get(), projection_storage_.get());
   }
   if (!projections_) return Status::IOError("the projections could not be created");
   CASELOOP_RETURN_IF_ERROR(projections_->CatchUp());
@@ -251,7 +252,7 @@ Status EngineImpl::Close() {
     }
     projections_.reset();
   }
-  projection_store_.reset();
+  projection_overlay_.reset();
   if (store_) {
     Status f = store_->Flush();
     Status c = store_->Close();

@@ -43,12 +43,13 @@
 #include "caseloop/engine.h"
 #include "engine/case_cache.h"
 #include "engine/subscription.h"
+#include "store/projection_store.h"
 
 namespace caseloop {
 
 class EngineImpl final : public Engine {
  public:
-  EngineImpl(const EngineOptions& options, std::unique_ptr<EventStore> store);
+  EngineImpl(const EngineOptions& options, Storage storage);
   ~EngineImpl() override;
 
   // Loads the configuration, catches the projections up, starts the threads
@@ -185,10 +186,12 @@ class EngineImpl final : public Engine {
   EngineOptions options_;
   std::shared_ptr<Clock> clock_;
   ManualClock* manual_ = nullptr;  // set when clock_ is a ManualClock
-  std::unique_ptr<EventStore> store_;
+  // The log and the projection storage (one database).
+  std::shared_ptr<EventStore> store_;
+  std::shared_ptr<ProjectionStore> projection_storage_;
   // Read-only engine: the projections write into this in-memory overlay of
-  // the store's projection keyspace (store/overlay_store.h). Null otherwise.
-  std::unique_ptr<EventStore> projection_store_;
+  // the projection storage (store/overlay_store.h). Null otherwise.
+  std::unique_ptr<ProjectionStore> projection_overlay_;
   std::unique_ptr<Projections> projections_;
 
   mutable std::mutex config_mu_;  // guards config_

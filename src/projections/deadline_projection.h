@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "caseloop/case.h"
-#include "caseloop/event_store.h"
 #include "caseloop/projections.h"
 #include "projections/batch.h"
+#include "store/projection_store.h"
 
 namespace caseloop::projections {
 
@@ -26,7 +26,7 @@ class DeadlineProjection {
   static constexpr char kName[] = "deadline";
   static constexpr char kPrefix[] = "dl/";
 
-  explicit DeadlineProjection(EventStore* store) : store_(store) {}
+  explicit DeadlineProjection(ProjectionStore* store) : store_(store) {}
 
   // Applies one decoded case event to `batch`. Errors: Corruption (a stored
   // value cannot be decoded), IOError from the store.
@@ -40,7 +40,7 @@ class DeadlineProjection {
   Status Check(std::vector<std::string>* problems);
 
  private:
-  EventStore* store_;
+  ProjectionStore* store_;
 };
 
 }  // namespace caseloop::projections

@@ -585,7 +585,7 @@ class EventApplier {
 
 // Scans the time-keyed prefix over [from, end) and calls fn(time, case, value).
 template <typename Fn>
-Status ScanTimes(EventStore* store, const char* prefix, Instant from, Instant end, Fn&& fn) {
+Status ScanTimes(ProjectionStore* store, const char* prefix, Instant from, Instant end, Fn&& fn) {
   if (end <= from) return Status::Ok();
   Status bad;
   Status s = store->Scan(TimeKey(prefix, from, ""), TimeKey(prefix, end, ""),

@@ -28,9 +28,9 @@
 
 #include "caseloop/case.h"
 #include "caseloop/config.h"
-#include "caseloop/event_store.h"
 #include "caseloop/projections.h"
 #include "projections/batch.h"
+#include "store/projection_store.h"
 
 namespace caseloop::projections {
 
@@ -105,7 +105,7 @@ class EvaluationProjection {
   static constexpr char kName[] = "evaluation";
   static constexpr char kPrefix[] = "ev/";
 
-  explicit EvaluationProjection(EventStore* store) : store_(store) {}
+  explicit EvaluationProjection(ProjectionStore* store) : store_(store) {}
 
   // Applies one decoded case event to `batch`. Errors: Corruption (a stored
   // value cannot be decoded), IOError from the store.
@@ -136,7 +136,7 @@ class EvaluationProjection {
                          std::map<std::string, InspectorRates>* by_id);
   Status ExactCentre(std::int64_t lo_us, std::int64_t hi_us, std::size_t digits, CentreFigures* c);
 
-  EventStore* store_;
+  ProjectionStore* store_;
 };
 
 }  // namespace caseloop::projections

@@ -11,6 +11,7 @@
 #include "projections/batch.h"
 #include "projections/deadline_projection.h"
 #include "projections/evaluation_projection.h"
+#include "store/projection_store.h"
 
 namespace caseloop {
 
@@ -52,8 +53,12 @@ constexpr const char* kFormats[kCount] = {"1", "4"};
 
 class ProjectionsImpl final : public Projections {
  public:
-  ProjectionsImpl(EventStore* store, const ProjectionOptions& options)
-      : store_(store), options_(options), deadline_(store), evaluation_(store) {
+  ProjectionsImpl(EventStore* log, ProjectionStore* store, const ProjectionOptions& options)
+      : log_(log),
+        store_(log != nullptr ? store : nullptr),
+        options_(options),
+        deadline_(store),
+        evaluation_(store) {
     if (options_.batch_events == 0) options_.batch_events = 1;
     if (store_ == nullptr) return;
     for (int i = 0; i < kCount; ++i) {
@@ -74,7 +79,7 @@ class ProjectionsImpl final : public Projections {
 
   std::uint64_t Lag() const override {
     if (store_ == nullptr) return 0;
-    std::uint64_t head = store_->HeadPosition();
+    std::uint64_t head = log_->HeadPosition();
     std::uint64_t cp = Checkpoint();
     return head > cp ? head - cp : 0;
   }
@@ -99,7 +104,7 @@ class ProjectionsImpl final : public Projections {
     // counters and the index but not yet in the case records Check read first.
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<std::string> problems;
-    const std::uint64_t head = store_->HeadPosition();
+    const std::uint64_t head = log_->HeadPosition();
     for (int i = 0; i < kCount; ++i) {
       auto cp = store_->ProjectionCheckpoint(kNames[i]);
       if (!cp.ok()) return cp.status();
@@ -221,7 +226,7 @@ class ProjectionsImpl final : public Projections {
     // Counters are read once per CatchUp, not once per batch.
     projections::Carry carry[kCount] = {projections::Carry({"dl/u/"}),
                                         projections::Carry({"ev/k/", "ev/n/", "ev/i/", "ev/e/"})};
-    const std::uint64_t limit = std::min(until, store_->HeadPosition());
+    const std::uint64_t limit = std::min(until, log_->HeadPosition());
     while (std::min(cp[0], cp[1]) < limit) {
       const std::uint64_t from = std::min(cp[0], cp[1]) + 1;
       const std::uint64_t behind = limit - from + 1;
@@ -234,7 +239,7 @@ class ProjectionsImpl final : public Projections {
       std::vector<Decoded> decoded;
       decoded.reserve(want);
       Status decode_error;
-      Status scanned = store_->ScanAll(from, want, [&](const EventRecordView& rec) {
+      Status scanned = log_->ScanAll(from, want, [&](const EventRecordView& rec) {
         const std::uint64_t expected = from + decoded.size();
         if (rec.position != expected) {
           decode_error = Status::Corruption("projections: expected log position " + std::to_string(expected) +
@@ -282,7 +287,8 @@ class ProjectionsImpl final : public Projections {
     return Status::Ok();
   }
 
-  EventStore* store_;
+  EventStore* log_;
+  ProjectionStore* store_;  // null when either is: every call fails
   ProjectionOptions options_;
   DeadlineProjection deadline_;
   EvaluationProjection evaluation_;
@@ -295,12 +301,13 @@ class ProjectionsImpl final : public Projections {
 
 }  // namespace
 
-std::unique_ptr<Projections> Projections::Create(EventStore* store) {
-  return Create(store, ProjectionOptions{});
+std::unique_ptr<Projections> Projections::Create(EventStore* log, ProjectionStore* store) {
+  return Create(log, store, ProjectionOptions{});
 }
 
-std::unique_ptr<Projections> Projections::Create(EventStore* store, const ProjectionOptions& options) {
-  return std::make_unique<ProjectionsImpl>(store, options);
+std::unique_ptr<Projections> Projections::Create(EventStore* log, ProjectionStore* store,
+                                                 const ProjectionOptions& options) {
+  return std::make_unique<ProjectionsImpl>(log, store, options);
 }
 
 }  // namespace caseloop

@@ -1,8 +1,12 @@
 // OpenRocksDbStore: the durable EventStore on RocksDB. Keys, record layout and
 // options are described in docs/format.md.
 //
+// One object implements both the log (EventStore) and the projection storage
+// (ProjectionStore): they share one database, so a projection commit and its
+// checkpoint are one WriteBatch through the same WAL as the appends.
+//
 // Writes follow LevelDB's DBImpl::Write: every write (append, projection
-// commit, snapshot, flush, close) enqueues a Writer; the writer at the front
+// commit, flush, close) enqueues a Writer; the writer at the front
 // of the queue is the leader. The leader takes the queued writers behind it
 // (up to StoreOptions::max_group_writers / kMaxGroupBytes), checks each
 // append's expected version against the stream versions (including earlier
@@ -59,6 +63,7 @@
 #include <unordered_map>
 
 #include "caseloop/event_store.h"
+#include "store/projection_store.h"
 #include "store/record_codec.h"
 #include "store/store_directory.h"
 #include "store/store_internal.h"
@@ -148,7 +153,7 @@ class StreamPrefixTransform final : public rocksdb::SliceTransform {
   bool InDomain(const rocksdb::Slice& key) const override { return key.size() >= 9; }
 };
 
-class RocksDbStore final : public EventStore {
+class RocksDbStore final : public EventStore, public ProjectionStore {
  public:
   RocksDbStore(std::string path, const StoreOptions& options) : path_(std::move(path)), options_(options) {}
   ~RocksDbStore() override {
@@ -175,8 +180,6 @@ class RocksDbStore final : public EventStore {
   std::uint64_t HeadPosition() const override { return head_.load(std::memory_order_acquire); }
   Result<std::uint64_t> StreamVersion(std::string_view stream) override;
   Result<std::vector<std::string>> ListStreams(std::string_view after, std::size_t max) override;
-  Status SaveSnapshot(std::string_view stream, std::uint64_t version, std::string_view state) override;
-  Result<std::optional<std::pair<std::uint64_t, std::string>>> LoadSnapshot(std::string_view stream) override;
   Status CommitProjection(std::string_view name, const std::vector<KvOp>& ops,
                           std::uint64_t checkpoint) override;
   Result<std::uint64_t> ProjectionCheckpoint(std::string_view name) override;
@@ -271,7 +274,7 @@ class RocksDbStore final : public EventStore {
   // After a loss was accepted (RepairRocksDbStore): removes what refers to
   // positions beyond the log head — command-id entries of lost appends (a
   // retried command would otherwise be reported a duplicate of an append
-  // that is gone), snapshots beyond their stream, and, when any projection's
+  // that is gone), and, when any projection's
   // checkpoint is beyond the head, the whole projection keyspace (rebuilt on
   // the next open). Appends one line per kind of thing removed to `done`.
   Status DropStateBeyondHead(std::vector<std::string>& done);
@@ -313,7 +316,6 @@ class RocksDbStore final : public EventStore {
   bool wal_unsynced_ = false;  // kBuffered writes in an unsynced WAL
 
   std::atomic<std::uint64_t> sync_count_{0};
-  std::mutex snapshot_mu_;  // serializes SaveSnapshot's read-check-write
 
   // Group-commit window state, guarded by mu_.
   std::condition_variable leader_cv_;  // a waiting leader: a writer arrived
@@ -1030,29 +1032,6 @@ Status RocksDbStore::Close() {
   return w.status;
 }
 
-Status RocksDbStore::SaveSnapshot(std::string_view stream, std::uint64_t version, std::string_view state) {
-  CASELOOP_RETURN_IF_ERROR(ValidateStream(stream));
-  if (options_.read_only) return ReadOnlyError();
-  std::lock_guard sl(snapshot_mu_);
-  auto current = StreamVersion(stream);
-  if (!current.ok()) return current.status();
-  if (version == 0 || version > *current) {
-    return Status::InvalidArgument(fmt::format(
-        "stream {}: snapshot at version {}, but the stream is at version {}", stream, version, *current));
-  }
-  auto stored = LoadSnapshot(stream);
-  if (!stored.ok()) return stored.status();
-  if (stored->has_value() && (*stored)->first > version) return Status::Ok();
-  std::string key = kSnapshotPrefix + std::string(stream);
-  std::string value = EncodeBE64(version);
-  value.append(state);
-  return SubmitBatch(
-      [&](rocksdb::WriteBatch& b) {
-        return FromRocks(b.Put(meta_, key, value), fmt::format("store {}: snapshot of {}", path_, stream));
-      },
-      value.size());
-}
-
 Status RocksDbStore::CommitProjection(std::string_view name, const std::vector<KvOp>& ops,
                                       std::uint64_t checkpoint) {
   if (name.empty()) return Status::InvalidArgument("projection name is empty");
@@ -1292,21 +1271,6 @@ Result<std::vector<std::string>> RocksDbStore::ListStreams(std::string_view afte
   return out;
 }
 
-Result<std::optional<std::pair<std::uint64_t, std::string>>> RocksDbStore::LoadSnapshot(
-    std::string_view stream) {
-  std::shared_lock dl(db_mu_);
-  CASELOOP_RETURN_IF_ERROR(CheckOpenLocked());
-  std::string value;
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), meta_, ToSlice(kSnapshotPrefix + std::string(stream)), &value);
-  using Snapshot = std::optional<std::pair<std::uint64_t, std::string>>;
-  if (s.IsNotFound()) return Snapshot();
-  CASELOOP_RETURN_IF_ERROR(FromRocks(s, fmt::format("store {}: snapshot of {}", path_, stream)));
-  if (value.size() < 8)
-    return Status::Corruption(fmt::format("store {}: malformed snapshot of {}", path_, stream));
-  return Snapshot(std::make_pair(*DecodeBE64(std::string_view(value).substr(0, 8)), value.substr(8)));
-}
-
 Result<std::uint64_t> RocksDbStore::ProjectionCheckpoint(std::string_view name) {
   std::shared_lock dl(db_mu_);
   CASELOOP_RETURN_IF_ERROR(CheckOpenLocked());
@@ -1373,7 +1337,7 @@ Status RocksDbStore::DropStateBeyondHead(std::vector<std::string>& done) {
   const std::uint64_t head = head_.load(std::memory_order_acquire);
   const std::string what = fmt::format("store {}: dropping state beyond the log head", path_);
   rocksdb::WriteBatch batch;
-  std::size_t commands = 0, snapshots = 0, checkpoints = 0, projection_keys = 0;
+  std::size_t commands = 0, checkpoints = 0, projection_keys = 0;
   bool projections_ahead = false;
   std::vector<std::string> checkpoint_keys;
   {
@@ -1386,17 +1350,6 @@ Status RocksDbStore::DropStateBeyondHead(std::vector<std::string>& done) {
         if (!entry || entry->result.last_position > head) {
           CASELOOP_RETURN_IF_ERROR(FromRocks(batch.Delete(meta_, it->key()), what));
           ++commands;
-        }
-      } else if (key.substr(0, 2) == kSnapshotPrefix) {
-        auto version = value.size() >= 8 ? DecodeBE64(value.substr(0, 8)) : std::nullopt;
-        std::string current;
-        rocksdb::Status gs = db_->Get(rocksdb::ReadOptions(), meta_,
-                                      ToSlice(kHeadPrefix + std::string(key.substr(2))), &current);
-        if (!gs.ok() && !gs.IsNotFound()) return FromRocks(gs, what);
-        const std::uint64_t stream_version = gs.ok() ? DecodeBE64(current).value_or(0) : 0;
-        if (!version || *version > stream_version) {
-          CASELOOP_RETURN_IF_ERROR(FromRocks(batch.Delete(meta_, it->key()), what));
-          ++snapshots;
         }
       } else if (key.substr(0, 2) == kCheckpointPrefix) {
         checkpoint_keys.emplace_back(key);
@@ -1423,7 +1376,6 @@ Status RocksDbStore::DropStateBeyondHead(std::vector<std::string>& done) {
   if (commands > 0)
     done.push_back(
         fmt::format("removed {} command id(s) of lost appends (such commands can be sent again)", commands));
-  if (snapshots > 0) done.push_back(fmt::format("removed {} snapshot(s) beyond their stream", snapshots));
   if (projections_ahead)
     done.push_back(fmt::format(
         "dropped the projections ({} checkpoint(s), {} key(s)): they were ahead of the log and are rebuilt "
@@ -1675,6 +1627,13 @@ Result<std::unique_ptr<EventStore>> OpenRocksDbStore(const std::string& path, co
   auto store = std::make_unique<RocksDbStore>(path, options);
   CASELOOP_RETURN_IF_ERROR(store->Open());
   return std::unique_ptr<EventStore>(std::move(store));
+}
+
+Result<Storage> OpenRocksDbStorage(const std::string& path, const StoreOptions& options) {
+  if (path.empty()) return Status::InvalidArgument("store path is empty");
+  auto store = std::make_shared<RocksDbStore>(path, options);
+  CASELOOP_RETURN_IF_ERROR(store->Open());
+  return Storage{store, store};
 }
 
 }  // namespace caseloop

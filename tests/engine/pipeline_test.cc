@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "engine_test_util.h"
+#include "store/projection_store.h"
 
 namespace caseloop::test {
 namespace {
@@ -289,10 +290,11 @@ void CopyLog(Engine& from, const std::string& to) {
 std::size_t ProjectionKeys(const std::string& path) {
   StoreOptions so;
   so.read_only = true;
-  Result<std::unique_ptr<EventStore>> s = OpenRocksDbStore(path, so);
+  Result<Storage> s = OpenRocksDbStorage(path, so);
   REQUIRE(s.ok());
   std::size_t n = 0;
-  REQUIRE((*s)->Scan("", "",
+  REQUIRE(s->projections
+              ->Scan("", "",
                      [&](std::string_view, std::string_view) {
                        ++n;
                        return true;

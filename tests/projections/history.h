@@ -13,6 +13,7 @@
 #include "caseloop/event_store.h"
 #include "caseloop/projections.h"
 #include "caseloop/time.h"
+#include "store/projection_store.h"
 
 namespace caseloop::testing {
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "caseloop/event_store.h"
+#include "store/projection_store.h"
 #include "store_test_util.h"
 
 using namespace caseloop;
@@ -120,7 +121,7 @@ TEST_CASE("rocksdb: Check reports a damaged table block in the projection keyspa
   {
     StoreOptions o;
     o.durability = Durability::kNone;  // no WAL: Close flushes the keyspace into a table file
-    auto opened = OpenRocksDbStore(dir.path(), o);
+    auto opened = OpenRocksDbStorage(dir.path(), o);
     REQUIRE(opened.ok());
     std::vector<KvOp> ops;
     std::uint64_t x = 88172645463325252ull;
@@ -134,8 +135,8 @@ TEST_CASE("rocksdb: Check reports a damaged table block in the projection keyspa
       }
       ops.push_back({KvOp::Kind::kPut, "p/key/" + std::to_string(100000 + i), value});
     }
-    REQUIRE((*opened)->CommitProjection("p", ops, 0).ok());
-    REQUIRE((*opened)->Close().ok());
+    REQUIRE(opened->projections->CommitProjection("p", ops, 0).ok());
+    REQUIRE(opened->log->Close().ok());
   }
   const std::string table = Largest(dir.path(), ".sst");
   REQUIRE_MESSAGE(!table.empty(), "no table file");

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "caseloop/event_store.h"
-#include "store/overlay_store.h"
+#include "store/projection_store.h"
 #include "store/store_internal.h"
 #include "store_test_util.h"
 
@@ -105,10 +105,8 @@ TEST_CASE("rocksdb: a flipped byte in a stored record is Corruption naming its p
   auto stream = store->ReadStream("C1", 1);
   REQUIRE(stream.status().IsCorruption());
   CHECK(stream.status().message().find("position 2") != std::string::npos);
-  // ScanAll visits the records before it, then fails naming it (through the
-  // read-only overlay too, which scans the base).
-  auto overlay = NewProjectionOverlay(store.get());
-  for (EventStore* s : {store.get(), overlay.get()}) {
+  // ScanAll visits the records before it, then fails naming it.
+  for (EventStore* s : {store.get()}) {
     std::vector<std::uint64_t> visited;
     Status scan = s->ScanAll(1, 10, [&](const EventRecordView& v) {
       visited.push_back(v.position);
@@ -224,23 +222,27 @@ TEST_CASE("rocksdb: lock child") {
 TEST_CASE("rocksdb: read-only open reads and refuses writes") {
   TempDir dir;
   {
-    auto store = MustOpen(dir.path());
-    AppendEvents(*store, "C1", 2);
-    REQUIRE(store->CommitProjection("p", {{KvOp::Kind::kPut, "k", "v"}}, 2).ok());
-    REQUIRE(store->Close().ok());
+    auto storage = OpenRocksDbStorage(dir.path());
+    REQUIRE(storage.ok());
+    AppendEvents(*storage->log, "C1", 2);
+    REQUIRE(storage->projections->CommitProjection("p", {{KvOp::Kind::kPut, "k", "v"}}, 2).ok());
+    REQUIRE(storage->log->Close().ok());
   }
   StoreOptions ro;
   ro.read_only = true;
-  auto store = MustOpen(dir.path(), ro);
+  auto storage = OpenRocksDbStorage(dir.path(), ro);
+  REQUIRE(storage.ok());
+  EventStore* store = storage->log.get();
+  ProjectionStore* projections = storage->projections.get();
   CHECK(store->HeadPosition() == 2);
   CHECK(store->ReadStream("C1", 1)->size() == 2);
-  CHECK(**store->Get("k") == "v");
+  CHECK(**projections->Get("k") == "v");
   CHECK(store->Check()->empty());
   auto w = store->Append("C1", ExpectedVersion::Any(), {MakeEvent("Evt", "x")});
   REQUIRE(w.status().IsIOError());
   CHECK(w.status().message().find("read-only") != std::string::npos);
-  CHECK(store->CommitProjection("p", {}, 3).IsIOError());
-  CHECK(store->SaveSnapshot("C1", 1, "s").IsIOError());
+  CHECK(projections->CommitProjection("p", {}, 3).IsIOError());
+  CHECK(projections->ResetProjection("p", "").IsIOError());
   CHECK(store->Flush().ok());
   CHECK(store->Close().ok());
 
