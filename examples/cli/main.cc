@@ -80,12 +80,12 @@ Result<std::unique_ptr<Engine>> OpenEngine(const Globals& g, bool timers, Access
   if (!durability.ok()) return durability.status();
   EngineOptions options;
   options.path = g.db;
-  options.durability = *durability;
+  options.store.durability = *durability;
   options.clock = std::make_shared<ManualClock>();
   options.timers = timers;
   options.default_config = default_config;
-  options.create_if_missing = access == Access::kCreate;
-  options.read_only = access == Access::kReadOnly;
+  options.store.create_if_missing = access == Access::kCreate;
+  options.store.read_only = access == Access::kReadOnly;
   auto engine = Engine::Open(options);
   if (!engine.ok()) {
     return Status(engine.status().code(),

@@ -34,12 +34,12 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
     if (options.clock && options.clock->IsManual() && !dynamic_cast<ManualClock*>(options.clock.get())) {
       return Status::InvalidArgument("EngineOptions.clock: a manual clock must be a caseloop::ManualClock");
     }
-    if (options.max_batch < 1) {
-      return Status::InvalidArgument("EngineOptions.max_batch must be at least 1, got 0");
+    if (options.store.max_group_writers < 1) {
+      return Status::InvalidArgument("EngineOptions.store.max_group_writers must be at least 1, got 0");
     }
-    if (options.group_commit_window.count() < 0) {
-      return Status::InvalidArgument("EngineOptions.group_commit_window must not be negative, got " +
-                                     std::to_string(options.group_commit_window.count()) + " us");
+    if (options.store.group_commit_window.count() < 0) {
+      return Status::InvalidArgument("EngineOptions.store.group_commit_window must not be negative, got " +
+                                     std::to_string(options.store.group_commit_window.count()) + " us");
     }
     if (options.path.empty()) {
       // An unset variable in a path must not silently select a store that
@@ -49,21 +49,15 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
           "store in memory that keeps nothing");
     }
     const bool in_memory = options.path == kInMemoryPath;
-    if (options.read_only && in_memory) {
+    if (options.store.read_only && in_memory) {
       return Status::InvalidArgument(
-          "EngineOptions.read_only needs a store path (an in-memory store is empty)");
+          "EngineOptions.store.read_only needs a store path (an in-memory store is empty)");
     }
     Storage storage;
     if (in_memory) {
       storage = NewMemoryStorage();
     } else {
-      StoreOptions so;
-      so.durability = options.durability;
-      so.max_group_writers = options.max_batch;
-      so.group_commit_window = options.group_commit_window;
-      so.read_only = options.read_only;
-      so.create_if_missing = options.create_if_missing && !options.read_only;
-      Result<Storage> opened = OpenRocksDbStorage(options.path, so);
+      Result<Storage> opened = OpenRocksDbStorage(options.path, options.store);
       if (!opened.ok()) return opened.status();
       storage = std::move(opened).value();
     }
@@ -115,12 +109,12 @@ Status EngineImpl::Init() {
     latest_recorded_us_.store(latest);
   }
 
-  if (options_.read_only) {
+  if (options_.store.read_only) {
     // The projections catch up into memory: nothing is written to the store.
     projection_overlay_ = NewProjectionOverlay(projection_storage_.get());
-    projections_ = Projections::Create(store_.get(), projection_overlay_.get());
+    projections_ = Projections::Create(store_.get(), projection_overlay_.get(), options_.projections);
   } else {
-    projections_ = Projections::Create(store_.get(), projection_storage_.get());
+    projections_ = Projections::Create(store_.get(), projection_storage_.get(), options_.projections);
   }
   if (!projections_) return Status::IOError("the projections could not be created");
   CASELOOP_RETURN_IF_ERROR(projections_->CatchUp());
@@ -129,7 +123,7 @@ Status EngineImpl::Init() {
   if (projections_->LatestRecordedMicros() > latest_recorded_us_.load()) {
     latest_recorded_us_.store(projections_->LatestRecordedMicros());
   }
-  if (options_.read_only) return Status::Ok();  // no projector, no timers: queries catch up inline
+  if (options_.store.read_only) return Status::Ok();  // no projector, no timers: queries catch up inline
   projector_ = std::thread([this] { ProjectorLoop(); });
 
   if (options_.timers) {
@@ -159,7 +153,7 @@ Status EngineImpl::LoadConfig() {
   }
   std::uint64_t version = records->empty() ? 0 : records->back().version;
 
-  if (version == 0 && options_.default_config && !options_.read_only) {
+  if (version == 0 && options_.default_config && !options_.store.read_only) {
     std::vector<NewEvent> events;
     Instant now = clock_->Now();
     for (const ConfigChange& change : DefaultConfigChanges()) {
@@ -246,7 +240,7 @@ Status EngineImpl::Close() {
 
   Status result;
   if (projections_) {
-    if (!options_.read_only) {
+    if (!options_.store.read_only) {
       Status s = projections_->CatchUp();  // so that the next Open starts without lag
       (void)s;                             // not fatal: the next Open catches up
     }
@@ -297,7 +291,7 @@ Status EngineImpl::ReadOnlyError(const std::string& what) const {
 Result<CommandAck> EngineImpl::Submit(const Command& command) {
   if (!Enter()) return ClosedError("command '" + CommandName(command) + "' on case " + command.case_id);
   GateGuard guard{this};
-  if (options_.read_only)
+  if (options_.store.read_only)
     return ReadOnlyError("command '" + CommandName(command) + "' on case " + command.case_id);
   try {
     return SubmitLocked(command);
@@ -324,7 +318,7 @@ void EngineImpl::SubmitAsync(Command command, std::function<void(Result<CommandA
   op->command = std::move(command);
   op->done = std::move(done);
   Status refused =
-      options_.read_only
+      options_.store.read_only
           ? ReadOnlyError("command '" + CommandName(op->command) + "' on case " + op->command.case_id)
           : CheckCaseId(op->command);
   if (!refused.ok()) {
@@ -478,7 +472,7 @@ Status EngineImpl::CheckCaseId(const Command& command) const {
 
 Result<CommandAck> EngineImpl::SubmitLocked(const Command& command, bool timer) {
   CASELOOP_RETURN_IF_ERROR(CheckCaseId(command));
-  if (options_.read_only) {
+  if (options_.store.read_only) {
     return ReadOnlyError("command '" + CommandName(command) + "' on case " + command.case_id);
   }
   const std::string& id = command.case_id;
@@ -598,7 +592,7 @@ Result<CommandAck> EngineImpl::Configure(const ConfigChange& change, std::option
   if (!Enter())
     return ClosedError("configuration change '" + std::string(ConfigEventTypeName(change.type)) + "'");
   GateGuard guard{this};
-  if (options_.read_only) {
+  if (options_.store.read_only) {
     return ReadOnlyError("configuration change '" + std::string(ConfigEventTypeName(change.type)) + "'");
   }
   try {
@@ -714,6 +708,29 @@ Result<std::vector<LoggedEvent>> EngineImpl::History(const std::string& case_id)
   if (!records.ok()) return records.status();
   if (records->empty()) return Status::NotFound("case " + case_id + " not found");
   return DecodeAll(std::move(records).value());
+}
+
+std::uint64_t EngineImpl::HeadPosition() const { return store_->HeadPosition(); }
+
+Result<std::vector<std::string>> EngineImpl::ListCases(const std::string& after, std::size_t max) {
+  if (!Enter()) return ClosedError("listing cases");
+  GateGuard guard{this};
+  // The log's streams are the cases and the system streams ('$config'),
+  // which no case id shares a first byte with.
+  std::vector<std::string> cases;
+  std::string from = after;
+  constexpr std::size_t kChunk = 1024;
+  while (cases.size() < max) {
+    Result<std::vector<std::string>> streams = store_->ListStreams(from, kChunk);
+    if (!streams.ok()) return streams.status();
+    for (const std::string& s : *streams) {
+      if (cases.size() == max) break;
+      if (!s.empty() && s[0] != '$') cases.push_back(s);
+    }
+    if (streams->size() < kChunk) break;
+    from = streams->back();
+  }
+  return cases;
 }
 
 Result<std::vector<LoggedEvent>> EngineImpl::ReadLog(std::uint64_t from_position, std::size_t max) {

@@ -87,7 +87,8 @@ class EngineImpl final : public Engine {
   Status RebuildProjections() override;
   Result<std::vector<std::string>> Check() override;
   std::uint64_t SyncCount() const override { return store_->SyncCount(); }
-  EventStore* store() override { return store_.get(); }
+  std::uint64_t HeadPosition() const override;
+  Result<std::vector<std::string>> ListCases(const std::string& after, std::size_t max) override;
 
   Status Close() override;
 

@@ -166,7 +166,7 @@ Status EngineImpl::AdvanceTo(Instant t) {
     return Status::InvalidArgument("cannot move the clock back from " + FormatInstant(now, offset) + " to " +
                                    FormatInstant(t, offset));
   }
-  if (options_.timers && !options_.read_only) {
+  if (options_.timers && !options_.store.read_only) {
     Result<std::optional<Instant>> next = RunDue(t, /*step_clock=*/true);
     if (!next.ok()) return next.status();
   }

@@ -176,12 +176,9 @@ Status Demo::Setup() {
 
   // The period: Q1 2025 on a store without cases, else the day after what is
   // there (configuration events do not count: they may carry any time).
-  bool has_cases = false;
-  if (EventStore* store = engine_.store()) {
-    auto streams = store->ListStreams("", 8);
-    if (!streams.ok()) return streams.status();
-    for (const std::string& s : *streams) has_cases = has_cases || (!s.empty() && s[0] != '$');
-  }
+  auto cases = engine_.ListCases("", 1);
+  if (!cases.ok()) return cases.status();
+  const bool has_cases = !cases->empty();
   start_ = tools::LocalMidnight(2025, 1, 1, offset_);
   Instant latest = engine_.Now();
   if (has_cases) latest = std::max(latest, engine_.LatestRecordedTime());

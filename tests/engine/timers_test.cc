@@ -37,7 +37,7 @@ TEST_CASE("manual clock: timers fire in deadline order, stepping the clock") {
   // Record the clock each time a task_overdue is delivered to a subscriber.
   std::mutex mu;
   std::vector<std::string> order;
-  auto sub = e->Subscribe(e->store()->HeadPosition() + 1, [&](const LoggedEvent& le) {
+  auto sub = e->Subscribe(e->HeadPosition() + 1, [&](const LoggedEvent& le) {
     if (le.event && le.event->type == EventType::kTaskOverdue) {
       std::lock_guard<std::mutex> lock(mu);
       order.push_back(le.record.stream);
