@@ -43,12 +43,16 @@ std::shared_ptr<Clock> SystemClock();
 
 class ManualClock : public Clock {
  public:
+  // Engine::Open refuses a manual clock whose reading is outside
+  // [kEarliestInstant, kLatestInstant] (time.h).
   explicit ManualClock(Instant start = Instant{}) : now_(MicrosOf(start)) {}
   Instant Now() const override;
   bool IsManual() const override { return true; }
   // Only the engine moves a manual clock it owns (Engine::AdvanceTo), so that
   // timers fire in order; hosts call Engine::AdvanceTo / Advance instead.
-  void Set(Instant t);
+  // Errors: InvalidArgument when `t` is outside [kEarliestInstant,
+  // kLatestInstant] (the clock is left as it is).
+  Status Set(Instant t);
 
  private:
   std::atomic<std::int64_t> now_;
@@ -161,7 +165,10 @@ class Engine {
   // Runs a case command; returns after its events are durable at the
   // engine's Durability (an acknowledgment with kSync survives kill -9 and a
   // power loss). Commands on one case are serialized: each is decided on the
-  // state left by the one before it.
+  // state left by the one before it. The command's `at` and `deadline`, and
+  // every instant its events would store (a computed deadline), must be in
+  // [kEarliestInstant, kLatestInstant] (time.h): else InvalidArgument and
+  // nothing is appended.
   virtual Result<CommandAck> Submit(const Command& command) = 0;
   // Same, asynchronous; returns at once. `done` runs exactly once on an
   // engine worker thread, after the events are durable (or with the error;
@@ -189,7 +196,8 @@ class Engine {
   // batch waits for the whole batch. Results: one per group, in order; engine
   // errors (closed) fail every group.
   virtual std::vector<CaseBatchResult> SubmitBatch(const std::vector<CaseBatch>& batch) = 0;
-  // Appends a configuration change (affects only later commands).
+  // Appends a configuration change (affects only later commands). `at`
+  // (default: the clock's now) must be in [kEarliestInstant, kLatestInstant].
   virtual Result<CommandAck> Configure(const ConfigChange& change, std::optional<Instant> at = {}) = 0;
   virtual Config CurrentConfig() const = 0;
 
@@ -212,7 +220,8 @@ class Engine {
 
   // Manual clock only: moves the clock to `t`, firing every deadline timer
   // due at or before `t` in deadline order before returning. Errors:
-  // InvalidArgument when t is before the clock, Rejected with a system clock.
+  // InvalidArgument when t is before the clock or outside [kEarliestInstant,
+  // kLatestInstant] (time.h), Rejected with a system clock.
   virtual Status AdvanceTo(Instant t) = 0;
   virtual Status Advance(Micros d) = 0;
   virtual Instant Now() const = 0;

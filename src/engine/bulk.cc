@@ -179,7 +179,12 @@ std::vector<CaseBatchResult> EngineImpl::SubmitBatch(const std::vector<CaseBatch
       CommandAck& ack = result.ack;
       ack.case_id = id;
       Status refusal;
+      const int offset = cfg->calendar.utc_offset_minutes;
       for (const Command& command : group.commands) {
+        if (Status s = CheckCommandInstants(command, offset); !s.ok()) {
+          refusal = std::move(s);
+          break;
+        }
         const Instant at = command.at.value_or(clock_->Now());
         CaseLookup lookup;
         if (command.type == CommandType::kMerge) {
@@ -194,6 +199,10 @@ std::vector<CaseBatchResult> EngineImpl::SubmitBatch(const std::vector<CaseBatch
             lookup ? Decide(q.after, command, *cfg, at, lookup) : Decide(q.after, command, *cfg, at);
         if (!decided.ok()) {
           refusal = decided.status();
+          break;
+        }
+        if (Status s = CheckEventInstants(command, *decided, offset); !s.ok()) {
+          refusal = std::move(s);
           break;
         }
         CaseState next = q.after;

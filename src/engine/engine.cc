@@ -34,6 +34,10 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
     if (options.clock && options.clock->IsManual() && !dynamic_cast<ManualClock*>(options.clock.get())) {
       return Status::InvalidArgument("EngineOptions.clock: a manual clock must be a caseloop::ManualClock");
     }
+    if (options.clock && options.clock->IsManual()) {
+      CASELOOP_RETURN_IF_ERROR(
+          CheckInstantRange(options.clock->Now(), "EngineOptions.clock: the manual clock reads"));
+    }
     if (options.store.max_group_writers < 1) {
       return Status::InvalidArgument("EngineOptions.store.max_group_writers must be at least 1, got 0");
     }
@@ -320,7 +324,7 @@ void EngineImpl::SubmitAsync(Command command, std::function<void(Result<CommandA
   Status refused =
       options_.store.read_only
           ? ReadOnlyError("command '" + CommandName(op->command) + "' on case " + op->command.case_id)
-          : CheckCaseId(op->command);
+          : CheckCommand(op->command);
   if (!refused.ok()) {
     boost::asio::post(pool_, [this, op, refused] {
       if (op->done) {
@@ -459,7 +463,7 @@ Result<std::optional<CommandAck>> EngineImpl::FindCommand(const std::string& cas
   return std::optional<CommandAck>(std::move(ack).value());
 }
 
-Status EngineImpl::CheckCaseId(const Command& command) const {
+Status EngineImpl::CheckCommand(const Command& command) const {
   const std::string& id = command.case_id;
   if (id.empty())
     return Status::InvalidArgument("command '" + CommandName(command) + "': the case id is empty");
@@ -467,11 +471,30 @@ Status EngineImpl::CheckCaseId(const Command& command) const {
     return Status::InvalidArgument("command '" + CommandName(command) + "': case id '" + id +
                                    "' is reserved (ids starting with '$' name system streams)");
   }
+  return CheckCommandInstants(command, config()->calendar.utc_offset_minutes);
+}
+
+Status EngineImpl::CheckCommandInstants(const Command& command, int offset) {
+  const std::string what = "command '" + CommandName(command) + "' on case " + command.case_id + ": ";
+  if (command.at) CASELOOP_RETURN_IF_ERROR(CheckInstantRange(*command.at, what + "at", offset));
+  if (command.deadline)
+    CASELOOP_RETURN_IF_ERROR(CheckInstantRange(*command.deadline, what + "deadline", offset));
+  return Status::Ok();
+}
+
+Status EngineImpl::CheckEventInstants(const Command& command, const std::vector<CaseEvent>& events,
+                                      int offset) {
+  for (const CaseEvent& e : events) {
+    const std::string what = "command '" + CommandName(command) + "' on case " + command.case_id + ": the " +
+                             std::string(Name(e.type)) + " event's ";
+    CASELOOP_RETURN_IF_ERROR(CheckInstantRange(e.time, what + "time", offset));
+    if (e.deadline) CASELOOP_RETURN_IF_ERROR(CheckInstantRange(*e.deadline, what + "deadline", offset));
+  }
   return Status::Ok();
 }
 
 Result<CommandAck> EngineImpl::SubmitLocked(const Command& command, bool timer) {
-  CASELOOP_RETURN_IF_ERROR(CheckCaseId(command));
+  CASELOOP_RETURN_IF_ERROR(CheckCommand(command));
   if (options_.store.read_only) {
     return ReadOnlyError("command '" + CommandName(command) + "' on case " + command.case_id);
   }
@@ -543,6 +566,10 @@ EngineImpl::Decision EngineImpl::DecideOwned(const Command& command, const std::
     d.answer = std::move(ack);
     return d;
   }
+  if (Status s = CheckEventInstants(command, *decided, cfg->calendar.utc_offset_minutes); !s.ok()) {
+    d.answer = std::move(s);
+    return d;
+  }
   d.events.reserve(decided->size());
   for (const CaseEvent& e : *decided) {
     d.events.push_back(EncodeCaseEvent(e));
@@ -596,6 +623,11 @@ Result<CommandAck> EngineImpl::Configure(const ConfigChange& change, std::option
     return ReadOnlyError("configuration change '" + std::string(ConfigEventTypeName(change.type)) + "'");
   }
   try {
+    if (at) {
+      CASELOOP_RETURN_IF_ERROR(CheckInstantRange(
+          *at, "configuration change '" + std::string(ConfigEventTypeName(change.type)) + "': at",
+          config()->calendar.utc_offset_minutes));
+    }
     std::lock_guard<std::mutex> lock(configure_mu_);
     Config next = *config();
     CASELOOP_RETURN_IF_ERROR(ApplyConfigChange(next, change));

@@ -119,8 +119,15 @@ class EngineImpl final : public Engine {
     CaseState state;  // before the events
     std::int64_t max_recorded_us = 0;
   };
-  // Checks the case id; the error answers the command.
-  Status CheckCaseId(const Command& command) const;
+  // Checks the case id and the command's own instants (`at`, `deadline`:
+  // CheckCommandInstants); the error answers the command.
+  Status CheckCommand(const Command& command) const;
+  // The command's own instants are in [kEarliestInstant, kLatestInstant]
+  // (time.h); `offset` writes them in the message.
+  static Status CheckCommandInstants(const Command& command, int offset);
+  // So are the instants its decided events would store (their times and
+  // deadlines: a deadline computed late in the year 9999 falls outside).
+  static Status CheckEventInstants(const Command& command, const std::vector<CaseEvent>& events, int offset);
   // REQUIRES: the case's stripe is owned.
   Decision DecideOwned(const Command& command, const std::string& command_id, Instant at, bool timer,
                        const std::shared_ptr<const Config>& cfg);

@@ -394,6 +394,42 @@ for _ in $(seq 1 30); do "$bin" --db "$db" show L1 >/dev/null 2>&1; done
 logs=$(ls "$db" | grep -c '\.log$')
 [ "$logs" -le 2 ] || fail "30 queries left $logs .log files"
 
+# ---------------------------------------------------------------------------
+# 9. The store and the engine (helper "store"): one range for every instant,
+#    read-only media, a LOCK that is not a file, a damaged write-ahead log
+#    named.
+# 9a. A deadline after 9999-12-31T23:59:59Z fires; the clock stops at the end
+#     of the range (9999-12-31T23:59:59.999999-14:00); a deadline past it is
+#     refused.
+db=$tmp/range
+{
+  setup
+  echo "category component 0199 name=natural limit=20h"
+  echo "route component 0199 WATER"
+  echo "at 9999-12-31T12:00"
+  echo "report R1 kind=component category=0199 source=inspector by=I1"
+  echo "register R1 by=L1"
+  echo "dispatch R1 by=D1"
+  echo "at 10000-01-01T21:00"
+} >"$tmp/range.cl"
+cli 0 "a deadline in the year 10000, within the range" --db "$db" run "$tmp/range.cl"
+cli 0 "history of the late case" --db "$db" history R1
+grep -q '"type":"task_overdue"' "$tmp/out" || fail "the deadline 10000-01-01T08:00+08:00 did not fire: $(cat "$tmp/out")"
+grep -q '10000-01-01T08:00:00+08:00' "$tmp/out" || fail "the late deadline is not in the history: $(cat "$tmp/out")"
+printf 'at 10000-01-01T21:00\nadvance 1h\n' >"$tmp/range-advance.cl"
+cli 1 "the clock past the end of the range" --db "$db" run "$tmp/range-advance.cl"
+grep -q "after the latest instant caseloop handles" "$tmp/err" || fail "advance past the range: $(cat "$tmp/err")"
+{
+  echo "at 10000-01-01T10:00"
+  echo "report R2 kind=component category=0101 source=inspector by=I1"
+  echo "register R2 by=L1"
+  echo "dispatch R2 by=D1"
+} >"$tmp/range-deadline.cl"
+cli 1 "a deadline past the end of the range" --db "$db" run "$tmp/range-deadline.cl"
+grep -q "deadline 10000-01-03T.*after the latest instant" "$tmp/err" ||
+  fail "a deadline past the range: $(cat "$tmp/err")"
+check_clean "$db" "the instant range"
+
 if [ "$failures" -ne 0 ]; then
   echo "bad_input: $failures failure(s) in $tried inputs" >&2
   exit 1
