@@ -249,11 +249,22 @@ class EventStore {
 // database at ..."). A log that ends before the last acknowledged position
 // (kept apart from the write-ahead log) is Corruption "N acknowledged events
 // are missing ..." (a read-only open succeeds and Check() reports it). A
-// second process opening the same directory is refused with IOError ("...
-// is locked by another process"). Errors: IOError, Corruption,
-// InvalidArgument.
+// read-write open takes the directory's lock exclusively, a read-only one
+// shared (StoreOptions::read_only): a conflicting open, in another process
+// or this one, is refused with IOError ("database DIR is locked by another
+// process (...)"). A read-write open of a directory this process cannot
+// write is IOError saying why (CheckStoreWritable), a LOCK that is not a
+// file IOError saying so. Errors: IOError, Corruption, InvalidArgument.
 Result<std::unique_ptr<EventStore>> OpenRocksDbStore(const std::string& path,
                                                      const StoreOptions& options = {});
+
+// Whether this process can write in the store directory `path`: OK, or
+// IOError saying why not ("... is on a read-only file system", "... cannot
+// be written by this process (permission denied)"). A missing directory is
+// OK (an open says what is missing). For hosts that open read-only
+// (StoreOptions::read_only) when the media cannot be written, as the CLI's
+// queries do: a read-write open there fails with the same message.
+Status CheckStoreWritable(const std::string& path);
 
 struct RepairOptions {
   // Accept the loss of acknowledged events: when the log ends before the

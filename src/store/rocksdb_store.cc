@@ -58,7 +58,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 
@@ -110,26 +112,60 @@ class InfoLog final : public rocksdb::Logger {
   }
   using rocksdb::Logger::Logv;
   void Logv(const char* format, va_list ap) override {
+    char line[1024];
+    std::vsnprintf(line, sizeof line, format, ap);  // truncated lines are fine for both uses
+    std::lock_guard l(mu_);
+    Note(line);
     if (file_ == nullptr) return;
     struct timeval now {};
     gettimeofday(&now, nullptr);
     struct tm t {};
     time_t secs = now.tv_sec;
     localtime_r(&secs, &t);
-    std::lock_guard l(mu_);
-    std::fprintf(file_, "%04d/%02d/%02d-%02d:%02d:%02d.%06ld ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
-                 t.tm_hour, t.tm_min, t.tm_sec, static_cast<long>(now.tv_usec));
-    std::vfprintf(file_, format, ap);
-    std::fputc('\n', file_);
+    std::fprintf(file_, "%04d/%02d/%02d-%02d:%02d:%02d.%06ld %s\n", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
+                 t.tm_hour, t.tm_min, t.tm_sec, static_cast<long>(now.tv_usec), line);
     std::fflush(file_);  // errors (ENOSPC) stay in the stream's error flag: ignored
   }
 
+  // What RocksDB said about the write-ahead logs it recovered: the last
+  // "Recovering log #N" (as N), and the last damage it reported in one
+  // ("DIR/000012.log: dropping 2339 bytes; Corruption: checksum mismatch").
+  std::optional<std::uint64_t> recovering_wal() const {
+    std::lock_guard l(mu_);
+    return recovering_wal_;
+  }
+  std::string wal_damage() const {
+    std::lock_guard l(mu_);
+    return wal_damage_;
+  }
+
  private:
-  std::mutex mu_;
+  // REQUIRES: mu_ held.
+  void Note(std::string_view line) {
+    constexpr std::string_view kRecovering = "Recovering log #";
+    if (auto at = line.find(kRecovering); at != std::string_view::npos) {
+      std::uint64_t n = 0;
+      const char* begin = line.data() + at + kRecovering.size();
+      if (auto [ptr, ec] = std::from_chars(begin, line.data() + line.size(), n); ec == std::errc()) {
+        recovering_wal_ = n;
+      }
+      return;
+    }
+    if (auto at = line.find(".log: dropping "); at != std::string_view::npos) {
+      // "[WARN] [db/db_impl/db_impl_open.cc:982] /dir/000004.log: dropping ...": from the path on.
+      std::size_t begin = line.rfind(' ', at);
+      begin = begin == std::string_view::npos ? 0 : begin + 1;
+      wal_damage_ = std::string(line.substr(begin));
+    }
+  }
+
+  mutable std::mutex mu_;
   std::FILE* file_;
+  std::optional<std::uint64_t> recovering_wal_;
+  std::string wal_damage_;
 };
 
-std::shared_ptr<rocksdb::Logger> OpenInfoLog(const std::string& dir, bool read_only) {
+std::shared_ptr<InfoLog> OpenInfoLog(const std::string& dir, bool read_only) {
   if (read_only) return std::make_shared<InfoLog>(nullptr);
   const std::string path = dir + "/LOG";
   std::error_code ec;
@@ -268,6 +304,10 @@ class RocksDbStore final : public EventStore, public ProjectionStore {
   // Reads the acknowledged-position marker and compares it with the log head;
   // creates it for a store that has none.
   Status OpenAckMarker(std::uint64_t head);
+  // For a Corruption of the open: the write-ahead log it is in, as RocksDB
+  // reported it to the info log (" in the write-ahead log DIR/000012.log
+  // (...)"), or "" when RocksDB named none or `message` names a file.
+  std::string WalDamage(const std::string& message) const;
   void RemoveEmptyOldWals();
 
  public:
@@ -288,6 +328,10 @@ class RocksDbStore final : public EventStore, public ProjectionStore {
   std::string open_problem_;
   // The highest position written to the WAL or flushed (leader only).
   AckMarker marker_;
+  std::shared_ptr<InfoLog> info_log_;
+  // This process's hold on the directory (store_directory.h): shared for a
+  // read-only open, recorded for RocksDB's own lock otherwise.
+  DirectoryLock lock_;
 
   // db_mu_: readers and the leader hold it shared; Close exclusive.
   mutable std::shared_mutex db_mu_;
@@ -342,6 +386,16 @@ Status RocksDbStore::Open() {
     std::filesystem::create_directories(path_, ec);
     if (ec) return Status::IOError(fmt::format("cannot create directory {}: {}", path_, ec.message()));
   }
+  // Say what is wrong before RocksDB does (it would report a read-only file
+  // system or a LOCK that is a directory as trouble with its lock), and keep
+  // a read-only open apart from writers.
+  if (!options_.read_only) CASELOOP_RETURN_IF_ERROR(CheckWritable(path_));
+  {
+    auto lock = DirectoryLock::Acquire(
+        path_, options_.read_only ? DirectoryLock::Mode::kShared : DirectoryLock::Mode::kRocksDb);
+    if (!lock.ok()) return lock.status();
+    lock_ = std::move(*lock);
+  }
   const bool exists = *kind == DirectoryKind::kDatabase;
   bool create_families = !exists;
   if (exists) {
@@ -366,7 +420,8 @@ Status RocksDbStore::Open() {
   dbo.atomic_flush = true;  // kNone writes have no WAL: flush all column families together
   dbo.manual_wal_flush = false;
   dbo.max_background_jobs = 2;
-  dbo.info_log = OpenInfoLog(path_, options_.read_only);
+  info_log_ = OpenInfoLog(path_, options_.read_only);
+  dbo.info_log = info_log_;
   // A crash can leave only an incomplete record at the end of the WAL (every
   // acknowledged append was written whole, and fsynced in kSync); that tail is
   // dropped. A damaged record before the end is corruption: the default
@@ -411,13 +466,11 @@ Status RocksDbStore::Open() {
   }
   if (!s.ok()) {
     std::string text = s.ToString();
-    std::string lower = text;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
-    if (s.IsIOError() && lower.find("lock") != std::string::npos) {
-      return Status::IOError(fmt::format("database {} is locked by another process ({})", path_, text));
+    if (s.IsIOError()) {
+      if (std::optional<Status> lock = LockFailure(path_, text)) return *lock;
     }
-    if (s.IsCorruption()) return Status::Corruption(fmt::format("open {}: {}", path_, text));
+    if (s.IsCorruption())
+      return Status::Corruption(fmt::format("open {}: {}{}", path_, text, WalDamage(text)));
     return Status::IOError(fmt::format("open {}: {}", path_, text));
   }
   log_ = handles_[1];
@@ -474,6 +527,22 @@ Status RocksDbStore::Open() {
     return st;
   }
   return Status::Ok();
+}
+
+std::string RocksDbStore::WalDamage(const std::string& message) const {
+  if (info_log_ == nullptr) return "";
+  const std::string damage = info_log_->wal_damage();
+  if (!damage.empty()) {
+    // "DIR/000004.log: dropping 2339 bytes; Corruption: checksum mismatch"
+    const std::size_t colon = damage.find(".log: ");
+    return fmt::format(
+        " in the write-ahead log {} (RocksDB: {}). RocksDB stops reading that log at the damage, so what "
+        "was appended after it cannot be recovered from it: restore {} from a backup",
+        damage.substr(0, colon + 4), damage.substr(colon + 6), path_);
+  }
+  const std::optional<std::uint64_t> wal = info_log_->recovering_wal();
+  if (!wal || message.find(path_ + "/") != std::string::npos) return "";
+  return fmt::format(" while recovering the write-ahead log {}/{:06}.log", path_, *wal);
 }
 
 // RocksDB 7.8 starts a new write-ahead log at every open and, when the old
@@ -656,6 +725,7 @@ std::vector<RocksDbStore::Writer*> RocksDbStore::LeadLocked(Writer& w, std::uniq
       if (s.ok() && !cs.ok() && !cs.IsAborted()) s = FromRocks(cs, fmt::format("close {}", path_));
       delete db_;
       db_ = nullptr;
+      lock_.Release();  // after RocksDB let go of LOCK
       w.status = s;
     }
     l.lock();
@@ -1547,13 +1617,10 @@ Result<std::vector<std::string>> RepairRocksDbStore(const std::string& path, con
   auto kind = CheckDirectory(path, /*create=*/false);
   if (!kind.ok() && !kind.status().IsCorruption()) return kind.status();
   if (!kind.ok()) {
-    // CURRENT is missing beside the files of a database.
-    auto lock = LockDirectory(path, /*create=*/true);
+    // CURRENT is missing beside the files of a database. Held while CURRENT
+    // or the manifest is written again (released before the store opens).
+    auto lock = DirectoryLock::Acquire(path, DirectoryLock::Mode::kExclusive);
     if (!lock.ok()) return lock.status();
-    struct Unlock {
-      int fd;
-      ~Unlock() { ::close(fd); }
-    } unlock{*lock};
     std::string manifest;
     std::uint64_t newest = 0;
     std::error_code ec;
@@ -1620,6 +1687,11 @@ Result<std::vector<std::string>> RepairRocksDbStore(const std::string& path, con
   }
   CASELOOP_RETURN_IF_ERROR(store.Close());
   return done;
+}
+
+Status CheckStoreWritable(const std::string& path) {
+  if (path.empty()) return Status::InvalidArgument("store path is empty");
+  return CheckWritable(path);
 }
 
 Result<std::unique_ptr<EventStore>> OpenRocksDbStore(const std::string& path, const StoreOptions& options) {

@@ -5,7 +5,8 @@
 //    default kPointInTimeRecovery): the store opened, checked clean and read
 //    a shorter log as if it were whole;
 //  * Check() did not read the projection keyspace, so a damaged table block
-//    there passed the check while queries failed on it.
+//    there passed the check while queries failed on it;
+//  * the Corruption of a damaged write-ahead log did not name the file.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -92,6 +93,16 @@ TEST_CASE("rocksdb: a damaged record inside the WAL is Corruption, not a silentl
         REQUIRE((*opened)->Close().ok());
       } else {
         CHECK_MESSAGE(opened.status().IsCorruption(), opened.status().ToString());
+        // The message names the damaged log file (it did not), for a
+        // read-only open (caseloop check) too.
+        CHECK_MESSAGE(opened.status().message().find("in the write-ahead log " + wal) != std::string::npos,
+                      opened.status().ToString());
+        StoreOptions ro;
+        ro.read_only = true;
+        auto reader = OpenRocksDbStore(dir.path(), ro);
+        REQUIRE_FALSE(reader.ok());
+        CHECK_MESSAGE(reader.status().message().find("in the write-ahead log " + wal) != std::string::npos,
+                      reader.status().ToString());
       }
       WriteFile(wal, original);
     }
