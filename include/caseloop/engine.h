@@ -204,6 +204,9 @@ class Engine {
   // Queries. `at` defaults to the clock's now. Reads wait until the
   // projections have applied every acknowledged command (read-your-writes).
   virtual Result<CaseView> Show(const std::string& case_id, std::optional<Instant> at = {}) = 0;
+  // The case's full state as the decider sees it: CaseState (case.h) is the
+  // state of the public Decide / Evolve, which replay a case from its
+  // events; Show gives the view to display.
   virtual Result<CaseState> State(const std::string& case_id) = 0;
   virtual Result<std::vector<LoggedEvent>> History(const std::string& case_id) = 0;
   virtual Result<std::vector<LoggedEvent>> ReadLog(std::uint64_t from_position, std::size_t max) = 0;

@@ -11,6 +11,7 @@
 #include "engine/engine_impl.h"
 #include "engine/log_json.h"
 #include "store/overlay_store.h"
+#include "store/store_internal.h"
 
 namespace caseloop {
 namespace {
@@ -38,13 +39,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
       CASELOOP_RETURN_IF_ERROR(
           CheckInstantRange(options.clock->Now(), "EngineOptions.clock: the manual clock reads"));
     }
-    if (options.store.max_group_writers < 1) {
-      return Status::InvalidArgument("EngineOptions.store.max_group_writers must be at least 1, got 0");
-    }
-    if (options.store.group_commit_window.count() < 0) {
-      return Status::InvalidArgument("EngineOptions.store.group_commit_window must not be negative, got " +
-                                     std::to_string(options.store.group_commit_window.count()) + " us");
-    }
+    // Checked here for the in-memory store too, which uses neither.
+    CASELOOP_RETURN_IF_ERROR(store_internal::ValidateStoreOptions(options.store, "EngineOptions.store"));
     if (options.path.empty()) {
       // An unset variable in a path must not silently select a store that
       // keeps nothing.

@@ -1696,6 +1696,7 @@ Status CheckStoreWritable(const std::string& path) {
 
 Result<std::unique_ptr<EventStore>> OpenRocksDbStore(const std::string& path, const StoreOptions& options) {
   if (path.empty()) return Status::InvalidArgument("store path is empty");
+  CASELOOP_RETURN_IF_ERROR(ValidateStoreOptions(options, "StoreOptions"));
   auto store = std::make_unique<RocksDbStore>(path, options);
   CASELOOP_RETURN_IF_ERROR(store->Open());
   return std::unique_ptr<EventStore>(std::move(store));
@@ -1703,6 +1704,7 @@ Result<std::unique_ptr<EventStore>> OpenRocksDbStore(const std::string& path, co
 
 Result<Storage> OpenRocksDbStorage(const std::string& path, const StoreOptions& options) {
   if (path.empty()) return Status::InvalidArgument("store path is empty");
+  CASELOOP_RETURN_IF_ERROR(ValidateStoreOptions(options, "StoreOptions"));
   auto store = std::make_shared<RocksDbStore>(path, options);
   CASELOOP_RETURN_IF_ERROR(store->Open());
   return Storage{store, store};

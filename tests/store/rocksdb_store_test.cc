@@ -6,7 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -278,6 +280,19 @@ TEST_CASE("rocksdb: unusable directories give a status, not a crash") {
     CHECK(r.status().message().find(dir.path()) != std::string::npos);
   }
   SUBCASE("an empty path") { CHECK(OpenRocksDbStore("").status().IsInvalidArgument()); }
+}
+
+TEST_CASE("rocksdb: options outside their documented bounds are refused") {
+  TempDir dir;
+  StoreOptions o;
+  o.max_group_writers = 0;
+  auto zero = OpenRocksDbStore(dir.path(), o);
+  CHECK(zero.status().IsInvalidArgument());
+  CHECK(zero.status().message() == "StoreOptions.max_group_writers must be at least 1, got 0");
+  o = StoreOptions();
+  o.group_commit_window = std::chrono::microseconds(-5);
+  CHECK(OpenRocksDbStorage(dir.path(), o).status().IsInvalidArgument());
+  CHECK_FALSE(std::filesystem::exists(dir.path()));  // refused before anything is created
 }
 
 TEST_CASE("rocksdb: an unknown store format version is refused") {
