@@ -112,8 +112,19 @@ class InfoLog final : public rocksdb::Logger {
   }
   using rocksdb::Logger::Logv;
   void Logv(const char* format, va_list ap) override {
-    char line[1024];
-    std::vsnprintf(line, sizeof line, format, ap);  // truncated lines are fine for both uses
+    char buffer[1024];
+    va_list again;
+    va_copy(again, ap);
+    const int n = std::vsnprintf(buffer, sizeof buffer, format, ap);
+    if (n < 0) buffer[0] = '\0';
+    std::string long_line;
+    if (n >= static_cast<int>(sizeof buffer)) {  // a long line (RocksDB's options dump): whole
+      long_line.resize(static_cast<std::size_t>(n) + 1);
+      std::vsnprintf(long_line.data(), long_line.size(), format, again);
+      long_line.pop_back();
+    }
+    va_end(again);
+    const char* line = long_line.empty() ? buffer : long_line.c_str();
     std::lock_guard l(mu_);
     Note(line);
     if (file_ == nullptr) return;
