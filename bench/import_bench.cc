@@ -184,7 +184,7 @@ Status RunImport(Context& ctx, Report& report) {
     TempDir db("import-db");
     EngineOptions eo;
     eo.path = db.Sub("db");
-    eo.durability = d;
+    eo.store.durability = d;
     // A clock that stays put: no deadline timer fires during the import.
     eo.clock = std::make_shared<ManualClock>(InstantFromMicros(0));
     Result<std::unique_ptr<Engine>> opened = Engine::Open(eo);
@@ -204,7 +204,7 @@ Status RunImport(Context& ctx, Report& report) {
     Result<ImportSummary> summary = ImportCsvPath(*engine, io, out, err, bulk);
     const double secs = SecondsSince(t0);
     const double cpu = ProcessCpuSeconds() - cpu0;
-    const std::uint64_t head = engine->store()->HeadPosition();
+    const std::uint64_t head = engine->HeadPosition();
     // Until the projections (deadlines, evaluation) have applied the whole
     // import: what a query right after the import waits for.
     Status caught_up = engine->WaitForProjections(head);

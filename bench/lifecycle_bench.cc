@@ -235,7 +235,7 @@ Status RunLifecycle(Context& ctx, Report& report) {
       TempDir dir("lifecycle");
       EngineOptions eo;
       eo.path = dir.Sub("db");
-      eo.durability = d;
+      eo.store.durability = d;
       eo.clock = std::make_shared<ManualClock>(LifecycleNow());
       Result<std::unique_ptr<Engine>> opened = Engine::Open(eo);
       if (!opened.ok()) return Annotate(opened.status(), "lifecycle: opening the engine");
@@ -311,7 +311,7 @@ Status RunLifecycle(Context& ctx, Report& report) {
     TempDir dir("lifecycle-async");
     EngineOptions eo;
     eo.path = dir.Sub("db");
-    eo.durability = Durability::kSync;
+    eo.store.durability = Durability::kSync;
     eo.clock = std::make_shared<ManualClock>(LifecycleNow());
     Result<std::unique_ptr<Engine>> opened = Engine::Open(eo);
     if (!opened.ok()) return Annotate(opened.status(), "lifecycle async: opening the engine");

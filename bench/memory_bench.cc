@@ -90,7 +90,7 @@ int MemoryChildMain(const std::vector<std::string>& args) {
 
   EngineOptions eo;
   eo.path = path;
-  eo.durability = Durability::kBuffered;
+  eo.store.durability = Durability::kBuffered;
   eo.clock = std::make_shared<ManualClock>(ChildNow());
   const auto o0 = SteadyClock::now();
   Result<std::unique_ptr<Engine>> opened = Engine::Open(eo);
@@ -158,7 +158,7 @@ int MemoryChildMain(const std::vector<std::string>& args) {
     if (!w.ok() && error.ok()) error = w.status();
   }
   const std::optional<std::int64_t> rss = CurrentRssKib();
-  const std::uint64_t head = engine->store()->HeadPosition();
+  const std::uint64_t head = engine->HeadPosition();
   Status c = engine->Close();
   if (!error.ok() || !c.ok()) {
     std::cerr << "memory child: " << (error.ok() ? c : error).ToString() << "\n";

@@ -37,14 +37,14 @@ Result<std::shared_ptr<TempDir>> QueryZone(Context& ctx, Report& report, int off
 
     EngineOptions eo;
     eo.path = path;
-    eo.durability = Durability::kSync;
+    eo.store.durability = Durability::kSync;
     eo.clock = std::make_shared<ManualClock>(QuarterEnd(offset) + Micros(7LL * 24 * 3600 * 1000000));
     const auto o0 = SteadyClock::now();
     Result<std::unique_ptr<Engine>> opened = Engine::Open(eo);
     if (!opened.ok()) return Annotate(opened.status(), "query: opening the engine");
     const double open_secs = SecondsSince(o0);
     std::unique_ptr<Engine> engine = std::move(opened).value();
-    const std::uint64_t head = engine->store()->HeadPosition();
+    const std::uint64_t head = engine->HeadPosition();
 
     PeriodQuery q;
     q.from = QuarterStart(offset);

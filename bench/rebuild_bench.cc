@@ -154,7 +154,7 @@ Status RunRebuild(Context& ctx, Report& report) {
   // Engine open: catches the projections up from position 1 (they are empty).
   EngineOptions eo;
   eo.path = path;
-  eo.durability = Durability::kSync;
+  eo.store.durability = Durability::kSync;
   eo.clock = std::make_shared<ManualClock>(QuarterEnd() + Micros(7LL * 24 * 3600 * 1000000));
   const auto o0 = SteadyClock::now();
   const double o0_cpu = ProcessCpuSeconds();
@@ -163,7 +163,7 @@ Status RunRebuild(Context& ctx, Report& report) {
   const double open_secs = SecondsSince(o0);
   const double open_cpu = ProcessCpuSeconds() - o0_cpu;
   std::unique_ptr<Engine> engine = std::move(opened).value();
-  const std::uint64_t head = engine->store()->HeadPosition();
+  const std::uint64_t head = engine->HeadPosition();
 
   // Rebuild with the engine's durability sync (each projection batch commit
   // is fsynced), then with none (no WAL for the commits).
@@ -176,7 +176,7 @@ Status RunRebuild(Context& ctx, Report& report) {
   std::vector<Rebuilt> rebuilds;
   for (Durability d : {Durability::kSync, Durability::kNone}) {
     if (!engine) {
-      eo.durability = d;
+      eo.store.durability = d;
       Result<std::unique_ptr<Engine>> again = Engine::Open(eo);
       if (!again.ok()) return Annotate(again.status(), "rebuild: reopening the engine");
       engine = std::move(again).value();

@@ -206,7 +206,7 @@ Result<std::uint64_t> WriteHistory(EventStore& store, const Config& config, std:
 Status CreateHistoryStore(const std::string& path, int utc_offset_minutes) {
   EngineOptions eo;
   eo.path = path;
-  eo.durability = Durability::kNone;
+  eo.store.durability = Durability::kNone;
   eo.clock = std::make_shared<ManualClock>(QuarterStart(utc_offset_minutes) - Micros(24LL * 60 * kMinute));
   Result<std::unique_ptr<Engine>> engine = Engine::Open(eo);
   if (!engine.ok()) return Annotate(engine.status(), "history: opening the engine at " + path);

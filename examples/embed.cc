@@ -119,7 +119,7 @@ int main() {
   std::mutex mu;
   std::condition_variable cv;
   std::vector<std::string> notices;
-  auto sub = engine.Subscribe(engine.store()->HeadPosition() + 1, [&](const LoggedEvent& e) {
+  auto sub = engine.Subscribe(engine.HeadPosition() + 1, [&](const LoggedEvent& e) {
     if (!e.event || e.event->type != EventType::kTaskOverdue) return;
     std::string line = "OVERDUE  " + e.record.stream + " task " + std::to_string(e.event->task) + " of " +
                        e.event->unit + ", deadline " + FormatInstant(*e.event->deadline, 8 * 60) + " " +

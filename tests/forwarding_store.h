@@ -1,7 +1,7 @@
-// tests/forwarding_store.h — an EventStore that forwards every call to
-// another store. Tests derive from it and override the one or two calls they
-// want to break or observe (a failing commit, a corrupt range). AppendAsync
-// and ScanAll are not forwarded: they run EventStore's default
+// tests/forwarding_store.h — an EventStore (a ProjectionStore) that forwards
+// every call to another one. Tests derive from it and override the one or two
+// calls they want to break or observe (a corrupt range, a failing commit).
+// AppendAsync and ScanAll are not forwarded: they run EventStore's default
 // implementations on top of the forwarded Append and ReadAll.
 #ifndef CASELOOP_TESTS_FORWARDING_STORE_H_
 #define CASELOOP_TESTS_FORWARDING_STORE_H_
@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "caseloop/event_store.h"
+#include "store/projection_store.h"
 
 namespace caseloop::testing {
 
@@ -34,13 +35,21 @@ class ForwardingStore : public EventStore {
   Result<std::vector<std::string>> ListStreams(std::string_view after, std::size_t max) override {
     return in_->ListStreams(after, max);
   }
-  Status SaveSnapshot(std::string_view stream, std::uint64_t version, std::string_view state) override {
-    return in_->SaveSnapshot(stream, version, state);
-  }
-  Result<std::optional<std::pair<std::uint64_t, std::string>>> LoadSnapshot(
-      std::string_view stream) override {
-    return in_->LoadSnapshot(stream);
-  }
+  Result<std::vector<std::string>> Check() override { return in_->Check(); }
+  Status Flush() override { return in_->Flush(); }
+  std::uint64_t SyncCount() const override { return in_->SyncCount(); }
+  Status Close() override { return in_->Close(); }
+
+ private:
+  EventStore* in_;
+};
+
+class ForwardingProjectionStore : public ProjectionStore {
+ public:
+  // REQUIRES: `inner` outlives this store.
+  explicit ForwardingProjectionStore(ProjectionStore* inner) : in_(inner) {}
+  ProjectionStore& inner() { return *in_; }
+
   Status CommitProjection(std::string_view name, const std::vector<KvOp>& ops, std::uint64_t cp) override {
     return in_->CommitProjection(name, ops, cp);
   }
@@ -55,13 +64,9 @@ class ForwardingStore : public EventStore {
   Status ResetProjection(std::string_view name, std::string_view prefix) override {
     return in_->ResetProjection(name, prefix);
   }
-  Result<std::vector<std::string>> Check() override { return in_->Check(); }
-  Status Flush() override { return in_->Flush(); }
-  std::uint64_t SyncCount() const override { return in_->SyncCount(); }
-  Status Close() override { return in_->Close(); }
 
  private:
-  EventStore* in_;
+  ProjectionStore* in_;
 };
 
 }  // namespace caseloop::testing

@@ -238,7 +238,7 @@ class PyEngine {
            bool default_config, int worker_threads) {
     EngineOptions o;
     o.path = path.value_or(kInMemoryPath);
-    o.durability = Take(ParseDurability(durability));
+    o.store.durability = Take(ParseDurability(durability));
     if (clock == "manual") {
       manual_ = std::make_shared<ManualClock>();
       o.clock = manual_;

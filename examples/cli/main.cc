@@ -123,7 +123,8 @@ struct Globals {
 // What a command may do to the database it opens.
 enum class Access {
   kCreate,    // run, import, demo: create the database where nothing is
-  kExisting,  // queries, report, rebuild: the database must be there
+  kExisting,  // rebuild: the database must be there, and be writable
+  kQuery,     // queries, report: the database must be there; on read-only media it is opened read-only
   kReadOnly,  // check: open read-only, write nothing
 };
 
@@ -133,12 +134,17 @@ Result<std::unique_ptr<Engine>> OpenEngine(const Globals& g, bool timers, Access
   if (!durability.ok()) return durability.status();
   EngineOptions options;
   options.path = g.db;
-  options.durability = *durability;
+  options.store.durability = *durability;
   options.clock = std::make_shared<ManualClock>();
   options.timers = timers;
   options.default_config = default_config;
-  options.create_if_missing = access == Access::kCreate;
-  options.read_only = access == Access::kReadOnly;
+  options.store.create_if_missing = access == Access::kCreate;
+  options.store.read_only = access == Access::kReadOnly;
+  // A query on read-only media (a read-only mount, a directory this user may
+  // not write) reads it read-only: the answers are the same (queries fire no
+  // timers; the projections catch up in memory if they are behind).
+  if (access == Access::kQuery && g.db != kInMemoryPath && !CheckStoreWritable(g.db).ok())
+    options.store.read_only = true;
   auto engine = Engine::Open(options);
   if (!engine.ok()) {
     return Status(engine.status().code(),
@@ -164,28 +170,6 @@ int WithEngine(const Globals& g, bool timers, Access access, bool default_config
   }
   if (held != nullptr) std::cout << held->str();
   return code;
-}
-
-// A read-only RocksDB open takes no lock, so `check` takes the store's LOCK
-// file itself, the way RocksDB does (an fcntl write lock), and holds it while
-// it checks: a database another process is writing is refused (its files
-// change under a reader) rather than reported damaged. Returns the fd to
-// close when done, or -1 when there is no LOCK file (no store there: the open
-// says so).
-Result<int> LockStoreForCheck(const std::string& dir) {
-  const std::string lock = dir + "/LOCK";
-  int fd = ::open(lock.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return -1;
-  struct flock fl {};
-  fl.l_type = F_WRLCK;
-  fl.l_whence = SEEK_SET;
-  if (::fcntl(fd, F_SETLK, &fl) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return Status::IOError("cannot open the database " + dir + ": it is locked by another process (" + lock +
-                           ": " + std::strerror(err) + ")");
-  }
-  return fd;
 }
 
 ScriptOptions SessionOptions(const Globals& g) {
@@ -228,7 +212,7 @@ int RunQuery(const Globals& g, const std::string& name, const std::vector<std::s
   words.insert(words.end(), args.begin(), args.end());
   Status shape = CheckCommandWords(words);
   if (!shape.ok()) return UsageError(shape.message());
-  return WithEngine(g, /*timers=*/false, Access::kExisting, /*default_config=*/false, [&](Engine& engine) {
+  return WithEngine(g, /*timers=*/false, Access::kQuery, /*default_config=*/false, [&](Engine& engine) {
     auto session = ScriptSession::Create(&engine, SessionOptions(g));
     if (!session.ok()) return Fail(session.status());
     auto lines = (*session)->ExecuteWords(words);
@@ -259,7 +243,7 @@ int RunReport(const Globals& g, const ReportArgs& r) {
     *slot = arg.substr(eq + 1);
   }
   if (!from || !to) return UsageError("'report' needs from=DATE and to=DATE");
-  return WithEngine(g, /*timers=*/false, Access::kExisting, /*default_config=*/false, [&](Engine& engine) {
+  return WithEngine(g, /*timers=*/false, Access::kQuery, /*default_config=*/false, [&](Engine& engine) {
     const int offset = engine.CurrentConfig().calendar.utc_offset_minutes;
     ReportOptions o;
     o.html = r.html;
@@ -471,8 +455,8 @@ int main(int argc, char** argv) {
     if (rep->parsed()) return RunReport(g, report);
     if (check->parsed()) {
       // Read-only: nothing on a damaged database is rewritten while checking.
-      auto lock = LockStoreForCheck(g.db);
-      if (!lock.ok()) return Fail(lock.status());
+      // The read-only open holds a shared lock on the store: a database
+      // another process is writing is refused, not reported damaged.
       auto engine = OpenEngine(g, /*timers=*/false, Access::kReadOnly);
       int code = kExitOk;
       if (!engine.ok()) {
@@ -493,7 +477,6 @@ int main(int argc, char** argv) {
         Status closed = (*engine)->Close();
         if (!closed.ok() && code == kExitOk) code = Fail(closed);
       }
-      if (*lock >= 0) ::close(*lock);
       return code;
     }
     if (repair->parsed()) {

@@ -25,6 +25,7 @@
 #include "caseloop/case.h"
 #include "caseloop/config.h"
 #include "caseloop/event_store.h"
+#include "caseloop/projection_options.h"
 #include "caseloop/queries.h"
 #include "caseloop/status.h"
 #include "caseloop/time.h"
@@ -43,12 +44,16 @@ std::shared_ptr<Clock> SystemClock();
 
 class ManualClock : public Clock {
  public:
+  // Engine::Open refuses a manual clock whose reading is outside
+  // [kEarliestInstant, kLatestInstant] (time.h).
   explicit ManualClock(Instant start = Instant{}) : now_(MicrosOf(start)) {}
   Instant Now() const override;
   bool IsManual() const override { return true; }
   // Only the engine moves a manual clock it owns (Engine::AdvanceTo), so that
   // timers fire in order; hosts call Engine::AdvanceTo / Advance instead.
-  void Set(Instant t);
+  // Errors: InvalidArgument when `t` is outside [kEarliestInstant,
+  // kLatestInstant] (the clock is left as it is).
+  Status Set(Instant t);
 
  private:
   std::atomic<std::int64_t> now_;
@@ -63,29 +68,27 @@ struct EngineOptions {
   // An empty path is refused (InvalidArgument): it is what an unset variable
   // gives, and must not quietly keep nothing. Default: kInMemoryPath.
   std::string path = kInMemoryPath;
-  // Create the store when `path` is a missing or empty directory (never over
-  // the remains of a database: see OpenRocksDbStore). false: a store must be
-  // there (queries, checks), else IOError "no database at ...".
-  // Default: true.
-  bool create_if_missing = true;
-  // What an acknowledgment survives (see Durability). Default: kSync.
-  Durability durability = Durability::kSync;
+  // The store: durability (what an acknowledgment survives; default kSync),
+  // create_if_missing, read_only, group commit (max_group_writers,
+  // group_commit_window) and the block cache; StoreOptions has each field's
+  // trade-off and default. The in-memory store syncs and caches nothing and
+  // uses only the checks. For the engine, store.read_only means more: the
+  // engine writes nothing. `path` must name an existing store (on read-only
+  // media too); no timer is armed or fired (AdvanceTo only moves the clock),
+  // no default configuration is appended, and the projections catch up in
+  // memory when the stored ones are behind the log (queries are answered as
+  // usual; the stored projections stay as they are). Submit, SubmitAsync and
+  // Configure fail with Rejected.
+  //   EngineOptions o;
+  //   o.path = "/var/lib/district/cases";
+  //   o.store.durability = Durability::kBuffered;
+  StoreOptions store;
+  // The projections' batch sizes (ProjectionOptions). Default: as there.
+  ProjectionOptions projections;
   // Threads that decide SubmitAsync commands and run their callbacks. They
   // never wait for an fsync (the store completes the append), so this bounds
   // CPU parallelism, not the number of commands in flight. Default: 2.
   int worker_threads = 2;
-  // How long the store's group-commit leader may wait for more commands
-  // (StoreOptions::group_commit_window has the exact policy). 0 = never
-  // wait: a command on an idle disk commits at once, and groups form only
-  // from commands that arrive during the previous fsync. > 0: the leader
-  // waits, at most this long, only while it expects more writers (the
-  // previous group, written recently, was larger than the queue now); a lone
-  // command on an idle store never waits. Must not be negative. Default: 0.
-  std::chrono::microseconds group_commit_window{0};
-  // Largest number of writes in one group (commands, plus the projections'
-  // own commits), i.e. sharing one write and one fsync. 1 = one fsync per
-  // synced command. Must be at least 1. Default: 256.
-  std::size_t max_batch = 256;
   // Events buffered per subscriber before the feed pauses for it (the
   // subscriber is held back, never skipped past events). Default: 4096.
   std::size_t subscriber_queue = 4096;
@@ -96,14 +99,6 @@ struct EngineOptions {
   bool default_config = false;
   // Arm deadline timers that append task_overdue events. Default: true.
   bool timers = true;
-  // Open the store read-only (StoreOptions::read_only; `path` must name an
-  // existing store), e.g. for `caseloop check`. Nothing is written: no timer is armed or
-  // fired (AdvanceTo only moves the clock), no default configuration is
-  // appended, and the projections catch up in memory when the stored ones are
-  // behind the log (queries are answered as usual; the stored projections
-  // stay as they are). Submit, SubmitAsync and Configure fail with Rejected.
-  // Default: false.
-  bool read_only = false;
   // Case states kept in memory (least recently used dropped first). A miss
   // replays the case's stream, so this bounds memory, not correctness, however
   // many cases the log holds. About 1 KiB per state. Default: 65536.
@@ -177,7 +172,10 @@ class Engine {
   // Runs a case command; returns after its events are durable at the
   // engine's Durability (an acknowledgment with kSync survives kill -9 and a
   // power loss). Commands on one case are serialized: each is decided on the
-  // state left by the one before it.
+  // state left by the one before it. The command's `at` and `deadline`, and
+  // every instant its events would store (a computed deadline), must be in
+  // [kEarliestInstant, kLatestInstant] (time.h): else InvalidArgument and
+  // nothing is appended.
   virtual Result<CommandAck> Submit(const Command& command) = 0;
   // Same, asynchronous; returns at once. `done` runs exactly once on an
   // engine worker thread, after the events are durable (or with the error;
@@ -205,13 +203,17 @@ class Engine {
   // batch waits for the whole batch. Results: one per group, in order; engine
   // errors (closed) fail every group.
   virtual std::vector<CaseBatchResult> SubmitBatch(const std::vector<CaseBatch>& batch) = 0;
-  // Appends a configuration change (affects only later commands).
+  // Appends a configuration change (affects only later commands). `at`
+  // (default: the clock's now) must be in [kEarliestInstant, kLatestInstant].
   virtual Result<CommandAck> Configure(const ConfigChange& change, std::optional<Instant> at = {}) = 0;
   virtual Config CurrentConfig() const = 0;
 
   // Queries. `at` defaults to the clock's now. Reads wait until the
   // projections have applied every acknowledged command (read-your-writes).
   virtual Result<CaseView> Show(const std::string& case_id, std::optional<Instant> at = {}) = 0;
+  // The case's full state as the decider sees it: CaseState (case.h) is the
+  // state of the public Decide / Evolve, which replay a case from its
+  // events; Show gives the view to display.
   virtual Result<CaseState> State(const std::string& case_id) = 0;
   virtual Result<std::vector<LoggedEvent>> History(const std::string& case_id) = 0;
   virtual Result<std::vector<LoggedEvent>> ReadLog(std::uint64_t from_position, std::size_t max) = 0;
@@ -228,7 +230,8 @@ class Engine {
 
   // Manual clock only: moves the clock to `t`, firing every deadline timer
   // due at or before `t` in deadline order before returning. Errors:
-  // InvalidArgument when t is before the clock, Rejected with a system clock.
+  // InvalidArgument when t is before the clock or outside [kEarliestInstant,
+  // kLatestInstant] (time.h), Rejected with a system clock.
   virtual Status AdvanceTo(Instant t) = 0;
   virtual Status Advance(Micros d) = 0;
   virtual Instant Now() const = 0;
@@ -242,7 +245,12 @@ class Engine {
   virtual Result<std::vector<std::string>> Check() = 0;
   // fsyncs so far (group commit makes this smaller than synced commands).
   virtual std::uint64_t SyncCount() const = 0;
-  virtual EventStore* store() = 0;
+  // The position of the last event in the log (0 when empty). Subscribe from
+  // HeadPosition() + 1 to receive only what is appended from now on.
+  virtual std::uint64_t HeadPosition() const = 0;
+  // Case ids in byte order, starting after `after` (exclusive), at most
+  // `max` of them. Errors: Unavailable (closed), Corruption, IOError.
+  virtual Result<std::vector<std::string>> ListCases(const std::string& after, std::size_t max) = 0;
 
   // Stops accepting commands, acknowledges or refuses (Unavailable) each one
   // in flight, stops timers and subscriptions, flushes and closes the store.

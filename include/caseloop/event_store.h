@@ -5,6 +5,11 @@
 // global position (1, 2, 3 ... over the whole store, gap-free: one writer
 // assigns positions, so a reader can never skip an event).
 //
+// EventStore is the log only. The state of the engine's projections lives
+// beside it, in the same database, behind an internal interface of its own
+// (src/store/projection_store.h), so that a backend implements the log and
+// the projection storage each on its own terms.
+//
 // Two implementations share this interface and one contract test suite:
 // OpenRocksDbStore (embedded, durable) and NewMemoryStore (tests, simulations).
 //
@@ -122,14 +127,6 @@ struct AppendResult {
   bool duplicate = false;                   // true when the command id was seen before
 };
 
-// One write in a projection's keyspace (see CommitProjection).
-struct KvOp {
-  enum class Kind : std::uint8_t { kPut, kDelete };
-  Kind kind = Kind::kPut;
-  std::string key;
-  std::string value;
-};
-
 struct StoreOptions {
   // Durability of appends that do not say otherwise. Default: kSync.
   Durability durability = Durability::kSync;
@@ -140,13 +137,19 @@ struct StoreOptions {
   // rebuilds and queries over old history; it is the store's main memory cost.
   // Default: 32 MiB.
   std::size_t block_cache_bytes = 32u << 20;
-  // Open read-only (for `caseloop check`): appends fail with IOError.
+  // Open read-only: nothing in the directory is written, so a store on
+  // read-only media (a read-only mount, a directory this process may not
+  // write) opens too; appends and every other write fail with IOError. The
+  // open takes a shared lock on the store's LOCK file, so read-only opens
+  // run side by side while a read-write open (which locks exclusively) is
+  // refused in both directions: a reader never sees files change under it.
+  // An Engine opened with it writes nothing at all (see EngineOptions).
   // Default: false.
   bool read_only = false;
 
   // ---- Group commit (RocksDB store; the memory store has no fsync to share
   // and ignores both fields) ----
-  // Most writers (appends, projection commits, snapshots) in one group, i.e.
+  // Most writers (appends, projection commits) in one group, i.e.
   // sharing one write batch and one fsync. 1 = every write is its own group
   // (one fsync per synced append). A group also stops at 4 MiB of payload.
   // Must be at least 1. Default: 256.
@@ -223,36 +226,6 @@ class EventStore {
   // Names of all streams, in byte order, starting at `after` (exclusive), at most `max`.
   virtual Result<std::vector<std::string>> ListStreams(std::string_view after, std::size_t max) = 0;
 
-  // Snapshots: an opaque encoding of a stream's state at `version`. Saving a
-  // snapshot at a version older than the stored one is ignored (and returns
-  // OK). Errors: InvalidArgument when `version` is 0 or beyond the stream's
-  // current version.
-  virtual Status SaveSnapshot(std::string_view stream, std::uint64_t version, std::string_view state) = 0;
-  // The latest snapshot of `stream` as (version, state), or nullopt.
-  virtual Result<std::optional<std::pair<std::uint64_t, std::string>>> LoadSnapshot(
-      std::string_view stream) = 0;
-
-  // ---- Projection keyspace --------------------------------------------------
-  // Projections keep their state in a separate keyspace of the same store.
-  // CommitProjection writes `ops` and sets the checkpoint of projection `name`
-  // to `checkpoint` in one atomic write, so after a crash state and checkpoint
-  // always agree. Durability: the store default, except that a kSync store
-  // commits projections as kBuffered (derived state, redone from the older
-  // checkpoint after a power cut; no fsync of its own).
-  virtual Status CommitProjection(std::string_view name, const std::vector<KvOp>& ops,
-                                  std::uint64_t checkpoint) = 0;
-  // The checkpoint of projection `name` (0 when never committed).
-  virtual Result<std::uint64_t> ProjectionCheckpoint(std::string_view name) = 0;
-  // Value of `key` in the projection keyspace.
-  virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
-  // Calls fn(key, value) for keys in [start, end) in byte order until fn
-  // returns false. An empty `end` means "to the end of the keyspace".
-  virtual Status Scan(std::string_view start, std::string_view end,
-                      const std::function<bool(std::string_view, std::string_view)>& fn) = 0;
-  // Deletes every key in the projection keyspace whose key starts with
-  // `prefix`, and sets the checkpoint of `name` to 0 — used by rebuild.
-  virtual Status ResetProjection(std::string_view name, std::string_view prefix) = 0;
-
   // ---- Maintenance ----------------------------------------------------------
   // Verifies every record's checksum, the stream index against the log, and
   // that positions are gap-free. Returns one line per problem found (empty =
@@ -276,11 +249,22 @@ class EventStore {
 // database at ..."). A log that ends before the last acknowledged position
 // (kept apart from the write-ahead log) is Corruption "N acknowledged events
 // are missing ..." (read-only opens too; see RepairRocksDbStore). A
-// second process opening the same directory is refused with IOError ("...
-// is locked by another process"). Errors: IOError, Corruption,
-// InvalidArgument.
+// read-write open takes the directory's lock exclusively, a read-only one
+// shared (StoreOptions::read_only): a conflicting open, in another process
+// or this one, is refused with IOError ("database DIR is locked by another
+// process (...)"). A read-write open of a directory this process cannot
+// write is IOError saying why (CheckStoreWritable), a LOCK that is not a
+// file IOError saying so. Errors: IOError, Corruption, InvalidArgument.
 Result<std::unique_ptr<EventStore>> OpenRocksDbStore(const std::string& path,
                                                      const StoreOptions& options = {});
+
+// Whether this process can write in the store directory `path`: OK, or
+// IOError saying why not ("... is on a read-only file system", "... cannot
+// be written by this process (permission denied)"). A missing directory is
+// OK (an open says what is missing). For hosts that open read-only
+// (StoreOptions::read_only) when the media cannot be written, as the CLI's
+// queries do: a read-write open there fails with the same message.
+Status CheckStoreWritable(const std::string& path);
 
 struct RepairOptions {
   // Accept the loss of acknowledged events: when the log ends before the

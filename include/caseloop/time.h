@@ -21,7 +21,27 @@ using Instant = std::chrono::time_point<std::chrono::system_clock, Micros>;
 
 // Microseconds since the epoch <-> Instant.
 inline Instant InstantFromMicros(std::int64_t us) { return Instant(Micros(us)); }
-inline std::int64_t MicrosOf(Instant t) { return t.time_since_epoch().count(); }
+inline constexpr std::int64_t MicrosOf(Instant t) { return t.time_since_epoch().count(); }
+
+// The range of every instant caseloop handles: the local times of the years
+// 1970..9999 at any UTC offset within ±14:00, i.e. from
+// 1970-01-01T00:00:00+14:00 (1969-12-31T10:00:00Z) to
+// 9999-12-31T23:59:59.999999-14:00 (10000-01-01T13:59:59.999999Z), ends
+// included. ParseInstant reads exactly these, FormatInstant writes each of
+// them so that it reads back, and the deadline timers fire every deadline in
+// it. Every way an instant comes in refuses one outside with InvalidArgument:
+// ParseInstant, ManualClock::Set, Engine::Open (a manual clock's reading),
+// Engine::AdvanceTo and Advance, a Command's `at` and `deadline` (Submit,
+// SubmitAsync, SubmitBatch: the CaseBatch commands), Configure's `at`, and a
+// command whose events would store an instant outside it (a deadline that
+// falls after the end: e.g. a dispatch late in the year 9999).
+inline constexpr Instant kEarliestInstant{Micros{-50'400'000'000}};
+inline constexpr Instant kLatestInstant{Micros{253'402'351'199'999'999}};
+inline constexpr bool InInstantRange(Instant t) { return t >= kEarliestInstant && t <= kLatestInstant; }
+// OK when `t` is in the range; else InvalidArgument "<what> <t>: it is
+// before the earliest instant caseloop handles (...)" or "...: it is after the
+// latest ...", with `t` written at `offset_minutes`.
+Status CheckInstantRange(Instant t, std::string_view what, int offset_minutes = 0);
 
 // A time limit as written in configuration and scripts:
 //   "30m", "2h", "1d"   natural minutes / hours / days  (unit kNatural, amount in minutes)
@@ -52,11 +72,11 @@ std::string FormatTimeLimit(const TimeLimit& limit);
 // optionally followed by ".123456" (fractional seconds, after seconds only) and
 // "Z" or "+08:00" / "-05:00" / "+0800". A time without an offset
 // is local at `default_offset_minutes` east of UTC. Also accepts a bare date
-// "2025-03-31" (local midnight). Years 1970..9999 only: the instants from
-// 1970-01-01T00:00+14:00 to 9999-12-31T23:59:59.999999-14:00, the local times
-// of those years at any offset within ±14:00. Near those ends a date in 1969 or
-// the year 10000 is read too, as FormatInstant writes them at other offsets,
-// so every instant in the range round-trips through FormatInstant at any offset.
+// "2025-03-31" (local midnight). Years 1970..9999 only: the instants of
+// [kEarliestInstant, kLatestInstant], the local times of those years at any
+// offset within ±14:00. Near those ends a date in 1969 or the year 10000 is
+// read too, as FormatInstant writes them at other offsets, so every instant in
+// the range round-trips through FormatInstant at any offset.
 // Errors: InvalidArgument naming the text and what is wrong with it.
 Result<Instant> ParseInstant(std::string_view text, int default_offset_minutes);
 

@@ -34,10 +34,12 @@ constexpr std::int64_t kMicrosPerHour = 60 * kMicrosPerMinute;
 // writes the ends at other offsets as the last days of 1969 or the first of
 // the year 10000, so those years are read too when the instant is within
 // these bounds.
+// The one range of caseloop/time.h, derived here from the years and offsets.
 constexpr std::int64_t kEarliestMicros = -std::int64_t{kMaxOffsetMinutes} * kMicrosPerMinute;
 constexpr std::int64_t kLatestMicros =
     std::int64_t{2'932'897} * kMicrosPerDay - 1 + std::int64_t{kMaxOffsetMinutes} * kMicrosPerMinute;
 static_assert(std::int64_t{2'932'897} * 86400 == 253'402'300'800);  // 10000-01-01T00:00Z
+static_assert(kEarliestMicros == MicrosOf(kEarliestInstant) && kLatestMicros == MicrosOf(kLatestInstant));
 static_assert(kMicrosPerHour == 3'600'000'000);
 
 // The date at the start of an instant's text: "YYYY-MM-DD", or "10000-MM-DD"
@@ -238,6 +240,24 @@ Result<Instant> ParseInstant(std::string_view text, int default_offset_minutes) 
     return Status::InvalidArgument(fmt::format("unexpected '{}' at the end of '{}'", text.substr(pos), text));
   }
   return bounded(local_us + us - std::int64_t{offset} * kMicrosPerMinute);
+}
+
+Status CheckInstantRange(Instant t, std::string_view what, int offset_minutes) {
+  if (InInstantRange(t)) return Status::Ok();
+  // FormatInstant's calendar arithmetic is exact well beyond the range; far
+  // beyond it the microseconds say more.
+  constexpr std::int64_t kPrintable = std::int64_t{20'000} * 366 * kMicrosPerDay;
+  const std::int64_t us = MicrosOf(t);
+  const std::string text = (us > -kPrintable && us < kPrintable)
+                               ? FormatInstant(t, offset_minutes)
+                               : fmt::format("{} microseconds from 1970-01-01T00:00Z", us);
+  if (t < kEarliestInstant) {
+    return Status::InvalidArgument(
+        fmt::format("{} {}: it is before the earliest instant caseloop handles ({})", what, text,
+                    FormatInstant(kEarliestInstant, kMaxOffsetMinutes)));
+  }
+  return Status::InvalidArgument(fmt::format("{} {}: it is after the latest instant caseloop handles ({})",
+                                             what, text, FormatInstant(kLatestInstant, -kMaxOffsetMinutes)));
 }
 
 std::string FormatInstant(Instant t, int offset_minutes) {

@@ -63,7 +63,7 @@ std::vector<CaseBatchResult> EngineImpl::SubmitBatch(const std::vector<CaseBatch
       r.status = s;
     }
   };
-  if (options_.read_only) {
+  if (options_.store.read_only) {
     fail_all(ReadOnlyError("batch of " + std::to_string(batch.size()) + " case(s)"));
     return results;
   }
@@ -99,7 +99,7 @@ std::vector<CaseBatchResult> EngineImpl::SubmitBatch(const std::vector<CaseBatch
     // Appends skip the fsync; one Flush below makes the whole batch durable at
     // the engine's level. A kNone engine stays WAL-free (mixing kNone and WAL
     // writes would make the store flush its memtables before every WAL write).
-    const Durability append_durability = Weaker(options_.durability, Durability::kBuffered);
+    const Durability append_durability = Weaker(options_.store.durability, Durability::kBuffered);
     std::shared_ptr<const Config> cfg = config();
     // The state after this batch's groups so far, per case it touched.
     std::unordered_map<std::string, CaseState> touched;
@@ -179,7 +179,12 @@ std::vector<CaseBatchResult> EngineImpl::SubmitBatch(const std::vector<CaseBatch
       CommandAck& ack = result.ack;
       ack.case_id = id;
       Status refusal;
+      const int offset = cfg->calendar.utc_offset_minutes;
       for (const Command& command : group.commands) {
+        if (Status s = CheckCommandInstants(command, offset); !s.ok()) {
+          refusal = std::move(s);
+          break;
+        }
         const Instant at = command.at.value_or(clock_->Now());
         CaseLookup lookup;
         if (command.type == CommandType::kMerge) {
@@ -194,6 +199,10 @@ std::vector<CaseBatchResult> EngineImpl::SubmitBatch(const std::vector<CaseBatch
             lookup ? Decide(q.after, command, *cfg, at, lookup) : Decide(q.after, command, *cfg, at);
         if (!decided.ok()) {
           refusal = decided.status();
+          break;
+        }
+        if (Status s = CheckEventInstants(command, *decided, offset); !s.ok()) {
+          refusal = std::move(s);
           break;
         }
         CaseState next = q.after;
@@ -295,7 +304,7 @@ std::vector<CaseBatchResult> EngineImpl::SubmitBatch(const std::vector<CaseBatch
     }
 
     if (wrote) {
-      if (append_durability != options_.durability) {
+      if (append_durability != options_.store.durability) {
         Status flushed = store_->Flush();
         if (!flushed.ok()) {
           // The events are in the log but not durable at the engine's level.

@@ -23,6 +23,10 @@ std::shared_ptr<Clock> SystemClock() {
 
 Instant ManualClock::Now() const { return InstantFromMicros(now_.load(std::memory_order_acquire)); }
 
-void ManualClock::Set(Instant t) { now_.store(MicrosOf(t), std::memory_order_release); }
+Status ManualClock::Set(Instant t) {
+  CASELOOP_RETURN_IF_ERROR(CheckInstantRange(t, "the manual clock cannot be set to"));
+  now_.store(MicrosOf(t), std::memory_order_release);
+  return Status::Ok();
+}
 
 }  // namespace caseloop

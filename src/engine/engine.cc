@@ -11,6 +11,7 @@
 #include "engine/engine_impl.h"
 #include "engine/log_decode.h"
 #include "store/overlay_store.h"
+#include "store/store_internal.h"
 
 namespace caseloop {
 namespace {
@@ -34,13 +35,12 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
     if (options.clock && options.clock->IsManual() && !dynamic_cast<ManualClock*>(options.clock.get())) {
       return Status::InvalidArgument("EngineOptions.clock: a manual clock must be a caseloop::ManualClock");
     }
-    if (options.max_batch < 1) {
-      return Status::InvalidArgument("EngineOptions.max_batch must be at least 1, got 0");
+    if (options.clock && options.clock->IsManual()) {
+      CASELOOP_RETURN_IF_ERROR(
+          CheckInstantRange(options.clock->Now(), "EngineOptions.clock: the manual clock reads"));
     }
-    if (options.group_commit_window.count() < 0) {
-      return Status::InvalidArgument("EngineOptions.group_commit_window must not be negative, got " +
-                                     std::to_string(options.group_commit_window.count()) + " us");
-    }
+    // Checked here for the in-memory store too, which uses neither.
+    CASELOOP_RETURN_IF_ERROR(store_internal::ValidateStoreOptions(options.store, "EngineOptions.store"));
     if (options.path.empty()) {
       // An unset variable in a path must not silently select a store that
       // keeps nothing.
@@ -49,25 +49,19 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
           "store in memory that keeps nothing");
     }
     const bool in_memory = options.path == kInMemoryPath;
-    if (options.read_only && in_memory) {
+    if (options.store.read_only && in_memory) {
       return Status::InvalidArgument(
-          "EngineOptions.read_only needs a store path (an in-memory store is empty)");
+          "EngineOptions.store.read_only needs a store path (an in-memory store is empty)");
     }
-    std::unique_ptr<EventStore> store;
+    Storage storage;
     if (in_memory) {
-      store = NewMemoryStore();
+      storage = NewMemoryStorage();
     } else {
-      StoreOptions so;
-      so.durability = options.durability;
-      so.max_group_writers = options.max_batch;
-      so.group_commit_window = options.group_commit_window;
-      so.read_only = options.read_only;
-      so.create_if_missing = options.create_if_missing && !options.read_only;
-      Result<std::unique_ptr<EventStore>> opened = OpenRocksDbStore(options.path, so);
+      Result<Storage> opened = OpenRocksDbStorage(options.path, options.store);
       if (!opened.ok()) return opened.status();
-      store = std::move(opened).value();
+      storage = std::move(opened).value();
     }
-    auto engine = std::make_unique<EngineImpl>(options, std::move(store));
+    auto engine = std::make_unique<EngineImpl>(options, std::move(storage));
     Status s = engine->Init();
     if (!s.ok()) {
       (void)engine->Close();
@@ -79,10 +73,11 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   }
 }
 
-EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<EventStore> store)
+EngineImpl::EngineImpl(const EngineOptions& options, Storage storage)
     : options_(options),
       clock_(options.clock ? options.clock : SystemClock()),
-      store_(std::move(store)),
+      store_(std::move(storage.log)),
+      projection_storage_(std::move(storage.projections)),
       config_(std::make_shared<const Config>()),
       cache_(options.case_cache_size > 0 ? options.case_cache_size : kDefaultCacheSize),
       pool_(static_cast<std::size_t>(std::max(options.worker_threads, 1))),
@@ -114,12 +109,12 @@ Status EngineImpl::Init() {
     latest_recorded_us_.store(latest);
   }
 
-  if (options_.read_only) {
+  if (options_.store.read_only) {
     // The projections catch up into memory: nothing is written to the store.
-    projection_store_ = NewProjectionOverlay(store_.get());
-    projections_ = Projections::Create(projection_store_.get());
+    projection_overlay_ = NewProjectionOverlay(projection_storage_.get());
+    projections_ = Projections::Create(store_.get(), projection_overlay_.get(), options_.projections);
   } else {
-    projections_ = Projections::Create(store_.get());
+    projections_ = Projections::Create(store_.get(), projection_storage_.get(), options_.projections);
   }
   if (!projections_) return Status::IOError("the projections could not be created");
   CASELOOP_RETURN_IF_ERROR(projections_->CatchUp());
@@ -128,7 +123,7 @@ Status EngineImpl::Init() {
   if (projections_->LatestRecordedMicros() > latest_recorded_us_.load()) {
     latest_recorded_us_.store(projections_->LatestRecordedMicros());
   }
-  if (options_.read_only) return Status::Ok();  // no projector, no timers: queries catch up inline
+  if (options_.store.read_only) return Status::Ok();  // no projector, no timers: queries catch up inline
   projector_ = std::thread([this] { ProjectorLoop(); });
 
   if (options_.timers) {
@@ -158,7 +153,7 @@ Status EngineImpl::LoadConfig() {
   }
   std::uint64_t version = records->empty() ? 0 : records->back().version;
 
-  if (version == 0 && options_.default_config && !options_.read_only) {
+  if (version == 0 && options_.default_config && !options_.store.read_only) {
     std::vector<NewEvent> events;
     Instant now = clock_->Now();
     for (const ConfigChange& change : DefaultConfigChanges()) {
@@ -245,13 +240,13 @@ Status EngineImpl::Close() {
 
   Status result;
   if (projections_) {
-    if (!options_.read_only) {
+    if (!options_.store.read_only) {
       Status s = projections_->CatchUp();  // so that the next Open starts without lag
       (void)s;                             // not fatal: the next Open catches up
     }
     projections_.reset();
   }
-  projection_store_.reset();
+  projection_overlay_.reset();
   if (store_) {
     Status f = store_->Flush();
     Status c = store_->Close();
@@ -296,7 +291,7 @@ Status EngineImpl::ReadOnlyError(const std::string& what) const {
 Result<CommandAck> EngineImpl::Submit(const Command& command) {
   if (!Enter()) return ClosedError("command '" + CommandName(command) + "' on case " + command.case_id);
   GateGuard guard{this};
-  if (options_.read_only)
+  if (options_.store.read_only)
     return ReadOnlyError("command '" + CommandName(command) + "' on case " + command.case_id);
   try {
     return SubmitLocked(command);
@@ -323,9 +318,9 @@ void EngineImpl::SubmitAsync(Command command, std::function<void(Result<CommandA
   op->command = std::move(command);
   op->done = std::move(done);
   Status refused =
-      options_.read_only
+      options_.store.read_only
           ? ReadOnlyError("command '" + CommandName(op->command) + "' on case " + op->command.case_id)
-          : CheckCaseId(op->command);
+          : CheckCommand(op->command);
   if (!refused.ok()) {
     boost::asio::post(pool_, [this, op, refused] {
       if (op->done) {
@@ -464,7 +459,7 @@ Result<std::optional<CommandAck>> EngineImpl::FindCommand(const std::string& cas
   return std::optional<CommandAck>(std::move(ack).value());
 }
 
-Status EngineImpl::CheckCaseId(const Command& command) const {
+Status EngineImpl::CheckCommand(const Command& command) const {
   const std::string& id = command.case_id;
   if (id.empty())
     return Status::InvalidArgument("command '" + CommandName(command) + "': the case id is empty");
@@ -472,12 +467,31 @@ Status EngineImpl::CheckCaseId(const Command& command) const {
     return Status::InvalidArgument("command '" + CommandName(command) + "': case id '" + id +
                                    "' is reserved (ids starting with '$' name system streams)");
   }
+  return CheckCommandInstants(command, config()->calendar.utc_offset_minutes);
+}
+
+Status EngineImpl::CheckCommandInstants(const Command& command, int offset) {
+  const std::string what = "command '" + CommandName(command) + "' on case " + command.case_id + ": ";
+  if (command.at) CASELOOP_RETURN_IF_ERROR(CheckInstantRange(*command.at, what + "at", offset));
+  if (command.deadline)
+    CASELOOP_RETURN_IF_ERROR(CheckInstantRange(*command.deadline, what + "deadline", offset));
+  return Status::Ok();
+}
+
+Status EngineImpl::CheckEventInstants(const Command& command, const std::vector<CaseEvent>& events,
+                                      int offset) {
+  for (const CaseEvent& e : events) {
+    const std::string what = "command '" + CommandName(command) + "' on case " + command.case_id + ": the " +
+                             std::string(Name(e.type)) + " event's ";
+    CASELOOP_RETURN_IF_ERROR(CheckInstantRange(e.time, what + "time", offset));
+    if (e.deadline) CASELOOP_RETURN_IF_ERROR(CheckInstantRange(*e.deadline, what + "deadline", offset));
+  }
   return Status::Ok();
 }
 
 Result<CommandAck> EngineImpl::SubmitLocked(const Command& command, bool timer) {
-  CASELOOP_RETURN_IF_ERROR(CheckCaseId(command));
-  if (options_.read_only) {
+  CASELOOP_RETURN_IF_ERROR(CheckCommand(command));
+  if (options_.store.read_only) {
     return ReadOnlyError("command '" + CommandName(command) + "' on case " + command.case_id);
   }
   const std::string& id = command.case_id;
@@ -548,6 +562,10 @@ EngineImpl::Decision EngineImpl::DecideOwned(const Command& command, const std::
     d.answer = std::move(ack);
     return d;
   }
+  if (Status s = CheckEventInstants(command, *decided, cfg->calendar.utc_offset_minutes); !s.ok()) {
+    d.answer = std::move(s);
+    return d;
+  }
   d.events.reserve(decided->size());
   for (const CaseEvent& e : *decided) {
     d.events.push_back(EncodeCaseEvent(e));
@@ -597,10 +615,15 @@ Result<CommandAck> EngineImpl::Configure(const ConfigChange& change, std::option
   if (!Enter())
     return ClosedError("configuration change '" + std::string(ConfigEventTypeName(change.type)) + "'");
   GateGuard guard{this};
-  if (options_.read_only) {
+  if (options_.store.read_only) {
     return ReadOnlyError("configuration change '" + std::string(ConfigEventTypeName(change.type)) + "'");
   }
   try {
+    if (at) {
+      CASELOOP_RETURN_IF_ERROR(CheckInstantRange(
+          *at, "configuration change '" + std::string(ConfigEventTypeName(change.type)) + "': at",
+          config()->calendar.utc_offset_minutes));
+    }
     std::lock_guard<std::mutex> lock(configure_mu_);
     Config next = *config();
     CASELOOP_RETURN_IF_ERROR(CheckConfigChangeText(change));
@@ -713,6 +736,29 @@ Result<std::vector<LoggedEvent>> EngineImpl::History(const std::string& case_id)
   if (!records.ok()) return records.status();
   if (records->empty()) return Status::NotFound("case " + case_id + " not found");
   return DecodeAll(std::move(records).value());
+}
+
+std::uint64_t EngineImpl::HeadPosition() const { return store_->HeadPosition(); }
+
+Result<std::vector<std::string>> EngineImpl::ListCases(const std::string& after, std::size_t max) {
+  if (!Enter()) return ClosedError("listing cases");
+  GateGuard guard{this};
+  // The log's streams are the cases and the system streams ('$config'),
+  // which no case id shares a first byte with.
+  std::vector<std::string> cases;
+  std::string from = after;
+  constexpr std::size_t kChunk = 1024;
+  while (cases.size() < max) {
+    Result<std::vector<std::string>> streams = store_->ListStreams(from, kChunk);
+    if (!streams.ok()) return streams.status();
+    for (const std::string& s : *streams) {
+      if (cases.size() == max) break;
+      if (!s.empty() && s[0] != '$') cases.push_back(s);
+    }
+    if (streams->size() < kChunk) break;
+    from = streams->back();
+  }
+  return cases;
 }
 
 Result<std::vector<LoggedEvent>> EngineImpl::ReadLog(std::uint64_t from_position, std::size_t max) {

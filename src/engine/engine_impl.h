@@ -44,12 +44,13 @@
 #include "engine/case_cache.h"
 #include "engine/subscription.h"
 #include "projections/projections.h"
+#include "store/projection_store.h"
 
 namespace caseloop {
 
 class EngineImpl final : public Engine {
  public:
-  EngineImpl(const EngineOptions& options, std::unique_ptr<EventStore> store);
+  EngineImpl(const EngineOptions& options, Storage storage);
   ~EngineImpl() override;
 
   // Loads the configuration, catches the projections up, starts the threads
@@ -87,7 +88,8 @@ class EngineImpl final : public Engine {
   Status RebuildProjections() override;
   Result<std::vector<std::string>> Check() override;
   std::uint64_t SyncCount() const override { return store_->SyncCount(); }
-  EventStore* store() override { return store_.get(); }
+  std::uint64_t HeadPosition() const override;
+  Result<std::vector<std::string>> ListCases(const std::string& after, std::size_t max) override;
 
   Status Close() override;
 
@@ -118,8 +120,15 @@ class EngineImpl final : public Engine {
     CaseState state;  // before the events
     std::int64_t max_recorded_us = 0;
   };
-  // Checks the case id; the error answers the command.
-  Status CheckCaseId(const Command& command) const;
+  // Checks the case id and the command's own instants (`at`, `deadline`:
+  // CheckCommandInstants); the error answers the command.
+  Status CheckCommand(const Command& command) const;
+  // The command's own instants are in [kEarliestInstant, kLatestInstant]
+  // (time.h); `offset` writes them in the message.
+  static Status CheckCommandInstants(const Command& command, int offset);
+  // So are the instants its decided events would store (their times and
+  // deadlines: a deadline computed late in the year 9999 falls outside).
+  static Status CheckEventInstants(const Command& command, const std::vector<CaseEvent>& events, int offset);
   // REQUIRES: the case's stripe is owned.
   Decision DecideOwned(const Command& command, const std::string& command_id, Instant at, bool timer,
                        const std::shared_ptr<const Config>& cfg);
@@ -186,10 +195,12 @@ class EngineImpl final : public Engine {
   EngineOptions options_;
   std::shared_ptr<Clock> clock_;
   ManualClock* manual_ = nullptr;  // set when clock_ is a ManualClock
-  std::unique_ptr<EventStore> store_;
+  // The log and the projection storage (one database).
+  std::shared_ptr<EventStore> store_;
+  std::shared_ptr<ProjectionStore> projection_storage_;
   // Read-only engine: the projections write into this in-memory overlay of
-  // the store's projection keyspace (store/overlay_store.h). Null otherwise.
-  std::unique_ptr<EventStore> projection_store_;
+  // the projection storage (store/overlay_store.h). Null otherwise.
+  std::unique_ptr<ProjectionStore> projection_overlay_;
   std::unique_ptr<Projections> projections_;
 
   mutable std::mutex config_mu_;  // guards config_

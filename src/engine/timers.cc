@@ -26,8 +26,6 @@
 namespace caseloop {
 namespace {
 
-// 9999-12-31T23:59:59Z: later than any deadline the calendar can produce.
-const Instant kFarFuture = InstantFromMicros(253402300799000000LL);
 // The system timer counts nanoseconds; keep its expiry inside that range.
 const Instant kLatestArm = InstantFromMicros(7258118400000000LL);  // 2200-01-01
 
@@ -45,7 +43,9 @@ Result<EngineImpl::TimerScan> EngineImpl::ScanTimers(Instant limit) {
   {
     std::lock_guard<std::mutex> lock(refused_mu_);
     for (std::size_t n = 256;; n *= 4) {
-      Result<std::vector<OpenTask>> tasks = projections_->DueBefore(kFarFuture, n);
+      // Every deadline the clock can reach: a task is stored only with a
+      // deadline in the instant range (time.h).
+      Result<std::vector<OpenTask>> tasks = projections_->DueBefore(kLatestInstant, n);
       if (!tasks.ok()) return tasks.status();
       scan.due.clear();
       bool found_next = false;
@@ -145,7 +145,8 @@ Result<std::optional<Instant>> EngineImpl::RunDue(Instant limit, bool step_clock
     if (!scan.ok()) return scan.status();
     if (scan->due.empty()) return scan->next;
     for (const TimerAction& a : scan->due) {
-      if (step_clock && manual_ && a.at > manual_->Now()) manual_->Set(a.at);
+      // a.at <= limit, which is in the range (AdvanceTo checked it).
+      if (step_clock && manual_ && a.at > manual_->Now()) CASELOOP_RETURN_IF_ERROR(manual_->Set(a.at));
       CASELOOP_RETURN_IF_ERROR(Fire(a));
     }
     // Fired tasks are marked now (or remembered as refused); scan again for
@@ -161,17 +162,17 @@ Status EngineImpl::AdvanceTo(Instant t) {
   GateGuard guard{this};
   std::lock_guard<std::mutex> lock(advance_mu_);
   Instant now = manual_->Now();
+  const int offset = config()->calendar.utc_offset_minutes;
+  CASELOOP_RETURN_IF_ERROR(CheckInstantRange(t, "cannot move the clock to", offset));
   if (t < now) {
-    int offset = config()->calendar.utc_offset_minutes;
     return Status::InvalidArgument("cannot move the clock back from " + FormatInstant(now, offset) + " to " +
                                    FormatInstant(t, offset));
   }
-  if (options_.timers && !options_.read_only) {
+  if (options_.timers && !options_.store.read_only) {
     Result<std::optional<Instant>> next = RunDue(t, /*step_clock=*/true);
     if (!next.ok()) return next.status();
   }
-  manual_->Set(t);
-  return Status::Ok();
+  return manual_->Set(t);
 }
 
 Status EngineImpl::Advance(Micros d) {
@@ -179,7 +180,15 @@ Status EngineImpl::Advance(Micros d) {
   if (!manual_) {
     return Status::Rejected("Advance needs a manual clock; this engine runs on the system clock");
   }
-  return AdvanceTo(manual_->Now() + d);
+  const Instant now = manual_->Now();
+  if (d > kLatestInstant - now) {  // no overflow: the clock is in the range
+    const int offset = config()->calendar.utc_offset_minutes;
+    return Status::InvalidArgument("cannot advance the clock by " + std::to_string(d.count()) +
+                                   " microseconds from " + FormatInstant(now, offset) +
+                                   ": that is after the latest instant caseloop handles (" +
+                                   FormatInstant(kLatestInstant, -14 * 60) + ")");
+  }
+  return AdvanceTo(now + d);
 }
 
 void EngineImpl::NoteDeadline(Instant deadline) {

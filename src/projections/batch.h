@@ -1,7 +1,7 @@
 // A batch of projection writes with a write-through cache: reads during a
 // batch see the batch's own pending writes first, then the store (a store
 // read is remembered, so each key is read from the store at most once per
-// batch). The whole batch is committed with one EventStore::CommitProjection
+// batch). The whole batch is committed with one ProjectionStore::CommitProjection
 // call together with the projection's new checkpoint.
 //
 // Fresh cases: a case whose first event (stream version 1) is applied in this
@@ -22,8 +22,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "caseloop/event_store.h"
 #include "caseloop/status.h"
+#include "store/projection_store.h"
 
 namespace caseloop::projections {
 
@@ -58,7 +58,7 @@ class Carry {
 class Batch {
  public:
   // `carry` (optional) must outlive the batch.
-  explicit Batch(EventStore* store, const Carry* carry = nullptr) : store_(store), carry_(carry) {}
+  explicit Batch(ProjectionStore* store, const Carry* carry = nullptr) : store_(store), carry_(carry) {}
 
   // The value of `key` as this batch would leave it. `fresh`: the caller
   // knows the store holds no value (the key belongs to a fresh case).
@@ -88,7 +88,7 @@ class Batch {
   };
   Entry& Slot(std::string_view key, bool fresh);
 
-  EventStore* store_;
+  ProjectionStore* store_;
   const Carry* carry_;
   // Hashed, not ordered: a bulk batch holds tens of thousands of keys, and
   // TakeOps sorts only the written ones.

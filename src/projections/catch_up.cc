@@ -38,9 +38,9 @@ Status Decode(const EventRecordView& rec, LogEntry* d) {
 
 }  // namespace
 
-CatchUpLoop::CatchUpLoop(EventStore* store, const ProjectionOptions& options,
+CatchUpLoop::CatchUpLoop(EventStore* log, ProjectionStore* store, const ProjectionOptions& options,
                          std::vector<Projection*> projections)
-    : store_(store), options_(options) {
+    : log_(log), store_(store), options_(options) {
   if (options_.batch_events == 0) options_.batch_events = 1;
   for (Projection* p : projections) {
     auto m = std::make_unique<Member>();
@@ -75,7 +75,7 @@ Status CatchUpLoop::Rebuild() {
 }
 
 Status CatchUpLoop::Check(std::vector<std::string>* problems) {
-  const std::uint64_t head = store_->HeadPosition();
+  const std::uint64_t head = log_->HeadPosition();
   for (const auto& m : members_) {
     auto cp = store_->ProjectionCheckpoint(m->projection->name());
     if (!cp.ok()) return cp.status();
@@ -171,7 +171,7 @@ Status CatchUpLoop::CatchUp(std::uint64_t until) {
   std::vector<Carry> carry;
   carry.reserve(k);
   for (const auto& m : members_) carry.emplace_back(m->projection->carried_prefixes());
-  const std::uint64_t limit = std::min(until, store_->HeadPosition());
+  const std::uint64_t limit = std::min(until, log_->HeadPosition());
   while (k > 0 && *std::min_element(cp.begin(), cp.end()) < limit) {
     const std::uint64_t from = *std::min_element(cp.begin(), cp.end()) + 1;
     const std::uint64_t behind = limit - from + 1;
@@ -184,7 +184,7 @@ Status CatchUpLoop::CatchUp(std::uint64_t until) {
     std::vector<LogEntry> entries;
     entries.reserve(want);
     Status decode_error;
-    Status scanned = store_->ScanAll(from, want, [&](const EventRecordView& rec) {
+    Status scanned = log_->ScanAll(from, want, [&](const EventRecordView& rec) {
       const std::uint64_t expected = from + entries.size();
       if (rec.position != expected) {
         decode_error = Status::Corruption("projections: expected log position " + std::to_string(expected) +

@@ -19,14 +19,17 @@
 #include "caseloop/status.h"
 #include "projections/batch.h"
 #include "projections/projection.h"
+#include "store/projection_store.h"
 
 namespace caseloop::projections {
 
 class CatchUpLoop {
  public:
-  // REQUIRES: store and every projection outlive the loop; names distinct,
-  // no prefix a prefix of another. Commits go in the order given.
-  CatchUpLoop(EventStore* store, const ProjectionOptions& options, std::vector<Projection*> projections);
+  // Reads `log`, keeps the projections' state and checkpoints in `store`.
+  // REQUIRES: log, store and every projection outlive the loop; names
+  // distinct, no prefix a prefix of another. Commits go in the order given.
+  CatchUpLoop(EventStore* log, ProjectionStore* store, const ProjectionOptions& options,
+              std::vector<Projection*> projections);
 
   // Applies the log after each projection's checkpoint, up to the head (or
   // `until`). A projection whose stored format differs from its code's is
@@ -57,7 +60,8 @@ class CatchUpLoop {
   Status ApplyAndCommit(const std::vector<LogEntry>& entries, std::size_t n, std::vector<std::uint64_t>& cp,
                         std::vector<Carry>& carry, std::size_t* failed_at);
 
-  EventStore* store_;
+  EventStore* log_;
+  ProjectionStore* store_;
   ProjectionOptions options_;
   std::vector<std::unique_ptr<Member>> members_;
 };

@@ -11,7 +11,7 @@ namespace caseloop::projections {
 namespace {
 
 // Adds the records timed in [lo, hi) to `c`, by scanning them.
-Status ExactCentre(EventStore* store, std::int64_t lo_us, std::int64_t hi_us, std::size_t digits,
+Status ExactCentre(ProjectionStore* store, std::int64_t lo_us, std::int64_t hi_us, std::size_t digits,
                    CentreFigures* c) {
   const Instant lo = InstantFromMicros(lo_us), hi = InstantFromMicros(hi_us);
   Status s = ScanTimes(store, ev::kReportPrefix, lo, hi,
@@ -45,7 +45,7 @@ Status ExactCentre(EventStore* store, std::int64_t lo_us, std::int64_t hi_us, st
 
 // Adds the whole days [first_day, end_day) from the day counters: every
 // record counts on its own day, whatever `at` (the window already ends there).
-Status CountedCentre(EventStore* store, std::int64_t first_day, std::int64_t end_day, std::size_t digits,
+Status CountedCentre(ProjectionStore* store, std::int64_t first_day, std::int64_t end_day, std::size_t digits,
                      CentreFigures* c) {
   const std::size_t head = ev::kPrefixLen + 8;
   Status bad;
@@ -90,7 +90,7 @@ Status CountedCentre(EventStore* store, std::int64_t first_day, std::int64_t end
 
 }  // namespace
 
-Result<CentreFigures> CentreFiguresOf(EventStore* store, const DayGrid& grid, const PeriodQuery& q,
+Result<CentreFigures> CentreFiguresOf(ProjectionStore* store, const DayGrid& grid, const PeriodQuery& q,
                                       const Config& config, bool by_scan) {
   auto win = WindowOf(q);
   if (!win.ok()) return win.status();

@@ -8,10 +8,10 @@
 #define CASELOOP_PROJECTIONS_CENTRE_FIGURES_H_
 
 #include "caseloop/config.h"
-#include "caseloop/event_store.h"
 #include "caseloop/queries.h"
 #include "caseloop/status.h"
 #include "projections/day_grid.h"
+#include "store/projection_store.h"
 
 namespace caseloop::projections {
 
@@ -19,7 +19,7 @@ namespace caseloop::projections {
 // config.policy.grid_group_digits. `by_scan`: read every record of the
 // window instead of the day counters (the reference for tests).
 // Errors: InvalidArgument (to < from), Corruption, IOError.
-Result<CentreFigures> CentreFiguresOf(EventStore* store, const DayGrid& grid, const PeriodQuery& q,
+Result<CentreFigures> CentreFiguresOf(ProjectionStore* store, const DayGrid& grid, const PeriodQuery& q,
                                       const Config& config, bool by_scan);
 
 }  // namespace caseloop::projections

@@ -18,10 +18,10 @@
 #include <vector>
 
 #include "caseloop/case.h"
-#include "caseloop/event_store.h"
 #include "caseloop/queries.h"
 #include "projections/batch.h"
 #include "projections/projection.h"
+#include "store/projection_store.h"
 
 namespace caseloop::projections {
 
@@ -31,7 +31,7 @@ class DeadlineProjection final : public Projection {
   static constexpr char kPrefix[] = "dl/";
   static constexpr char kFormat[] = "1";  // the layout version (Projection::format)
 
-  explicit DeadlineProjection(EventStore* store) : store_(store) {}
+  explicit DeadlineProjection(ProjectionStore* store) : store_(store) {}
 
   std::string_view name() const override { return kName; }
   std::string_view prefix() const override { return kPrefix; }
@@ -59,7 +59,7 @@ class DeadlineProjection final : public Projection {
   // cannot be decoded), IOError from the store.
   Status ApplyEvent(Batch& batch, const CaseEvent& e);
 
-  EventStore* store_;
+  ProjectionStore* store_;
   std::atomic<std::int64_t> latest_us_{0};  // committed
   std::int64_t batch_latest_us_ = 0;        // with the batch being applied
 };

@@ -25,11 +25,11 @@
 #include <vector>
 
 #include "caseloop/config.h"
-#include "caseloop/event_store.h"
 #include "caseloop/queries.h"
 #include "projections/day_grid.h"
 #include "projections/evaluation_keys.h"
 #include "projections/projection.h"
+#include "store/projection_store.h"
 
 namespace caseloop::projections {
 
@@ -42,7 +42,7 @@ class EvaluationProjection final : public Projection {
   // counters at the calendar's offset (ev/~zone) instead of a fixed +08:00.
   static constexpr char kFormat[] = "5";
 
-  explicit EvaluationProjection(EventStore* store) : store_(store) {}
+  explicit EvaluationProjection(ProjectionStore* store) : store_(store) {}
 
   std::string_view name() const override { return kName; }
   std::string_view prefix() const override { return kPrefix; }
@@ -68,7 +68,7 @@ class EvaluationProjection final : public Projection {
   // The day grid the stored counters were filed on (read from ev/~zone).
   Result<DayGrid> StoredGrid();
 
-  EventStore* store_;
+  ProjectionStore* store_;
   ev::DayZone zone_;          // the grid in use by the catch-up
   bool zone_stored_ = false;  // ev/~zone holds zone_ (written with the first commit otherwise)
   ev::DayZone pending_;       // the grid to rebuild with, after Apply returned kRebuild

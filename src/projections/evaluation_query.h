@@ -11,13 +11,13 @@
 #include <string_view>
 #include <utility>
 
-#include "caseloop/event_store.h"
 #include "caseloop/queries.h"
 #include "caseloop/status.h"
 #include "caseloop/time.h"
 #include "projections/codec.h"
 #include "projections/day_grid.h"
 #include "projections/evaluation_keys.h"
+#include "store/projection_store.h"
 
 namespace caseloop::projections {
 
@@ -63,7 +63,7 @@ class BucketCut {
 // Scans the time-keyed prefix (ev/r/, ev/f/, ...) over [from, end) and calls
 // fn(time, case, key, value) -> Status until one fails.
 template <typename Fn>
-Status ScanTimes(EventStore* store, const char* prefix, Instant from, Instant end, Fn&& fn) {
+Status ScanTimes(ProjectionStore* store, const char* prefix, Instant from, Instant end, Fn&& fn) {
   if (end <= from) return Status::Ok();
   Status bad;
   Status s = store->Scan(ev::TimeKey(prefix, from, ""), ev::TimeKey(prefix, end, ""),

@@ -14,7 +14,7 @@ namespace {
 using Rows = std::map<std::string, InspectorRates>;
 
 // Adds the records timed in [lo, hi) to the rows, by scanning them.
-Status ExactInspectors(EventStore* store, std::int64_t lo_us, std::int64_t hi_us, std::int64_t at_us,
+Status ExactInspectors(ProjectionStore* store, std::int64_t lo_us, std::int64_t hi_us, std::int64_t at_us,
                        const std::string& only, Rows* by_id) {
   const Instant lo = InstantFromMicros(lo_us), hi = InstantFromMicros(hi_us), at = InstantFromMicros(at_us);
   auto row = [&](const std::string& id) -> InspectorRates& {
@@ -52,8 +52,8 @@ Status ExactInspectors(EventStore* store, std::int64_t lo_us, std::int64_t hi_us
 
 // Adds the whole days [first_day, end_day) from the day counters; a day with
 // a change in the bucket holding a non-midnight `at` record by record.
-Status CountedInspectors(EventStore* store, const DayGrid& grid, std::int64_t first_day, std::int64_t end_day,
-                         std::int64_t at_us, const std::string& only, Rows* by_id) {
+Status CountedInspectors(ProjectionStore* store, const DayGrid& grid, std::int64_t first_day,
+                         std::int64_t end_day, std::int64_t at_us, const std::string& only, Rows* by_id) {
   const BucketCut cut(grid, at_us);
   std::vector<std::int64_t> exact_days;
   std::int64_t day = INT64_MIN;
@@ -122,7 +122,7 @@ Status CountedInspectors(EventStore* store, const DayGrid& grid, std::int64_t fi
 
 }  // namespace
 
-Result<std::vector<InspectorRates>> InspectorRatesOf(EventStore* store, const DayGrid& grid,
+Result<std::vector<InspectorRates>> InspectorRatesOf(ProjectionStore* store, const DayGrid& grid,
                                                      const PeriodQuery& q, bool by_scan) {
   auto win = WindowOf(q);
   if (!win.ok()) return win.status();

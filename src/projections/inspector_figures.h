@@ -9,10 +9,10 @@
 
 #include <vector>
 
-#include "caseloop/event_store.h"
 #include "caseloop/queries.h"
 #include "caseloop/status.h"
 #include "projections/day_grid.h"
+#include "store/projection_store.h"
 
 namespace caseloop::projections {
 
@@ -20,7 +20,7 @@ namespace caseloop::projections {
 // q.unit when set), sorted by inspector id. `by_scan`: read every record of
 // the window instead of the day counters (the reference for tests).
 // Errors: InvalidArgument (to < from), Corruption, IOError.
-Result<std::vector<InspectorRates>> InspectorRatesOf(EventStore* store, const DayGrid& grid,
+Result<std::vector<InspectorRates>> InspectorRatesOf(ProjectionStore* store, const DayGrid& grid,
                                                      const PeriodQuery& q, bool by_scan);
 
 }  // namespace caseloop::projections

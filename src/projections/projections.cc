@@ -26,11 +26,12 @@ using projections::EvaluationProjection;
 
 class ProjectionsImpl final : public Projections {
  public:
-  ProjectionsImpl(EventStore* store, const ProjectionOptions& options)
-      : store_(store),
+  ProjectionsImpl(EventStore* log, ProjectionStore* store, const ProjectionOptions& options)
+      : log_(log),
+        store_(log != nullptr ? store : nullptr),
         deadline_(store),
         evaluation_(store),
-        loop_(store, options, {&deadline_, &evaluation_}) {}
+        loop_(log, store_, options, {&deadline_, &evaluation_}) {}
 
   Status CatchUp(std::uint64_t until) override {
     if (store_ == nullptr) return NoStore();
@@ -42,7 +43,7 @@ class ProjectionsImpl final : public Projections {
 
   std::uint64_t Lag() const override {
     if (store_ == nullptr) return 0;
-    std::uint64_t head = store_->HeadPosition();
+    std::uint64_t head = log_->HeadPosition();
     std::uint64_t cp = Checkpoint();
     return head > cp ? head - cp : 0;
   }
@@ -95,7 +96,8 @@ class ProjectionsImpl final : public Projections {
  private:
   static Status NoStore() { return Status::InvalidArgument("projections: created without a store"); }
 
-  EventStore* store_;
+  EventStore* log_;
+  ProjectionStore* store_;  // null when the log or the store is: every call fails
   DeadlineProjection deadline_;
   EvaluationProjection evaluation_;
   CatchUpLoop loop_;  // the registered projections: deadline, then evaluation
@@ -104,12 +106,13 @@ class ProjectionsImpl final : public Projections {
 
 }  // namespace
 
-std::unique_ptr<Projections> Projections::Create(EventStore* store) {
-  return Create(store, ProjectionOptions{});
+std::unique_ptr<Projections> Projections::Create(EventStore* log, ProjectionStore* store) {
+  return Create(log, store, ProjectionOptions{});
 }
 
-std::unique_ptr<Projections> Projections::Create(EventStore* store, const ProjectionOptions& options) {
-  return std::make_unique<ProjectionsImpl>(store, options);
+std::unique_ptr<Projections> Projections::Create(EventStore* log, ProjectionStore* store,
+                                                 const ProjectionOptions& options) {
+  return std::make_unique<ProjectionsImpl>(log, store, options);
 }
 
 }  // namespace caseloop

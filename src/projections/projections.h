@@ -25,15 +25,20 @@
 #include "caseloop/queries.h"
 #include "caseloop/status.h"
 #include "caseloop/time.h"
+#include "store/projection_store.h"
 
 namespace caseloop {
 
 class Projections {
  public:
-  // REQUIRES: store outlives the Projections. A null store gives an object
-  // whose every call fails with InvalidArgument.
-  static std::unique_ptr<Projections> Create(EventStore* store);
-  static std::unique_ptr<Projections> Create(EventStore* store, const ProjectionOptions& options);
+  // Reads the log from `log` and keeps its state in `store` (for the
+  // built-in stores, the same database: see NewMemoryStorage and
+  // OpenRocksDbStorage in store/projection_store.h). REQUIRES: both outlive
+  // the Projections. A null pointer gives an object whose every call fails
+  // with InvalidArgument.
+  static std::unique_ptr<Projections> Create(EventStore* log, ProjectionStore* store);
+  static std::unique_ptr<Projections> Create(EventStore* log, ProjectionStore* store,
+                                             const ProjectionOptions& options);
   virtual ~Projections() = default;
 
   // Applies log events after the checkpoint, up to the head (or `until`).

@@ -15,7 +15,7 @@ namespace {
 
 // The summed contributions of `unit`'s records first dispatched in [lo, hi),
 // as of `at`, by evaluating every record.
-Result<UnitCounts> ExactUnitCounts(EventStore* store, const std::string& unit, std::int64_t lo_us,
+Result<UnitCounts> ExactUnitCounts(ProjectionStore* store, const std::string& unit, std::int64_t lo_us,
                                    std::int64_t hi_us, std::int64_t at_us) {
   UnitCounts sum;
   if (hi_us <= lo_us) return sum;
@@ -39,7 +39,7 @@ Result<UnitCounts> ExactUnitCounts(EventStore* store, const std::string& unit, s
 // The same from the day counters for the whole local days inside [from, to),
 // and record by record for the partial days at either end and for the days
 // with a change in the bucket holding a non-midnight `at`.
-Result<UnitCounts> UnitCountsOf(EventStore* store, const DayGrid& grid, const std::string& unit,
+Result<UnitCounts> UnitCountsOf(ProjectionStore* store, const DayGrid& grid, const std::string& unit,
                                 std::int64_t from_us, std::int64_t to_us, std::int64_t at_us) {
   UnitCounts sum;
   if (to_us <= from_us) return sum;
@@ -109,7 +109,7 @@ Result<UnitCounts> UnitCountsOf(EventStore* store, const DayGrid& grid, const st
 
 }  // namespace
 
-Result<std::vector<UnitRates>> UnitRatesOf(EventStore* store, const DayGrid& grid, const PeriodQuery& q,
+Result<std::vector<UnitRates>> UnitRatesOf(ProjectionStore* store, const DayGrid& grid, const PeriodQuery& q,
                                            const Config& config, bool by_scan) {
   auto win = WindowOf(q);
   if (!win.ok()) return win.status();

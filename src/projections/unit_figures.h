@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "caseloop/config.h"
-#include "caseloop/event_store.h"
 #include "caseloop/queries.h"
 #include "caseloop/status.h"
 #include "projections/day_grid.h"
+#include "store/projection_store.h"
 
 namespace caseloop::projections {
 
@@ -22,7 +22,7 @@ namespace caseloop::projections {
 // unit id. `by_scan`: evaluate every record of the period instead of reading
 // the day counters (the reference the counters are tested against).
 // Errors: InvalidArgument (to < from), Corruption, IOError.
-Result<std::vector<UnitRates>> UnitRatesOf(EventStore* store, const DayGrid& grid, const PeriodQuery& q,
+Result<std::vector<UnitRates>> UnitRatesOf(ProjectionStore* store, const DayGrid& grid, const PeriodQuery& q,
                                            const Config& config, bool by_scan);
 
 // Fills the derived counts, the rates, the score and the grade of `r` from

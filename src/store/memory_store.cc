@@ -1,6 +1,7 @@
-// NewMemoryStore: the EventStore contract held in RAM, for tests and
-// simulations. One mutex serializes writes (no group commit is needed: there
-// is nothing to sync); readers share it.
+// NewMemoryStore / NewMemoryStorage: the EventStore and ProjectionStore
+// contracts held in RAM, for tests and simulations. One object implements
+// both; one mutex serializes writes (no group commit is needed: there is
+// nothing to sync); readers share it.
 #include <fmt/format.h>
 
 #include <map>
@@ -9,6 +10,7 @@
 #include <unordered_map>
 
 #include "caseloop/event_store.h"
+#include "store/projection_store.h"
 #include "store/store_internal.h"
 
 namespace caseloop {
@@ -16,7 +18,7 @@ namespace {
 
 using namespace store_internal;
 
-class MemoryStore final : public EventStore {
+class MemoryStore final : public EventStore, public ProjectionStore {
  public:
   Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected, std::vector<NewEvent> events,
                               const AppendOptions& options) override {
@@ -110,31 +112,6 @@ class MemoryStore final : public EventStore {
     return out;
   }
 
-  Status SaveSnapshot(std::string_view stream, std::uint64_t version, std::string_view state) override {
-    CASELOOP_RETURN_IF_ERROR(ValidateStream(stream));
-    std::unique_lock l(mu_);
-    CASELOOP_RETURN_IF_ERROR(CheckOpen());
-    auto sit = streams_.find(std::string(stream));
-    std::uint64_t current = sit == streams_.end() ? 0 : sit->second.size();
-    if (version == 0 || version > current) {
-      return Status::InvalidArgument(fmt::format(
-          "stream {}: snapshot at version {}, but the stream is at version {}", stream, version, current));
-    }
-    auto it = snapshots_.find(std::string(stream));
-    if (it != snapshots_.end() && it->second.first > version) return Status::Ok();
-    snapshots_[std::string(stream)] = {version, std::string(state)};
-    return Status::Ok();
-  }
-
-  Result<std::optional<std::pair<std::uint64_t, std::string>>> LoadSnapshot(
-      std::string_view stream) override {
-    std::shared_lock l(mu_);
-    CASELOOP_RETURN_IF_ERROR(CheckOpen());
-    auto it = snapshots_.find(std::string(stream));
-    if (it == snapshots_.end()) return std::optional<std::pair<std::uint64_t, std::string>>();
-    return std::optional<std::pair<std::uint64_t, std::string>>(it->second);
-  }
-
   Status CommitProjection(std::string_view name, const std::vector<KvOp>& ops,
                           std::uint64_t checkpoint) override {
     if (name.empty()) return Status::InvalidArgument("projection name is empty");
@@ -225,7 +202,6 @@ class MemoryStore final : public EventStore {
   std::vector<EventRecord> log_;                               // log_[p - 1] has position p
   std::map<std::string, std::vector<std::uint64_t>> streams_;  // version v at [v - 1]
   std::unordered_map<std::string, CommandEntry> commands_;
-  std::unordered_map<std::string, std::pair<std::uint64_t, std::string>> snapshots_;
   std::map<std::string, std::string> proj_;
   std::unordered_map<std::string, std::uint64_t> checkpoints_;
 };
@@ -233,5 +209,10 @@ class MemoryStore final : public EventStore {
 }  // namespace
 
 std::unique_ptr<EventStore> NewMemoryStore() { return std::make_unique<MemoryStore>(); }
+
+Storage NewMemoryStorage() {
+  auto store = std::make_shared<MemoryStore>();
+  return Storage{store, store};
+}
 
 }  // namespace caseloop

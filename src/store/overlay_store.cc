@@ -1,8 +1,6 @@
 // NewProjectionOverlay: see overlay_store.h.
 #include "store/overlay_store.h"
 
-#include <fmt/format.h>
-
 #include <map>
 #include <mutex>
 #include <optional>
@@ -11,50 +9,17 @@
 #include <utility>
 #include <vector>
 
-#include "store/store_internal.h"
-
 namespace caseloop {
 namespace {
 
-class ProjectionOverlay final : public EventStore {
+class ProjectionOverlay final : public ProjectionStore {
  public:
-  explicit ProjectionOverlay(EventStore* base) : base_(base) {}
-
-  Result<AppendResult> Append(std::string_view stream, ExpectedVersion, std::vector<NewEvent>,
-                              const AppendOptions&) override {
-    return Status::IOError(fmt::format("append to stream {}: the store is open read-only", stream));
-  }
-  Result<std::vector<EventRecord>> ReadStream(std::string_view stream, std::uint64_t from_version,
-                                              std::size_t max) override {
-    return base_->ReadStream(stream, from_version, max);
-  }
-  Result<std::vector<EventRecord>> ReadAll(std::uint64_t from, std::size_t max) override {
-    return base_->ReadAll(from, max);
-  }
-  Status ScanAll(std::uint64_t from, std::size_t max,
-                 const std::function<bool(const EventRecordView&)>& visit) override {
-    return base_->ScanAll(from, max, visit);  // the base's own (zero-copy) scan
-  }
-  std::uint64_t HeadPosition() const override { return base_->HeadPosition(); }
-  Result<std::uint64_t> StreamVersion(std::string_view stream) override {
-    return base_->StreamVersion(stream);
-  }
-  Result<std::vector<std::string>> ListStreams(std::string_view after, std::size_t max) override {
-    return base_->ListStreams(after, max);
-  }
-  Status SaveSnapshot(std::string_view stream, std::uint64_t, std::string_view) override {
-    return Status::IOError(fmt::format("snapshot of stream {}: the store is open read-only", stream));
-  }
-  Result<std::optional<std::pair<std::uint64_t, std::string>>> LoadSnapshot(
-      std::string_view stream) override {
-    return base_->LoadSnapshot(stream);
-  }
+  explicit ProjectionOverlay(ProjectionStore* base) : base_(base) {}
 
   Status CommitProjection(std::string_view name, const std::vector<KvOp>& ops,
                           std::uint64_t checkpoint) override {
     if (name.empty()) return Status::InvalidArgument("projection name is empty");
     std::unique_lock l(mu_);
-    CASELOOP_RETURN_IF_ERROR(CheckOpen());
     for (const KvOp& op : ops) {
       if (op.kind == KvOp::Kind::kPut) {
         entries_[op.key] = op.value;
@@ -69,7 +34,6 @@ class ProjectionOverlay final : public EventStore {
   Result<std::uint64_t> ProjectionCheckpoint(std::string_view name) override {
     {
       std::shared_lock l(mu_);
-      CASELOOP_RETURN_IF_ERROR(CheckOpen());
       auto it = checkpoints_.find(std::string(name));
       if (it != checkpoints_.end()) return it->second;
     }
@@ -79,7 +43,6 @@ class ProjectionOverlay final : public EventStore {
   Result<std::optional<std::string>> Get(std::string_view key) override {
     {
       std::shared_lock l(mu_);
-      CASELOOP_RETURN_IF_ERROR(CheckOpen());
       auto it = entries_.find(key);
       if (it != entries_.end()) return it->second;
       if (ResetCovers(key)) return std::optional<std::string>();
@@ -94,7 +57,6 @@ class ProjectionOverlay final : public EventStore {
     std::vector<std::string> resets;
     {
       std::shared_lock l(mu_);
-      CASELOOP_RETURN_IF_ERROR(CheckOpen());
       auto it = entries_.lower_bound(start);
       auto stop = end.empty() ? entries_.end() : entries_.lower_bound(end);
       for (; it != stop; ++it) mine.emplace_back(it->first, it->second);
@@ -143,7 +105,6 @@ class ProjectionOverlay final : public EventStore {
   Status ResetProjection(std::string_view name, std::string_view prefix) override {
     if (name.empty()) return Status::InvalidArgument("projection name is empty");
     std::unique_lock l(mu_);
-    CASELOOP_RETURN_IF_ERROR(CheckOpen());
     auto it = entries_.lower_bound(prefix);
     while (it != entries_.end() && std::string_view(it->first).substr(0, prefix.size()) == prefix) {
       it = entries_.erase(it);
@@ -153,22 +114,7 @@ class ProjectionOverlay final : public EventStore {
     return Status::Ok();
   }
 
-  Result<std::vector<std::string>> Check() override { return base_->Check(); }
-  Status Flush() override { return Status::Ok(); }
-  std::uint64_t SyncCount() const override { return base_->SyncCount(); }
-  Status Close() override {
-    std::unique_lock l(mu_);
-    closed_ = true;
-    entries_.clear();
-    checkpoints_.clear();
-    resets_.clear();
-    return Status::Ok();
-  }
-
  private:
-  Status CheckOpen() const {
-    return closed_ ? Status::Unavailable("the projection overlay is closed") : Status::Ok();
-  }
   // REQUIRES: mu_ held. True when a ResetProjection deleted the base's `key`.
   bool ResetCovers(std::string_view key) const {
     for (const std::string& p : resets_)
@@ -176,9 +122,8 @@ class ProjectionOverlay final : public EventStore {
     return false;
   }
 
-  EventStore* const base_;
+  ProjectionStore* const base_;
   mutable std::shared_mutex mu_;
-  bool closed_ = false;
   // Key -> value, or nullopt for a key deleted in the overlay.
   std::map<std::string, std::optional<std::string>, std::less<>> entries_;
   std::map<std::string, std::uint64_t> checkpoints_;
@@ -187,7 +132,7 @@ class ProjectionOverlay final : public EventStore {
 
 }  // namespace
 
-std::unique_ptr<EventStore> NewProjectionOverlay(EventStore* base) {
+std::unique_ptr<ProjectionStore> NewProjectionOverlay(ProjectionStore* base) {
   return std::make_unique<ProjectionOverlay>(base);
 }
 

@@ -1,8 +1,12 @@
 // OpenRocksDbStore: the durable EventStore on RocksDB. Keys, record layout and
 // options are described in docs/format.md.
 //
+// One object implements both the log (EventStore) and the projection storage
+// (ProjectionStore): they share one database, so a projection commit and its
+// checkpoint are one WriteBatch through the same WAL as the appends.
+//
 // Writes follow LevelDB's DBImpl::Write: every write (append, projection
-// commit, snapshot, flush, close) enqueues a Writer; the writer at the front
+// commit, flush, close) enqueues a Writer; the writer at the front
 // of the queue is the leader. The leader takes the queued writers behind it
 // (up to StoreOptions::max_group_writers / kMaxGroupBytes), checks each
 // append's expected version against the stream versions (including earlier
@@ -54,11 +58,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 
 #include "caseloop/event_store.h"
+#include "store/projection_store.h"
 #include "store/record_codec.h"
 #include "store/store_directory.h"
 #include "store/store_internal.h"
@@ -105,26 +112,71 @@ class InfoLog final : public rocksdb::Logger {
   }
   using rocksdb::Logger::Logv;
   void Logv(const char* format, va_list ap) override {
+    char buffer[1024];
+    va_list again;
+    va_copy(again, ap);
+    const int n = std::vsnprintf(buffer, sizeof buffer, format, ap);
+    if (n < 0) buffer[0] = '\0';
+    std::string long_line;
+    if (n >= static_cast<int>(sizeof buffer)) {  // a long line (RocksDB's options dump): whole
+      long_line.resize(static_cast<std::size_t>(n) + 1);
+      std::vsnprintf(long_line.data(), long_line.size(), format, again);
+      long_line.pop_back();
+    }
+    va_end(again);
+    const char* line = long_line.empty() ? buffer : long_line.c_str();
+    std::lock_guard l(mu_);
+    Note(line);
     if (file_ == nullptr) return;
     struct timeval now {};
     gettimeofday(&now, nullptr);
     struct tm t {};
     time_t secs = now.tv_sec;
     localtime_r(&secs, &t);
-    std::lock_guard l(mu_);
-    std::fprintf(file_, "%04d/%02d/%02d-%02d:%02d:%02d.%06ld ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
-                 t.tm_hour, t.tm_min, t.tm_sec, static_cast<long>(now.tv_usec));
-    std::vfprintf(file_, format, ap);
-    std::fputc('\n', file_);
+    std::fprintf(file_, "%04d/%02d/%02d-%02d:%02d:%02d.%06ld %s\n", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
+                 t.tm_hour, t.tm_min, t.tm_sec, static_cast<long>(now.tv_usec), line);
     std::fflush(file_);  // errors (ENOSPC) stay in the stream's error flag: ignored
   }
 
+  // What RocksDB said about the write-ahead logs it recovered: the last
+  // "Recovering log #N" (as N), and the last damage it reported in one
+  // ("DIR/000012.log: dropping 2339 bytes; Corruption: checksum mismatch").
+  std::optional<std::uint64_t> recovering_wal() const {
+    std::lock_guard l(mu_);
+    return recovering_wal_;
+  }
+  std::string wal_damage() const {
+    std::lock_guard l(mu_);
+    return wal_damage_;
+  }
+
  private:
-  std::mutex mu_;
+  // REQUIRES: mu_ held.
+  void Note(std::string_view line) {
+    constexpr std::string_view kRecovering = "Recovering log #";
+    if (auto at = line.find(kRecovering); at != std::string_view::npos) {
+      std::uint64_t n = 0;
+      const char* begin = line.data() + at + kRecovering.size();
+      if (auto [ptr, ec] = std::from_chars(begin, line.data() + line.size(), n); ec == std::errc()) {
+        recovering_wal_ = n;
+      }
+      return;
+    }
+    if (auto at = line.find(".log: dropping "); at != std::string_view::npos) {
+      // "[WARN] [db/db_impl/db_impl_open.cc:982] /dir/000004.log: dropping ...": from the path on.
+      std::size_t begin = line.rfind(' ', at);
+      begin = begin == std::string_view::npos ? 0 : begin + 1;
+      wal_damage_ = std::string(line.substr(begin));
+    }
+  }
+
+  mutable std::mutex mu_;
   std::FILE* file_;
+  std::optional<std::uint64_t> recovering_wal_;
+  std::string wal_damage_;
 };
 
-std::shared_ptr<rocksdb::Logger> OpenInfoLog(const std::string& dir, bool read_only) {
+std::shared_ptr<InfoLog> OpenInfoLog(const std::string& dir, bool read_only) {
   if (read_only) return std::make_shared<InfoLog>(nullptr);
   const std::string path = dir + "/LOG";
   std::error_code ec;
@@ -148,7 +200,7 @@ class StreamPrefixTransform final : public rocksdb::SliceTransform {
   bool InDomain(const rocksdb::Slice& key) const override { return key.size() >= 9; }
 };
 
-class RocksDbStore final : public EventStore {
+class RocksDbStore final : public EventStore, public ProjectionStore {
  public:
   RocksDbStore(std::string path, const StoreOptions& options) : path_(std::move(path)), options_(options) {}
   ~RocksDbStore() override {
@@ -175,8 +227,6 @@ class RocksDbStore final : public EventStore {
   std::uint64_t HeadPosition() const override { return head_.load(std::memory_order_acquire); }
   Result<std::uint64_t> StreamVersion(std::string_view stream) override;
   Result<std::vector<std::string>> ListStreams(std::string_view after, std::size_t max) override;
-  Status SaveSnapshot(std::string_view stream, std::uint64_t version, std::string_view state) override;
-  Result<std::optional<std::pair<std::uint64_t, std::string>>> LoadSnapshot(std::string_view stream) override;
   Status CommitProjection(std::string_view name, const std::vector<KvOp>& ops,
                           std::uint64_t checkpoint) override;
   Result<std::uint64_t> ProjectionCheckpoint(std::string_view name) override;
@@ -265,13 +315,17 @@ class RocksDbStore final : public EventStore {
   // Reads the acknowledged-position marker and compares it with the log head;
   // creates it for a store that has none.
   Status OpenAckMarker(std::uint64_t head);
+  // For a Corruption of the open: the write-ahead log it is in, as RocksDB
+  // reported it to the info log (" in the write-ahead log DIR/000012.log
+  // (...)"), or "" when RocksDB named none or `message` names a file.
+  std::string WalDamage(const std::string& message) const;
   void RemoveEmptyOldWals();
 
  public:
   // After a loss was accepted (RepairRocksDbStore): removes what refers to
   // positions beyond the log head — command-id entries of lost appends (a
   // retried command would otherwise be reported a duplicate of an append
-  // that is gone), snapshots beyond their stream, and, when any projection's
+  // that is gone), and, when any projection's
   // checkpoint is beyond the head, the whole projection keyspace (rebuilt on
   // the next open). Appends one line per kind of thing removed to `done`.
   Status DropStateBeyondHead(std::vector<std::string>& done);
@@ -283,6 +337,10 @@ class RocksDbStore final : public EventStore {
   std::string accepted_;
   // The highest position written to the WAL or flushed (leader only).
   AckMarker marker_;
+  std::shared_ptr<InfoLog> info_log_;
+  // This process's hold on the directory (store_directory.h): shared for a
+  // read-only open, recorded for RocksDB's own lock otherwise.
+  DirectoryLock lock_;
 
   // db_mu_: readers and the leader hold it shared; Close exclusive.
   mutable std::shared_mutex db_mu_;
@@ -311,7 +369,6 @@ class RocksDbStore final : public EventStore {
   bool wal_unsynced_ = false;  // kBuffered writes in an unsynced WAL
 
   std::atomic<std::uint64_t> sync_count_{0};
-  std::mutex snapshot_mu_;  // serializes SaveSnapshot's read-check-write
 
   // Group-commit window state, guarded by mu_.
   std::condition_variable leader_cv_;  // a waiting leader: a writer arrived
@@ -338,6 +395,16 @@ Status RocksDbStore::Open() {
     std::filesystem::create_directories(path_, ec);
     if (ec) return Status::IOError(fmt::format("cannot create directory {}: {}", path_, ec.message()));
   }
+  // Say what is wrong before RocksDB does (it would report a read-only file
+  // system or a LOCK that is a directory as trouble with its lock), and keep
+  // a read-only open apart from writers.
+  if (!options_.read_only) CASELOOP_RETURN_IF_ERROR(CheckWritable(path_));
+  {
+    auto lock = DirectoryLock::Acquire(
+        path_, options_.read_only ? DirectoryLock::Mode::kShared : DirectoryLock::Mode::kRocksDb);
+    if (!lock.ok()) return lock.status();
+    lock_ = std::move(*lock);
+  }
   const bool exists = *kind == DirectoryKind::kDatabase;
   bool create_families = !exists;
   if (exists) {
@@ -362,7 +429,8 @@ Status RocksDbStore::Open() {
   dbo.atomic_flush = true;  // kNone writes have no WAL: flush all column families together
   dbo.manual_wal_flush = false;
   dbo.max_background_jobs = 2;
-  dbo.info_log = OpenInfoLog(path_, options_.read_only);
+  info_log_ = OpenInfoLog(path_, options_.read_only);
+  dbo.info_log = info_log_;
   // A crash can leave only an incomplete record at the end of the WAL (every
   // acknowledged append was written whole, and fsynced in kSync); that tail is
   // dropped. A damaged record before the end is corruption: the default
@@ -413,13 +481,11 @@ Status RocksDbStore::Open() {
   }
   if (!s.ok()) {
     std::string text = s.ToString();
-    std::string lower = text;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
-    if (s.IsIOError() && lower.find("lock") != std::string::npos) {
-      return Status::IOError(fmt::format("database {} is locked by another process ({})", path_, text));
+    if (s.IsIOError()) {
+      if (std::optional<Status> lock = LockFailure(path_, text)) return *lock;
     }
-    if (s.IsCorruption()) return Status::Corruption(fmt::format("open {}: {}", path_, text));
+    if (s.IsCorruption())
+      return Status::Corruption(fmt::format("open {}: {}{}", path_, text, WalDamage(text)));
     return Status::IOError(fmt::format("open {}: {}", path_, text));
   }
   log_ = handles_[1];
@@ -484,6 +550,22 @@ Status RocksDbStore::Open() {
     return st;
   }
   return Status::Ok();
+}
+
+std::string RocksDbStore::WalDamage(const std::string& message) const {
+  if (info_log_ == nullptr) return "";
+  const std::string damage = info_log_->wal_damage();
+  if (!damage.empty()) {
+    // "DIR/000004.log: dropping 2339 bytes; Corruption: checksum mismatch"
+    const std::size_t colon = damage.find(".log: ");
+    return fmt::format(
+        " in the write-ahead log {} (RocksDB: {}). RocksDB stops reading that log at the damage, so what "
+        "was appended after it cannot be recovered from it: restore {} from a backup",
+        damage.substr(0, colon + 4), damage.substr(colon + 6), path_);
+  }
+  const std::optional<std::uint64_t> wal = info_log_->recovering_wal();
+  if (!wal || message.find(path_ + "/") != std::string::npos) return "";
+  return fmt::format(" while recovering the write-ahead log {}/{:06}.log", path_, *wal);
 }
 
 // RocksDB 7.8 starts a new write-ahead log at every open and, when the old
@@ -664,6 +746,7 @@ std::vector<RocksDbStore::Writer*> RocksDbStore::LeadLocked(Writer& w, std::uniq
       if (s.ok() && !cs.ok() && !cs.IsAborted()) s = FromRocks(cs, fmt::format("close {}", path_));
       delete db_;
       db_ = nullptr;
+      lock_.Release();  // after RocksDB let go of LOCK
       w.status = s;
     }
     l.lock();
@@ -1040,29 +1123,6 @@ Status RocksDbStore::Close() {
   return w.status;
 }
 
-Status RocksDbStore::SaveSnapshot(std::string_view stream, std::uint64_t version, std::string_view state) {
-  CASELOOP_RETURN_IF_ERROR(ValidateStream(stream));
-  if (options_.read_only) return ReadOnlyError();
-  std::lock_guard sl(snapshot_mu_);
-  auto current = StreamVersion(stream);
-  if (!current.ok()) return current.status();
-  if (version == 0 || version > *current) {
-    return Status::InvalidArgument(fmt::format(
-        "stream {}: snapshot at version {}, but the stream is at version {}", stream, version, *current));
-  }
-  auto stored = LoadSnapshot(stream);
-  if (!stored.ok()) return stored.status();
-  if (stored->has_value() && (*stored)->first > version) return Status::Ok();
-  std::string key = kSnapshotPrefix + std::string(stream);
-  std::string value = EncodeBE64(version);
-  value.append(state);
-  return SubmitBatch(
-      [&](rocksdb::WriteBatch& b) {
-        return FromRocks(b.Put(meta_, key, value), fmt::format("store {}: snapshot of {}", path_, stream));
-      },
-      value.size());
-}
-
 Status RocksDbStore::CommitProjection(std::string_view name, const std::vector<KvOp>& ops,
                                       std::uint64_t checkpoint) {
   if (name.empty()) return Status::InvalidArgument("projection name is empty");
@@ -1302,21 +1362,6 @@ Result<std::vector<std::string>> RocksDbStore::ListStreams(std::string_view afte
   return out;
 }
 
-Result<std::optional<std::pair<std::uint64_t, std::string>>> RocksDbStore::LoadSnapshot(
-    std::string_view stream) {
-  std::shared_lock dl(db_mu_);
-  CASELOOP_RETURN_IF_ERROR(CheckOpenLocked());
-  std::string value;
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), meta_, ToSlice(kSnapshotPrefix + std::string(stream)), &value);
-  using Snapshot = std::optional<std::pair<std::uint64_t, std::string>>;
-  if (s.IsNotFound()) return Snapshot();
-  CASELOOP_RETURN_IF_ERROR(FromRocks(s, fmt::format("store {}: snapshot of {}", path_, stream)));
-  if (value.size() < 8)
-    return Status::Corruption(fmt::format("store {}: malformed snapshot of {}", path_, stream));
-  return Snapshot(std::make_pair(*DecodeBE64(std::string_view(value).substr(0, 8)), value.substr(8)));
-}
-
 Result<std::uint64_t> RocksDbStore::ProjectionCheckpoint(std::string_view name) {
   std::shared_lock dl(db_mu_);
   CASELOOP_RETURN_IF_ERROR(CheckOpenLocked());
@@ -1383,7 +1428,7 @@ Status RocksDbStore::DropStateBeyondHead(std::vector<std::string>& done) {
   const std::uint64_t head = head_.load(std::memory_order_acquire);
   const std::string what = fmt::format("store {}: dropping state beyond the log head", path_);
   rocksdb::WriteBatch batch;
-  std::size_t commands = 0, snapshots = 0, checkpoints = 0, projection_keys = 0;
+  std::size_t commands = 0, checkpoints = 0, projection_keys = 0;
   bool projections_ahead = false;
   std::vector<std::string> checkpoint_keys;
   {
@@ -1396,17 +1441,6 @@ Status RocksDbStore::DropStateBeyondHead(std::vector<std::string>& done) {
         if (!entry || entry->result.last_position > head) {
           CASELOOP_RETURN_IF_ERROR(FromRocks(batch.Delete(meta_, it->key()), what));
           ++commands;
-        }
-      } else if (key.substr(0, 2) == kSnapshotPrefix) {
-        auto version = value.size() >= 8 ? DecodeBE64(value.substr(0, 8)) : std::nullopt;
-        std::string current;
-        rocksdb::Status gs = db_->Get(rocksdb::ReadOptions(), meta_,
-                                      ToSlice(kHeadPrefix + std::string(key.substr(2))), &current);
-        if (!gs.ok() && !gs.IsNotFound()) return FromRocks(gs, what);
-        const std::uint64_t stream_version = gs.ok() ? DecodeBE64(current).value_or(0) : 0;
-        if (!version || *version > stream_version) {
-          CASELOOP_RETURN_IF_ERROR(FromRocks(batch.Delete(meta_, it->key()), what));
-          ++snapshots;
         }
       } else if (key.substr(0, 2) == kCheckpointPrefix) {
         checkpoint_keys.emplace_back(key);
@@ -1433,7 +1467,6 @@ Status RocksDbStore::DropStateBeyondHead(std::vector<std::string>& done) {
   if (commands > 0)
     done.push_back(
         fmt::format("removed {} command id(s) of lost appends (such commands can be sent again)", commands));
-  if (snapshots > 0) done.push_back(fmt::format("removed {} snapshot(s) beyond their stream", snapshots));
   if (projections_ahead)
     done.push_back(fmt::format(
         "dropped the projections ({} checkpoint(s), {} key(s)): they were ahead of the log and are rebuilt "
@@ -1604,13 +1637,10 @@ Result<std::vector<std::string>> RepairRocksDbStore(const std::string& path, con
   auto kind = CheckDirectory(path, /*create=*/false);
   if (!kind.ok() && !kind.status().IsCorruption()) return kind.status();
   if (!kind.ok()) {
-    // CURRENT is missing beside the files of a database.
-    auto lock = LockDirectory(path, /*create=*/true);
+    // CURRENT is missing beside the files of a database. Held while CURRENT
+    // or the manifest is written again (released before the store opens).
+    auto lock = DirectoryLock::Acquire(path, DirectoryLock::Mode::kExclusive);
     if (!lock.ok()) return lock.status();
-    struct Unlock {
-      int fd;
-      ~Unlock() { ::close(fd); }
-    } unlock{*lock};
     std::string manifest;
     std::uint64_t newest = 0;
     std::error_code ec;
@@ -1679,11 +1709,25 @@ Result<std::vector<std::string>> RepairRocksDbStore(const std::string& path, con
   return done;
 }
 
+Status CheckStoreWritable(const std::string& path) {
+  if (path.empty()) return Status::InvalidArgument("store path is empty");
+  return CheckWritable(path);
+}
+
 Result<std::unique_ptr<EventStore>> OpenRocksDbStore(const std::string& path, const StoreOptions& options) {
   if (path.empty()) return Status::InvalidArgument("store path is empty");
+  CASELOOP_RETURN_IF_ERROR(ValidateStoreOptions(options, "StoreOptions"));
   auto store = std::make_unique<RocksDbStore>(path, options);
   CASELOOP_RETURN_IF_ERROR(store->Open());
   return std::unique_ptr<EventStore>(std::move(store));
+}
+
+Result<Storage> OpenRocksDbStorage(const std::string& path, const StoreOptions& options) {
+  if (path.empty()) return Status::InvalidArgument("store path is empty");
+  CASELOOP_RETURN_IF_ERROR(ValidateStoreOptions(options, "StoreOptions"));
+  auto store = std::make_shared<RocksDbStore>(path, options);
+  CASELOOP_RETURN_IF_ERROR(store->Open());
+  return Storage{store, store};
 }
 
 }  // namespace caseloop

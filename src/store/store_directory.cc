@@ -2,12 +2,15 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -149,28 +152,166 @@ Result<DirectoryKind> CheckDirectory(const std::string& dir, bool create) {
   return Status::IOError(fmt::format("no database at {}: the directory holds none", dir));
 }
 
-Result<int> LockDirectory(const std::string& dir, bool create) {
-  const std::string lock = dir + "/LOCK";
-  std::error_code ec;
-  if (fs::exists(lock, ec) && !fs::is_regular_file(lock, ec))
-    return Status::IOError(fmt::format("{} is not a regular file: remove it (RocksDB's lock file)", lock));
-  int fd = ::open(lock.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
-  if (fd < 0) {
-    const int err = errno;
-    if (err == ENOENT && !create) return -1;
-    return Status::IOError(fmt::format("cannot open {}: {}", lock, std::strerror(err)));
+Status CheckWritable(const std::string& dir) {
+  if (::faccessat(AT_FDCWD, dir.c_str(), W_OK, AT_EACCESS) == 0) return Status::Ok();
+  const int err = errno;
+  switch (err) {
+    case ENOENT:
+    case ENOTDIR:
+      return Status::Ok();  // nothing there: the open says what is missing
+    case EROFS:
+      return Status::IOError(fmt::format(
+          "{} is on a read-only file system: the database can only be opened read-only there", dir));
+    case EACCES:
+    case EPERM:
+      return Status::IOError(fmt::format(
+          "{} cannot be written by this process (permission denied): the database can only be opened "
+          "read-only",
+          dir));
+    default:
+      return Status::IOError(fmt::format("cannot write in {}: {}", dir, std::strerror(err)));
   }
+}
+
+namespace {
+
+// The directories this process holds (DirectoryLock), by device and inode.
+struct Hold {
+  DirectoryLock::Mode mode = DirectoryLock::Mode::kShared;
+  int shared = 0;  // kShared holders
+  int fd = -1;     // kShared, kExclusive: our descriptor of LOCK (-1: none)
+};
+
+std::mutex& HoldsMutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+std::map<std::pair<std::uint64_t, std::uint64_t>, Hold>& Holds() {
+  static std::map<std::pair<std::uint64_t, std::uint64_t>, Hold> holds;
+  return holds;
+}
+
+Status LockedByAnotherProcess(const std::string& dir, const std::string& detail) {
+  return Status::IOError(fmt::format("database {} is locked by another process ({})", dir, detail));
+}
+
+// An fcntl lock of the whole file, without waiting.
+bool FcntlLock(int fd, short type) {
   struct flock fl {};
-  fl.l_type = F_WRLCK;
+  fl.l_type = type;
   fl.l_whence = SEEK_SET;
-  if (::fcntl(fd, F_SETLK, &fl) != 0) {
-    const int err = errno;
-    ::close(fd);
-    if (err == EAGAIN || err == EACCES)
-      return Status::IOError(fmt::format("the database {} is locked by another process ({})", dir, lock));
-    return Status::IOError(fmt::format("cannot lock {}: {}", lock, std::strerror(err)));
+  return ::fcntl(fd, F_SETLK, &fl) == 0;
+}
+
+}  // namespace
+
+Result<DirectoryLock> DirectoryLock::Acquire(const std::string& dir, Mode mode) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0)
+    return Status::IOError(fmt::format("cannot read {}: {}", dir, std::strerror(errno)));
+  const std::string lock = dir + "/LOCK";
+  struct stat lst {};
+  const bool exists = ::lstat(lock.c_str(), &lst) == 0;
+  if (exists && !S_ISREG(lst.st_mode)) {
+    return Status::IOError(
+        fmt::format("{} is {}, not RocksDB's lock file: remove it (the database takes a new one)", lock,
+                    S_ISDIR(lst.st_mode) ? "a directory" : "not a regular file"));
   }
-  return fd;
+
+  const auto key =
+      std::make_pair(static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino));
+  std::lock_guard l(HoldsMutex());
+  auto& holds = Holds();
+  if (auto it = holds.find(key); it != holds.end()) {
+    if (mode == Mode::kShared && it->second.mode == Mode::kShared) {
+      ++it->second.shared;
+    } else {
+      return LockedByAnotherProcess(
+          dir, fmt::format("{} is held by another store {} in this process", lock,
+                           it->second.mode == Mode::kShared ? "open read-only" : "open read-write"));
+    }
+  } else {
+    Hold hold;
+    hold.mode = mode;
+    if (mode == Mode::kShared) {
+      hold.shared = 1;
+      if (exists) {
+        hold.fd = ::open(lock.c_str(), O_RDONLY | O_CLOEXEC);
+        if (hold.fd < 0)
+          return Status::IOError(fmt::format("cannot open {}: {}", lock, std::strerror(errno)));
+        if (!FcntlLock(hold.fd, F_RDLCK)) {
+          const int err = errno;
+          ::close(hold.fd);  // this process holds no other lock on it: nothing else is released
+          if (err == EAGAIN || err == EACCES)
+            return LockedByAnotherProcess(dir, fmt::format("{}: a read-write open holds it", lock));
+          return Status::IOError(fmt::format("cannot lock {}: {}", lock, std::strerror(err)));
+        }
+      }
+    } else if (mode == Mode::kExclusive) {
+      hold.fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      if (hold.fd < 0) return Status::IOError(fmt::format("cannot open {}: {}", lock, std::strerror(errno)));
+      if (!FcntlLock(hold.fd, F_WRLCK)) {
+        const int err = errno;
+        ::close(hold.fd);
+        if (err == EAGAIN || err == EACCES) return LockedByAnotherProcess(dir, lock);
+        return Status::IOError(fmt::format("cannot lock {}: {}", lock, std::strerror(err)));
+      }
+    }
+    holds.emplace(key, hold);
+  }
+  DirectoryLock out;
+  out.held_ = true;
+  out.device_ = key.first;
+  out.inode_ = key.second;
+  return out;
+}
+
+void DirectoryLock::Release() {
+  if (!held_) return;
+  held_ = false;
+  std::lock_guard l(HoldsMutex());
+  auto& holds = Holds();
+  auto it = holds.find({device_, inode_});
+  if (it == holds.end()) return;
+  if (it->second.mode == Mode::kShared && --it->second.shared > 0) return;
+  if (it->second.fd >= 0) ::close(it->second.fd);
+  holds.erase(it);
+}
+
+DirectoryLock::DirectoryLock(DirectoryLock&& other) noexcept { *this = std::move(other); }
+
+DirectoryLock& DirectoryLock::operator=(DirectoryLock&& other) noexcept {
+  if (this != &other) {
+    Release();
+    held_ = std::exchange(other.held_, false);
+    device_ = other.device_;
+    inode_ = other.inode_;
+  }
+  return *this;
+}
+
+std::optional<Status> LockFailure(const std::string& dir, const std::string& rocksdb_message) {
+  const std::string lock = dir + "/LOCK";
+  // RocksDB's PosixFileSystem::LockFile: "lock hold by current process ...",
+  // "While lock file: DIR/LOCK: <strerror>", "while open a file for lock:
+  // DIR/LOCK: <strerror>".
+  auto reason = [&]() {
+    const std::size_t at = rocksdb_message.find(lock + ": ");
+    return at == std::string::npos ? rocksdb_message : rocksdb_message.substr(at + lock.size() + 2);
+  };
+  if (rocksdb_message.find("lock hold by current process") != std::string::npos)
+    return LockedByAnotherProcess(dir, fmt::format("{} is held by another store in this process", lock));
+  if (rocksdb_message.find("While lock file") != std::string::npos) {
+    const std::string why = reason();
+    if (why.find(std::strerror(EAGAIN)) != std::string::npos ||
+        why.find(std::strerror(EACCES)) != std::string::npos)
+      return LockedByAnotherProcess(dir, rocksdb_message);
+    return Status::IOError(fmt::format("cannot lock {}: {}", lock, why));
+  }
+  if (rocksdb_message.find("while open a file for lock") != std::string::npos)
+    return Status::IOError(fmt::format("cannot open {}: {}", lock, reason()));
+  return std::nullopt;
 }
 
 AckMarker::AckMarker(AckMarker&& other) noexcept { *this = std::move(other); }

@@ -44,17 +44,60 @@ enum class DirectoryKind {
 //  * `dir` is not a directory, or cannot be read: IOError saying so.
 Result<DirectoryKind> CheckDirectory(const std::string& dir, bool create);
 
-// Takes the store's LOCK file the way RocksDB does (an fcntl write lock),
-// for work on the directory while RocksDB is not open on it (repair), or
-// beside a read-only open, which takes no lock (caseloop check). The lock is
-// released when the returned descriptor is closed. Returns -1 when there is
-// no LOCK file and `create` is false. Errors: IOError naming what is wrong —
-// locked by another process, a LOCK that is not a regular file, a read-only
-// directory or file system, permissions.
-// WARNING: closing any descriptor of LOCK in this process releases every
-// fcntl lock the process holds on it, RocksDB's included: never call this
-// while a read-write RocksDB open of the same directory is live.
-Result<int> LockDirectory(const std::string& dir, bool create);
+// Why this process cannot write in the existing directory `dir`, or OK when
+// it can (or `dir` does not exist: the open says what is missing). IOError
+// naming the directory: "... is on a read-only file system" (EROFS), "...
+// cannot be written by this process (permission denied)" (EACCES).
+Status CheckWritable(const std::string& dir);
+
+// This process's hold on a store directory's LOCK file, RocksDB's fcntl lock
+// (a write lock held by a read-write open, in any process).
+//  * kShared (a read-only open): a shared fcntl lock (F_RDLCK) on LOCK,
+//    opened read-only, so it works on read-only media. Read-only opens run
+//    side by side; a read-write open (in any process) is refused while one
+//    is held, and a read-only open while a read-write one is. A directory
+//    without LOCK (never opened read-write) is not locked.
+//  * kExclusive (repair, while RocksDB is not open on it): an exclusive fcntl
+//    lock (F_WRLCK) on LOCK, created when missing.
+//  * kRocksDb (a read-write open): RocksDB takes the exclusive lock itself;
+//    this only records that this process holds the directory.
+// fcntl locks belong to the process, and closing ANY descriptor of LOCK
+// releases all of them, RocksDB's included. So this process never opens
+// LOCK while it holds the directory in any mode: a process-wide registry
+// (keyed by the directory's device and inode) refuses a second hold in this
+// process, except that kShared holds share one descriptor.
+// Errors: IOError naming what is wrong — "database DIR is locked by another
+// process (...)", LOCK not a regular file (e.g. a directory), a read-only
+// file system or permissions for kExclusive, a LOCK that cannot be opened.
+class DirectoryLock {
+ public:
+  enum class Mode { kShared, kExclusive, kRocksDb };
+
+  DirectoryLock() = default;
+  DirectoryLock(const DirectoryLock&) = delete;
+  DirectoryLock& operator=(const DirectoryLock&) = delete;
+  DirectoryLock(DirectoryLock&& other) noexcept;
+  DirectoryLock& operator=(DirectoryLock&& other) noexcept;
+  ~DirectoryLock() { Release(); }
+
+  // REQUIRES: `dir` exists.
+  static Result<DirectoryLock> Acquire(const std::string& dir, Mode mode);
+  // Gives the hold up (kShared: the last holder of this process closes the
+  // descriptor). For kRocksDb: call after RocksDB closed the database.
+  void Release();
+  bool held() const { return held_; }
+
+ private:
+  bool held_ = false;
+  std::uint64_t device_ = 0;
+  std::uint64_t inode_ = 0;
+};
+
+// Classifies RocksDB's failure to open `dir` as a Status naming what is
+// wrong with its LOCK file: "database DIR is locked by another process (...)"
+// when RocksDB could not take the lock, "cannot open DIR/LOCK: <reason>" when
+// it could not open the file; nullopt when the failure is not about LOCK.
+std::optional<Status> LockFailure(const std::string& dir, const std::string& rocksdb_message);
 
 // The highest log position acknowledged at "survives kill -9" level or
 // stronger, recorded outside RocksDB's write-ahead log: two 32-byte slots

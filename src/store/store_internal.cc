@@ -99,6 +99,16 @@ std::string PrefixSuccessor(std::string_view prefix) {
   return s;
 }
 
+Status ValidateStoreOptions(const StoreOptions& options, std::string_view name) {
+  if (options.max_group_writers < 1)
+    return Status::InvalidArgument(fmt::format("{}.max_group_writers must be at least 1, got 0", name));
+  if (options.group_commit_window.count() < 0) {
+    return Status::InvalidArgument(fmt::format("{}.group_commit_window must not be negative, got {} us", name,
+                                               options.group_commit_window.count()));
+  }
+  return Status::Ok();
+}
+
 Status ValidateStream(std::string_view stream) {
   if (stream.empty()) return Status::InvalidArgument("stream name is empty");
   if (stream.size() > kMaxStreamBytes) {

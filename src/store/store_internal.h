@@ -65,6 +65,11 @@ std::optional<CommandEntry> DecodeCommandEntry(std::string_view s);
 // there is none (prefix empty or all 0xFF).
 std::string PrefixSuccessor(std::string_view prefix);
 
+// Checks the options' documented bounds (max_group_writers >= 1, a window
+// that is not negative); `name` prefixes the field in the message
+// ("StoreOptions", "EngineOptions.store").
+Status ValidateStoreOptions(const StoreOptions& options, std::string_view name);
+
 // Checks the stream name: 1..kMaxStreamBytes bytes, no NUL byte.
 Status ValidateStream(std::string_view stream);
 // Checks an append's arguments and fills in an event id (32 random hex

@@ -179,12 +179,9 @@ Status Demo::Setup() {
 
   // The period: Q1 2025 on a store without cases, else the day after what is
   // there (configuration events do not count: they may carry any time).
-  bool has_cases = false;
-  if (EventStore* store = engine_.store()) {
-    auto streams = store->ListStreams("", 8);
-    if (!streams.ok()) return streams.status();
-    for (const std::string& s : *streams) has_cases = has_cases || (!s.empty() && s[0] != '$');
-  }
+  auto cases = engine_.ListCases("", 1);
+  if (!cases.ok()) return cases.status();
+  const bool has_cases = !cases->empty();
   auto first_day = ParseLocalDate("2025-01-01");
   if (!first_day.ok()) return first_day.status();
   start_ = LocalMidnight(*first_day, offset_);

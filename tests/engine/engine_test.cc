@@ -11,6 +11,25 @@
 namespace caseloop::test {
 namespace {
 
+TEST_CASE("HeadPosition and ListCases: the log's head, the case ids in byte order without system streams") {
+  auto e = MustOpen(ManualOptions(T("2025-03-31T08:00")));
+  CHECK(e->HeadPosition() == 0);
+  CHECK(e->ListCases("", 10)->empty());
+  ConfigureDistrict(*e);  // the "$config" stream
+  const std::uint64_t configured = e->HeadPosition();
+  CHECK(configured > 0);
+  CHECK(e->ListCases("", 10)->empty());
+  for (const char* id : {"B2", "A10", "A1", "C"}) MustSubmit(*e, Report(id, CaseKind::kComponent, "0101"));
+  CHECK(e->HeadPosition() == configured + 4);
+  CHECK(*e->ListCases("", 10) == std::vector<std::string>{"A1", "A10", "B2", "C"});
+  CHECK(*e->ListCases("", 2) == std::vector<std::string>{"A1", "A10"});
+  CHECK(*e->ListCases("A10", 10) == std::vector<std::string>{"B2", "C"});
+  CHECK(e->ListCases("C", 10)->empty());
+  CHECK(e->ListCases("", 0)->empty());
+  REQUIRE(e->Close().ok());
+  CHECK(e->ListCases("", 10).status().IsUnavailable());
+}
+
 TEST_CASE("open, configure and run one case through its loop") {
   auto e = MustOpen(ManualOptions(T("2025-03-31T08:00")));
   ConfigureDistrict(*e);
@@ -57,11 +76,11 @@ TEST_CASE("open, configure and run one case through its loop") {
   CHECK(e->LatestRecordedTime() == T("2025-03-31T15:10"));
 
   // A refused command names the case and writes nothing.
-  std::uint64_t head = e->store()->HeadPosition();
+  std::uint64_t head = e->HeadPosition();
   Result<CommandAck> bad = e->Submit(Cmd(CommandType::kAccept, "A1", "WATER", T("2025-03-31T15:20")));
   CHECK_MESSAGE(bad.status().IsRejected(), bad.status().ToString());
   CHECK(bad.status().message().find("A1") != std::string::npos);
-  CHECK(e->store()->HeadPosition() == head);
+  CHECK(e->HeadPosition() == head);
   CHECK(e->Submit(Cmd(CommandType::kAccept, "NOPE", "WATER")).status().IsNotFound());
   CHECK(e->Submit(Cmd(CommandType::kAccept, "", "WATER")).status().IsInvalidArgument());
   CHECK(e->Submit(Cmd(CommandType::kAccept, "$config", "WATER")).status().IsInvalidArgument());
@@ -140,11 +159,11 @@ TEST_CASE("configuration: validated before it is appended, replayed on reopen") 
   {
     auto e = MustOpen(ManualOptions(T("2025-03-31T08:00"), dir.path()));
     ConfigureDistrict(*e);
-    std::uint64_t head = e->store()->HeadPosition();
+    std::uint64_t head = e->HeadPosition();
     // A route to an unknown unit is refused; nothing is written.
     Result<CommandAck> bad = e->Configure(Route(CaseKind::kEvent, "0102", "NOBODY"));
     CHECK_FALSE(bad.ok());
-    CHECK(e->store()->HeadPosition() == head);
+    CHECK(e->HeadPosition() == head);
     Result<CommandAck> ok = e->Configure(Unit("PARKS"));
     REQUIRE(ok.ok());
     CHECK(ok->case_id == kConfigStream);
@@ -168,14 +187,14 @@ TEST_CASE("default configuration is appended once, only to an empty store") {
     EngineOptions o = ManualOptions(T("2025-03-31T08:00"), dir.path());
     o.default_config = true;
     auto e = MustOpen(o);
-    head = e->store()->HeadPosition();
+    head = e->HeadPosition();
     CHECK(head == DefaultConfigChanges().size());
     CHECK_FALSE(e->CurrentConfig().units.empty());
   }
   EngineOptions o = ManualOptions(T("2025-03-31T08:00"), dir.path());
   o.default_config = true;
   auto e = MustOpen(o);
-  CHECK(e->store()->HeadPosition() == head);
+  CHECK(e->HeadPosition() == head);
 }
 
 // domain.md §8, through the engine, with the manual clock.
@@ -292,13 +311,13 @@ TEST_CASE("a retried command id returns the first result and appends nothing") {
   Command r = Report("A1", CaseKind::kComponent, "0101");
   r.command_id = "client-1";
   CommandAck first = MustSubmit(*e, r);
-  std::uint64_t head = e->store()->HeadPosition();
+  std::uint64_t head = e->HeadPosition();
   // The decider would refuse a second report of A1; the retry is recognized.
   CommandAck again = MustSubmit(*e, r);
   CHECK(again.duplicate);
   CHECK(again.first_position == first.first_position);
   CHECK(again.events == first.events);
-  CHECK(e->store()->HeadPosition() == head);
+  CHECK(e->HeadPosition() == head);
 
   Command reg = Cmd(CommandType::kRegister, "A1", "L1");
   reg.command_id = "client-2";

@@ -1,6 +1,6 @@
 // The asynchronous command pipeline and the group-commit options: SubmitAsync
 // is not bounded by the worker pool, per-case order holds without waiting,
-// nothing is acknowledged before its fsync, max_batch and the window reach
+// nothing is acknowledged before its fsync, store.max_group_writers and the window reach
 // the store; and the read-only engine.
 #include <doctest/doctest.h>
 
@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "engine_test_util.h"
+#include "store/projection_store.h"
 
 namespace caseloop::test {
 namespace {
@@ -39,7 +40,7 @@ TEST_CASE("SubmitAsync from one thread: per-case order, few fsyncs, acks after f
   TempDir dir;
   const Instant start = T("2025-03-31T10:00");
   EngineOptions o = ManualOptions(start, dir.path());
-  o.durability = Durability::kSync;
+  o.store.durability = Durability::kSync;
   o.worker_threads = 2;
   std::map<std::string, std::string> live;
   std::string figures;
@@ -172,10 +173,10 @@ TEST_CASE("SubmitAsync and Submit on the same cases from many threads keep each 
   }
 }
 
-TEST_CASE("max_batch = 1: one fsync per synced command, also under concurrency") {
+TEST_CASE("store.max_group_writers = 1: one fsync per synced command, also under concurrency") {
   TempDir dir;
   EngineOptions o = ManualOptions(T("2025-03-31T10:00"), dir.path());
-  o.max_batch = 1;
+  o.store.max_group_writers = 1;
   auto e = MustOpen(o);
   ConfigureDistrict(*e);
   const std::uint64_t before = e->SyncCount();
@@ -207,7 +208,7 @@ TEST_CASE("max_batch = 1: one fsync per synced command, also under concurrency")
 TEST_CASE("a group-commit window: concurrent commands commit and share fsyncs") {
   TempDir dir;
   EngineOptions o = ManualOptions(T("2025-03-31T10:00"), dir.path());
-  o.group_commit_window = std::chrono::milliseconds(2);
+  o.store.group_commit_window = std::chrono::milliseconds(2);
   auto e = MustOpen(o);
   ConfigureDistrict(*e);
   // A lone command on an idle store is acknowledged (it does not wait for
@@ -233,13 +234,13 @@ TEST_CASE("a group-commit window: concurrent commands commit and share fsyncs") 
 
 TEST_CASE("engine options are checked") {
   EngineOptions o;
-  o.max_batch = 0;
+  o.store.max_group_writers = 0;
   CHECK(Engine::Open(o).status().IsInvalidArgument());
   o = EngineOptions();
-  o.group_commit_window = std::chrono::microseconds(-1);
+  o.store.group_commit_window = std::chrono::microseconds(-1);
   CHECK(Engine::Open(o).status().IsInvalidArgument());
   o = EngineOptions();
-  o.read_only = true;  // an in-memory store cannot be read-only
+  o.store.read_only = true;  // an in-memory store cannot be read-only
   Result<std::unique_ptr<Engine>> r = Engine::Open(o);
   CHECK(r.status().IsInvalidArgument());
   CHECK(r.status().message().find("read_only") != std::string::npos);
@@ -253,8 +254,11 @@ void CopyLog(Engine& from, const std::string& to) {
   Result<std::unique_ptr<EventStore>> opened = OpenRocksDbStore(to);
   REQUIRE(opened.ok());
   EventStore& dst = **opened;
-  Result<std::vector<EventRecord>> all = from.store()->ReadAll(1, SIZE_MAX);
-  REQUIRE(all.ok());
+  Result<std::vector<LoggedEvent>> logged = from.ReadLog(1, SIZE_MAX);
+  REQUIRE(logged.ok());
+  std::vector<EventRecord> records;
+  for (LoggedEvent& e : *logged) records.push_back(std::move(e.record));
+  const std::vector<EventRecord>* all = &records;
   std::size_t i = 0;
   while (i < all->size()) {
     const EventRecord& first = (*all)[i];
@@ -289,10 +293,11 @@ void CopyLog(Engine& from, const std::string& to) {
 std::size_t ProjectionKeys(const std::string& path) {
   StoreOptions so;
   so.read_only = true;
-  Result<std::unique_ptr<EventStore>> s = OpenRocksDbStore(path, so);
+  Result<Storage> s = OpenRocksDbStorage(path, so);
   REQUIRE(s.ok());
   std::size_t n = 0;
-  REQUIRE((*s)->Scan("", "",
+  REQUIRE(s->projections
+              ->Scan("", "",
                      [&](std::string_view, std::string_view) {
                        ++n;
                        return true;
@@ -317,17 +322,17 @@ TEST_CASE(
     figures = Describe(*e, later);
     state_a1 = Describe(*e->State("R1"));
     history_a1 = e->History("R1")->size();
-    head = e->store()->HeadPosition();
+    head = e->HeadPosition();
     CopyLog(*e, copy_dir.path());
   }
   REQUIRE(ProjectionKeys(copy_dir.path()) == 0);  // the copy has a log and no projections
 
   EngineOptions o = ManualOptions(start, copy_dir.path());
-  o.read_only = true;
+  o.store.read_only = true;
   o.default_config = true;  // ignored: nothing is appended
   {
     auto e = MustOpen(o);
-    CHECK(e->store()->HeadPosition() == head);
+    CHECK(e->HeadPosition() == head);
     Result<CommandAck> r = e->Submit(Report("X", CaseKind::kEvent, "0102"));
     CHECK(r.status().IsRejected());
     CHECK(r.status().message().find("read-only") != std::string::npos);
@@ -349,7 +354,7 @@ TEST_CASE(
     CHECK(e->History("R1")->size() == history_a1);
     // The clock moves, no timer fires: the deadlines passed, nothing appended.
     CHECK(e->AdvanceTo(later).ok());
-    CHECK(e->store()->HeadPosition() == head);
+    CHECK(e->HeadPosition() == head);
     CHECK(e->RebuildProjections().ok());
     CHECK(Describe(*e, later) == figures);
     Result<std::vector<std::string>> problems = e->Check();
@@ -364,7 +369,7 @@ TEST_CASE(
     auto e = MustOpen(ManualOptions(start, copy_dir.path()));
     CHECK(Describe(*e, later) == figures);
     CHECK(e->AdvanceTo(later).ok());
-    CHECK(e->store()->HeadPosition() > head);
+    CHECK(e->HeadPosition() > head);
   }
   CHECK(ProjectionKeys(copy_dir.path()) > 0);
 }

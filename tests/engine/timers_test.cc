@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstdint>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -37,7 +39,7 @@ TEST_CASE("manual clock: timers fire in deadline order, stepping the clock") {
   // Record the clock each time a task_overdue is delivered to a subscriber.
   std::mutex mu;
   std::vector<std::string> order;
-  auto sub = e->Subscribe(e->store()->HeadPosition() + 1, [&](const LoggedEvent& le) {
+  auto sub = e->Subscribe(e->HeadPosition() + 1, [&](const LoggedEvent& le) {
     if (le.event && le.event->type == EventType::kTaskOverdue) {
       std::lock_guard<std::mutex> lock(mu);
       order.push_back(le.record.stream);
@@ -202,6 +204,99 @@ TEST_CASE("automatic supervision after the configured working minutes (policy)")
   CHECK(sup[0].record.recorded_us == MicrosOf(T("2025-03-31T16:30")) + 1);
   REQUIRE(e->AdvanceTo(T("2025-04-09T10:00")).ok());
   CHECK(EventsOf(*e, "A1", EventType::kCaseSupervised).size() == 1);
+}
+
+// Regression (docs/reliability.md, "the instant range"): the timers listed
+// deadlines only up to 9999-12-31T23:59:59Z while the clock, commands and
+// configuration took any instant, so a task due after that never got its
+// task_overdue, and times past the year 9999 did not read back.
+TEST_CASE("instant range: a deadline near its end fires, and every entry refuses an instant outside it") {
+  CHECK(*ParseInstant("1970-01-01T00:00+14:00", 0) == kEarliestInstant);
+  CHECK(*ParseInstant("9999-12-31T23:59:59.999999-14:00", 0) == kLatestInstant);
+  CHECK(CheckInstantRange(kLatestInstant, "t").ok());
+  CHECK(CheckInstantRange(kEarliestInstant, "t").ok());
+  Status after = CheckInstantRange(kLatestInstant + Micros(1), "at", 8 * 60);
+  CHECK(after.IsInvalidArgument());
+  CHECK(after.message() ==
+        "at 10000-01-01T22:00:00+08:00: it is after the latest instant caseloop handles "
+        "(9999-12-31T23:59:59-14:00)");
+  Status before = CheckInstantRange(kEarliestInstant - Micros(1), "at");
+  CHECK(before.message() ==
+        "at 1969-12-31T09:59:59+00:00: it is before the earliest instant caseloop handles "
+        "(1970-01-01T00:00:00+14:00)");
+  CHECK(CheckInstantRange(InstantFromMicros(INT64_MAX), "at").message().find("microseconds") !=
+        std::string::npos);
+
+  SUBCASE("a deadline after 9999-12-31T23:59:59Z fires") {
+    auto e = MustOpen(ManualOptions(T("9999-12-30T10:00")));
+    ConfigureDistrict(*e);
+    MustSubmit(*e, Report("E", CaseKind::kComponent, "0101"));
+    MustSubmit(*e, Cmd(CommandType::kRegister, "E", "L1"));
+    Command d = Cmd(CommandType::kDispatch, "E", "D1");
+    d.deadline = kLatestInstant - std::chrono::hours(1);  // imported history: the due date as given
+    MustSubmit(*e, d);
+    REQUIRE(e->AdvanceTo(kLatestInstant).ok());
+    std::vector<LoggedEvent> marks = AllOverdue(*e);
+    REQUIRE(marks.size() == 1);
+    CHECK(marks[0].record.recorded_us == MicrosOf(*d.deadline) + 1);
+    CHECK(e->Now() == kLatestInstant);
+    // The clock stops at the end of the range.
+    CHECK(e->AdvanceTo(kLatestInstant + Micros(1)).IsInvalidArgument());
+    CHECK(e->Advance(Micros(1)).IsInvalidArgument());
+    CHECK(e->Advance(Micros(INT64_MAX)).IsInvalidArgument());
+    CHECK(e->Now() == kLatestInstant);
+  }
+
+  SUBCASE("commands, configuration, batches and clocks outside the range are refused") {
+    auto e = MustOpen(ManualOptions(T("9999-12-30T10:00")));
+    ConfigureDistrict(*e);
+    const std::uint64_t head = e->HeadPosition();
+    Result<CommandAck> late =
+        e->Submit(Report("X", CaseKind::kComponent, "0101", kLatestInstant + Micros(1)));
+    CHECK(late.status().IsInvalidArgument());
+    CHECK(late.status().message().find("after the latest instant caseloop handles") != std::string::npos);
+    CHECK(e->Submit(Report("X", CaseKind::kComponent, "0101", kEarliestInstant - Micros(1)))
+              .status()
+              .IsInvalidArgument());
+    // A deadline computed past the end: 4 working hours from Friday 9999-12-31 16:00 end on Monday
+    // 10000-01-03, after the last instant.
+    MustSubmit(*e, Report("X", CaseKind::kComponent, "0101", T("9999-12-31T16:00")));
+    MustSubmit(*e, Cmd(CommandType::kRegister, "X", "L1", T("9999-12-31T16:00")));
+    const std::uint64_t registered = e->HeadPosition();
+    Result<CommandAck> dispatched = e->Submit(Cmd(CommandType::kDispatch, "X", "D1", T("9999-12-31T16:00")));
+    CHECK(dispatched.status().IsInvalidArgument());
+    CHECK_MESSAGE(dispatched.status().message().find("deadline 10000-01-03") != std::string::npos,
+                  dispatched.status().message());
+    Command explicit_deadline = Cmd(CommandType::kDispatch, "X", "D1", T("9999-12-31T16:00"));
+    explicit_deadline.deadline = kLatestInstant + Micros(1);
+    CHECK(e->Submit(explicit_deadline).status().IsInvalidArgument());
+    CHECK(e->HeadPosition() == registered);
+    CHECK(registered == head + 2);
+
+    std::promise<Status> async;
+    e->SubmitAsync(Cmd(CommandType::kDispatch, "X", "D1", kLatestInstant + Micros(1)),
+                   [&](Result<CommandAck> r) { async.set_value(r.status()); });
+    CHECK(async.get_future().get().IsInvalidArgument());
+
+    ConfigChange unit = District()[2];  // a unit definition
+    CHECK(e->Configure(unit, kLatestInstant + Micros(1)).status().IsInvalidArgument());
+
+    CaseBatch group;
+    group.commands.push_back(Report("Y", CaseKind::kComponent, "0101", T("9999-12-31T10:00")));
+    group.commands.push_back(Cmd(CommandType::kRegister, "Y", "L1", kLatestInstant + Micros(1)));
+    std::vector<CaseBatchResult> results = e->SubmitBatch({group});
+    REQUIRE(results.size() == 1);
+    CHECK(results[0].status.IsInvalidArgument());
+    CHECK(results[0].done == 1);  // the report before it is appended
+    CHECK(e->HeadPosition() == registered + 1);
+
+    auto clock = std::make_shared<ManualClock>(T("9999-12-31T10:00"));
+    CHECK(clock->Set(kLatestInstant + Micros(1)).IsInvalidArgument());
+    CHECK(clock->Now() == T("9999-12-31T10:00"));
+    EngineOptions o;
+    o.clock = std::make_shared<ManualClock>(kLatestInstant + Micros(1));
+    CHECK(Engine::Open(o).status().IsInvalidArgument());
+  }
 }
 
 }  // namespace

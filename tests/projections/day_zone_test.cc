@@ -41,14 +41,14 @@ struct ZonedLog {
       REQUIRE_MESSAGE(r.ok(), r.status().ToString());
     }
   }
-  std::unique_ptr<EventStore> Store() const {
-    auto store = NewMemoryStore();
-    Append(store.get(), 0, events.size());
+  Storage Store() const {
+    Storage store = NewMemoryStorage();
+    Append(store.log.get(), 0, events.size());
     return store;
   }
 };
 
-projections::ev::DayZone StoredZone(EventStore* store) {
+projections::ev::DayZone StoredZone(ProjectionStore* store) {
   auto v = store->Get(projections::ev::kZoneKey);
   REQUIRE(v.ok());
   REQUIRE(v->has_value());
@@ -58,19 +58,19 @@ projections::ev::DayZone StoredZone(EventStore* store) {
 }
 
 // Counts the evaluation projection's resets (its rebuilds).
-class CountingStore final : public ForwardingStore {
+class CountingStore final : public ForwardingProjectionStore {
  public:
-  using ForwardingStore::ForwardingStore;
+  using ForwardingProjectionStore::ForwardingProjectionStore;
   Status ResetProjection(std::string_view name, std::string_view prefix) override {
     if (name == "evaluation") ++evaluation_resets;
-    return ForwardingStore::ResetProjection(name, prefix);
+    return ForwardingProjectionStore::ResetProjection(name, prefix);
   }
   int evaluation_resets = 0;
 };
 
 // Every record the counters are made from: what is left answers only
 // through the day counters.
-void DropRecords(EventStore* store) {
+void DropRecords(ProjectionStore* store) {
   std::vector<KvOp> drop;
   REQUIRE(store
               ->Scan("ev/", "ev0",
@@ -89,12 +89,12 @@ void DropRecords(EventStore* store) {
 
 TEST_CASE("a district at -05:00: queries over its whole local days read only the day counters") {
   RandomHistory rh = MakeRandomHistory(600, 5, kMinus5);
-  auto store = NewMemoryStore();
-  AppendCalendar(store.get(), kMinus5);
-  rh.h.Flush(store.get());
-  auto p = Projections::Create(store.get());
+  Storage store = NewMemoryStorage();
+  AppendCalendar(store.log.get(), kMinus5);
+  rh.h.Flush(store.log.get());
+  auto p = Projections::Create(store.log.get(), store.projections.get());
   REQUIRE(p->CatchUp().ok());
-  CHECK(StoredZone(store.get()) == projections::ev::DayZone{kMinus5, 1});
+  CHECK(StoredZone(store.projections.get()) == projections::ev::DayZone{kMinus5, 1});
 
   auto at = [](const char* text) { return LocalAt(text, kMinus5); };
   // Local midnights at -05:00: bounds, and the instant too.
@@ -121,7 +121,7 @@ TEST_CASE("a district at -05:00: queries over its whole local days read only the
   REQUIRE(reports > 100);
   REQUIRE(received > 100);
 
-  DropRecords(store.get());
+  DropRecords(store.projections.get());
   for (std::size_t k = 0; k < aligned.size(); ++k) {
     CAPTURE(k);
     auto r = p->Rates(aligned[k], Config{});
@@ -146,12 +146,12 @@ TEST_CASE("a district at -05:00: queries over its whole local days read only the
 
 TEST_CASE("a district at -05:00: counters == record by record == the oracle, for many periods and instants") {
   RandomHistory rh = MakeRandomHistory(1500, 4242, kMinus5);
-  auto store = NewMemoryStore();
-  AppendCalendar(store.get(), kMinus5);
-  rh.h.Flush(store.get());
-  auto p = Projections::Create(store.get(), ProjectionOptions{100});
+  Storage store = NewMemoryStorage();
+  AppendCalendar(store.log.get(), kMinus5);
+  rh.h.Flush(store.log.get());
+  auto p = Projections::Create(store.log.get(), store.projections.get(), ProjectionOptions{100});
   REQUIRE(p->CatchUp().ok());
-  projections::EvaluationProjection ev(store.get());
+  projections::EvaluationProjection ev(store.projections.get());
   Config plain, grid6;
   grid6.policy.grid_group_digits = 6;
   auto at = [](const char* text) { return LocalAt(text, kMinus5); };
@@ -226,11 +226,11 @@ TEST_CASE(
   // again (nothing to rebuild); then +05:30.
   log.calendar_before = {{n / 5, kMinus5}, {n / 2, kMinus5}, {4 * n / 5, 5 * 60 + 30}};
 
-  auto memory = NewMemoryStore();
-  CountingStore store(memory.get());
-  auto inc = Projections::Create(&store, ProjectionOptions{64});
+  Storage memory = NewMemoryStorage();
+  CountingStore store(memory.projections.get());
+  auto inc = Projections::Create(memory.log.get(), &store, ProjectionOptions{64});
   for (std::size_t i = 0; i < n; i += 997) {
-    log.Append(&store, i, std::min(n, i + 997));
+    log.Append(memory.log.get(), i, std::min(n, i + 997));
     REQUIRE(inc->CatchUp().ok());
     CHECK(inc->Lag() == 0);
   }
@@ -250,9 +250,9 @@ TEST_CASE(
   SUBCASE("a fresh store caught up in one go, and in bulk batches") {
     for (ProjectionOptions o : {ProjectionOptions{}, ProjectionOptions{64, 500}}) {
       auto other = log.Store();
-      auto p = Projections::Create(other.get(), o);
+      auto p = Projections::Create(other.log.get(), other.projections.get(), o);
       REQUIRE(p->CatchUp().ok());
-      CHECK(DumpKeyspace(other.get()) == incremental);
+      CHECK(DumpKeyspace(other.projections.get()) == incremental);
       CHECK(AllQueries(*p) == answers_here);
     }
   }
@@ -261,13 +261,13 @@ TEST_CASE(
       CAPTURE(ok_commits);
       auto other = log.Store();
       {
-        FailingStore failing(other.get(), ok_commits);
-        auto crashed = Projections::Create(&failing, ProjectionOptions{64});
+        FailingStore failing(other.projections.get(), ok_commits);
+        auto crashed = Projections::Create(other.log.get(), &failing, ProjectionOptions{64});
         CHECK(crashed->CatchUp().IsIOError());
       }
-      auto resumed = Projections::Create(other.get(), ProjectionOptions{1000});
+      auto resumed = Projections::Create(other.log.get(), other.projections.get(), ProjectionOptions{1000});
       REQUIRE(resumed->CatchUp().ok());
-      CHECK(DumpKeyspace(other.get()) == incremental);
+      CHECK(DumpKeyspace(other.projections.get()) == incremental);
     }
   }
   SUBCASE("the counters answer on the new grid exactly") {
@@ -285,18 +285,20 @@ TEST_CASE(
 }
 
 TEST_CASE("a damaged ev/~zone is reported, not guessed") {
-  auto store = NewMemoryStore();
+  Storage store = NewMemoryStorage();
   History h;
   h.Open("C1", At("2025-04-01T09:00"), "A", At("2025-04-02T09:00"));
-  h.Flush(store.get());
-  auto p = Projections::Create(store.get());
+  h.Flush(store.log.get());
+  auto p = Projections::Create(store.log.get(), store.projections.get());
   REQUIRE(p->CatchUp().ok());
-  REQUIRE(store->CommitProjection("evaluation", {{KvOp::Kind::kPut, "ev/~zone", "\x07garbage"}}, 3).ok());
+  REQUIRE(
+      store.projections->CommitProjection("evaluation", {{KvOp::Kind::kPut, "ev/~zone", "\x07garbage"}}, 3)
+          .ok());
   auto r = p->Rates(PeriodQuery{At("2025-04-01"), At("2025-05-01"), std::nullopt, ""}, Config{});
   CHECK(r.status().IsCorruption());
   CHECK(r.status().message().find("ev/~zone") != std::string::npos);
   h.Open("C2", At("2025-04-01T10:00"), "A", At("2025-04-02T09:00"));
-  h.Flush(store.get());
+  h.Flush(store.log.get());
   Status s = p->CatchUp();
   CHECK(s.IsCorruption());
   CHECK(s.message().find("ev/~zone") != std::string::npos);

@@ -20,8 +20,9 @@ std::vector<std::string> Cases(const std::vector<OpenTask>& v) {
 using Names = std::vector<std::string>;
 
 struct Fixture {
-  std::unique_ptr<EventStore> store = NewMemoryStore();
-  std::unique_ptr<Projections> p = Projections::Create(store.get());
+  Storage storage = NewMemoryStorage();
+  std::shared_ptr<EventStore> store = storage.log;
+  std::unique_ptr<Projections> p = Projections::Create(store.get(), storage.projections.get());
   History h;
 
   void Sync() {

@@ -53,7 +53,11 @@ Config WorkedDistrict() {
 // Decide + Evolve + append, as the engine does.
 class Driver {
  public:
-  Driver() : config_(WorkedDistrict()), store_(NewMemoryStore()), p_(Projections::Create(store_.get())) {}
+  Driver()
+      : config_(WorkedDistrict()),
+        storage_(NewMemoryStorage()),
+        store_(storage_.log),
+        p_(Projections::Create(store_.get(), storage_.projections.get())) {}
 
   void Run(const char* at, CommandType type, const std::string& case_id, const std::string& actor,
            void (*fill)(Command&) = nullptr) {
@@ -103,7 +107,8 @@ class Driver {
 
  private:
   Config config_;
-  std::unique_ptr<EventStore> store_;
+  Storage storage_;
+  std::shared_ptr<EventStore> store_;
   std::unique_ptr<Projections> p_;
   std::map<std::string, CaseState> cases_;
 };

@@ -8,8 +8,9 @@ namespace caseloop::testing {
 namespace {
 
 struct Fixture {
-  std::unique_ptr<EventStore> store = NewMemoryStore();
-  std::unique_ptr<Projections> p = Projections::Create(store.get());
+  Storage storage = NewMemoryStorage();
+  std::shared_ptr<EventStore> store = storage.log;
+  std::unique_ptr<Projections> p = Projections::Create(store.get(), storage.projections.get());
   History h;
 
   void Sync() {
@@ -300,7 +301,7 @@ TEST_CASE("bad queries are refused") {
   CHECK(f.p->Rates(q, Config{}).status().IsInvalidArgument());
   CHECK(f.p->Inspectors(q).status().IsInvalidArgument());
   CHECK(f.p->Centre(q, Config{}).status().IsInvalidArgument());
-  auto none = Projections::Create(nullptr);
+  auto none = Projections::Create(nullptr, nullptr);
   CHECK(none->CatchUp().IsInvalidArgument());
   CHECK(none->Overdue(At("2025-04-01")).status().IsInvalidArgument());
 }

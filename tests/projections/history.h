@@ -13,6 +13,7 @@
 #include "caseloop/event_store.h"
 #include "caseloop/time.h"
 #include "projections/projections.h"
+#include "store/projection_store.h"
 
 namespace caseloop::testing {
 

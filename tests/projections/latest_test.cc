@@ -4,6 +4,7 @@
 #include "caseloop/case.h"
 #include "caseloop/event_store.h"
 #include "projections/projections.h"
+#include "store/projection_store.h"
 
 using namespace caseloop;
 
@@ -24,18 +25,19 @@ void Report(EventStore& store, const std::string& id, std::int64_t us) {
 }  // namespace
 
 TEST_CASE("LatestRecordedMicros is the maximum business time, kept across a new Projections") {
-  auto store = NewMemoryStore();
+  Storage storage = NewMemoryStorage();
+  auto store = storage.log;
   Report(*store, "C1", 5'000'000);
   Report(*store, "C2", 9'000'000);  // the latest, not the last
   Report(*store, "C3", 7'000'000);
   {
-    auto p = Projections::Create(store.get());
+    auto p = Projections::Create(store.get(), storage.projections.get());
     CHECK(p->LatestRecordedMicros() == 0);
     REQUIRE(p->CatchUp().ok());
     CHECK(p->LatestRecordedMicros() == 9'000'000);
   }
   Report(*store, "C4", 1'000'000);
-  auto p = Projections::Create(store.get());
+  auto p = Projections::Create(store.get(), storage.projections.get());
   REQUIRE(p->CatchUp().ok());
   CHECK(p->LatestRecordedMicros() == 9'000'000);
   REQUIRE(p->Rebuild().ok());

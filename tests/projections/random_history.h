@@ -215,7 +215,7 @@ inline RandomHistory MakeRandomHistory(int cases, std::uint64_t seed, int offset
 
 using Dump = std::vector<std::pair<std::string, std::string>>;
 
-inline Dump DumpKeyspace(EventStore* store) {
+inline Dump DumpKeyspace(ProjectionStore* store) {
   Dump d;
   REQUIRE(store
               ->Scan("", "",
@@ -305,12 +305,13 @@ inline std::string AllQueries(Projections& p, int offset_minutes = 8 * 60) {
 }
 
 // Forwards to another store; CommitProjection fails after `ok_commits` calls.
-class FailingStore final : public testing::ForwardingStore {
+class FailingStore final : public testing::ForwardingProjectionStore {
  public:
-  FailingStore(EventStore* inner, int ok_commits) : ForwardingStore(inner), left_(ok_commits) {}
+  FailingStore(ProjectionStore* inner, int ok_commits)
+      : ForwardingProjectionStore(inner), left_(ok_commits) {}
   Status CommitProjection(std::string_view name, const std::vector<KvOp>& ops, std::uint64_t cp) override {
     if (left_-- <= 0) return Status::IOError("injected failure: disk full");
-    return ForwardingStore::CommitProjection(name, ops, cp);
+    return ForwardingProjectionStore::CommitProjection(name, ops, cp);
   }
 
  private:
@@ -318,11 +319,11 @@ class FailingStore final : public testing::ForwardingStore {
 };
 
 // A new memory store holding `events`.
-inline std::unique_ptr<EventStore> StoreWith(const std::vector<CaseEvent>& events) {
-  auto store = NewMemoryStore();
+inline Storage StoreWith(const std::vector<CaseEvent>& events) {
+  Storage store = NewMemoryStorage();
   History copy;
   copy.events = events;
-  copy.Flush(store.get());
+  copy.Flush(store.log.get());
   return store;
 }
 

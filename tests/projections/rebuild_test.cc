@@ -18,24 +18,24 @@ TEST_CASE("random history: incremental == rebuild == resumed after a crash") {
   REQUIRE(rh.h.events.size() > 10000);
 
   // Incremental: the log grows while the projections catch up in small batches.
-  auto store = NewMemoryStore();
-  auto inc = Projections::Create(store.get(), ProjectionOptions{64});
+  Storage store = NewMemoryStorage();
+  auto inc = Projections::Create(store.log.get(), store.projections.get(), ProjectionOptions{64});
   {
     History partial;
     for (std::size_t i = 0; i < rh.h.events.size(); ++i) {
       partial.events.push_back(rh.h.events[i]);
       if (i % 997 == 0 || i + 1 == rh.h.events.size()) {
-        partial.Flush(store.get());
+        partial.Flush(store.log.get());
         REQUIRE(inc->CatchUp().ok());
         CHECK(inc->Lag() == 0);
       }
     }
   }
-  CHECK(inc->Checkpoint() == store->HeadPosition());
+  CHECK(inc->Checkpoint() == store.log->HeadPosition());
   auto check = inc->Check();
   REQUIRE(check.ok());
   CHECK(check->empty());
-  const Dump incremental = DumpKeyspace(store.get());
+  const Dump incremental = DumpKeyspace(store.projections.get());
   const std::string incremental_answers = AllQueries(*inc);
 
   // Sanity against the generator: all-time centre figures and open tasks.
@@ -75,11 +75,11 @@ TEST_CASE("random history: incremental == rebuild == resumed after a crash") {
 
   SUBCASE("rebuild from position 1 gives the same state") {
     REQUIRE(inc->Rebuild().ok());
-    CHECK(DumpKeyspace(store.get()) == incremental);
+    CHECK(DumpKeyspace(store.projections.get()) == incremental);
     CHECK(AllQueries(*inc) == incremental_answers);
     // A fresh Projections object over the same store sees the same.
-    auto again = Projections::Create(store.get());
-    CHECK(again->Checkpoint() == store->HeadPosition());
+    auto again = Projections::Create(store.log.get(), store.projections.get());
+    CHECK(again->Checkpoint() == store.log->HeadPosition());
     REQUIRE(again->CatchUp().ok());
     CHECK(AllQueries(*again) == incremental_answers);
   }
@@ -90,19 +90,19 @@ TEST_CASE("random history: incremental == rebuild == resumed after a crash") {
     for (int ok_commits : {0, 1, 7, 40, 151}) {
       CAPTURE(ok_commits);
       auto other = StoreWith(rh.h.events);
-      FailingStore failing(other.get(), ok_commits);
+      FailingStore failing(other.projections.get(), ok_commits);
       {
-        auto crashed = Projections::Create(&failing, ProjectionOptions{64});
+        auto crashed = Projections::Create(other.log.get(), &failing, ProjectionOptions{64});
         Status s = crashed->CatchUp();
         CHECK(s.IsIOError());
         CHECK(s.message().find("injected failure") != std::string::npos);
-        CHECK(crashed->Checkpoint() < other->HeadPosition());
+        CHECK(crashed->Checkpoint() < other.log->HeadPosition());
       }
       // "Restart": a new Projections over the same store, other batch size.
-      auto resumed = Projections::Create(other.get(), ProjectionOptions{1000});
+      auto resumed = Projections::Create(other.log.get(), other.projections.get(), ProjectionOptions{1000});
       CHECK(resumed->Lag() > 0);
       REQUIRE(resumed->CatchUp().ok());
-      CHECK(DumpKeyspace(other.get()) == incremental);
+      CHECK(DumpKeyspace(other.projections.get()) == incremental);
       CHECK(AllQueries(*resumed) == incremental_answers);
     }
   }
@@ -113,23 +113,24 @@ TEST_CASE("random history: incremental == rebuild == resumed after a crash") {
     for (int ok_commits : {0, 7, 1000}) {
       CAPTURE(ok_commits);
       auto other = StoreWith(rh.h.events);
-      FailingStore failing(other.get(), ok_commits);
-      auto bulk = Projections::Create(&failing, ProjectionOptions{64, 500});
+      FailingStore failing(other.projections.get(), ok_commits);
+      auto bulk = Projections::Create(other.log.get(), &failing, ProjectionOptions{64, 500});
       Status s = bulk->CatchUp();
       if (ok_commits < 1000) {
         CHECK(s.IsIOError());
         // 7 commits: deadline 4, evaluation 3 batches of 500 events (small
         // batches would have reached 3 x 64).
         CHECK(bulk->Checkpoint() == static_cast<std::uint64_t>(ok_commits / 2) * 500);
-        auto resumed = Projections::Create(other.get(), ProjectionOptions{1000, 0});
+        auto resumed =
+            Projections::Create(other.log.get(), other.projections.get(), ProjectionOptions{1000, 0});
         REQUIRE(resumed->CatchUp().ok());
       } else {
         REQUIRE(s.ok());
         // ~12k events: 2 x ceil(events / 500) commits at most, plus the small tail.
-        CHECK(bulk->Checkpoint() == other->HeadPosition());
+        CHECK(bulk->Checkpoint() == other.log->HeadPosition());
       }
-      CHECK(DumpKeyspace(other.get()) == incremental);
-      auto fresh = Projections::Create(other.get());
+      CHECK(DumpKeyspace(other.projections.get()) == incremental);
+      auto fresh = Projections::Create(other.log.get(), other.projections.get());
       CHECK(AllQueries(*fresh) == incremental_answers);
     }
   }
@@ -137,9 +138,9 @@ TEST_CASE("random history: incremental == rebuild == resumed after a crash") {
 
 TEST_CASE("random history: Rates agree with a direct evaluation of the raw events") {
   RandomHistory rh = MakeRandomHistory(2000, 7);
-  auto store = NewMemoryStore();
-  rh.h.Flush(store.get());
-  auto p = Projections::Create(store.get());
+  Storage store = NewMemoryStorage();
+  rh.h.Flush(store.log.get());
+  auto p = Projections::Create(store.log.get(), store.projections.get());
   REQUIRE(p->CatchUp().ok());
   std::int64_t total_due = 0;
   for (auto [from, to] : {std::pair{"2025-01-01", "2025-04-01"}, std::pair{"2025-04-01", "2025-07-01"},
@@ -175,9 +176,9 @@ TEST_CASE("random history: Rates from the day counters == the oracle for many pe
   // Midnight bounds and instants take the counters; the others mix counters,
   // partial days and days whose change bucket holds the instant.
   RandomHistory rh = MakeRandomHistory(1500, 99);
-  auto store = NewMemoryStore();
-  rh.h.Flush(store.get());
-  auto p = Projections::Create(store.get(), ProjectionOptions{128});
+  Storage store = NewMemoryStorage();
+  rh.h.Flush(store.log.get());
+  auto p = Projections::Create(store.log.get(), store.projections.get(), ProjectionOptions{128});
   REQUIRE(p->CatchUp().ok());
   const char* froms[] = {"2025-01-01", "2025-02-03T13:30", "2025-03-17", "2025-04-30T23:59:59"};
   const char* tos[] = {"2025-03-01", "2025-04-01T07:15", "2025-07-01", "2026-01-01"};
@@ -213,11 +214,11 @@ TEST_CASE("random history: Rates from the day counters == the oracle for many pe
 
 TEST_CASE("random history: Rates, Inspectors and Centre from the counters == record by record") {
   RandomHistory rh = MakeRandomHistory(1500, 4242);
-  auto store = NewMemoryStore();
-  rh.h.Flush(store.get());
-  auto p = Projections::Create(store.get(), ProjectionOptions{100});
+  Storage store = NewMemoryStorage();
+  rh.h.Flush(store.log.get());
+  auto p = Projections::Create(store.log.get(), store.projections.get(), ProjectionOptions{100});
   REQUIRE(p->CatchUp().ok());
-  projections::EvaluationProjection ev(store.get());
+  projections::EvaluationProjection ev(store.projections.get());
   Config plain;  // grids grouped by 9 digits (the default)
   Config grid6;
   grid6.policy.grid_group_digits = 6;
@@ -274,9 +275,9 @@ TEST_CASE("random history: Rates, Inspectors and Centre from the counters == rec
 
 TEST_CASE("queries over whole days read the day counters, not the records") {
   RandomHistory rh = MakeRandomHistory(600, 5);
-  auto store = NewMemoryStore();
-  rh.h.Flush(store.get());
-  auto p = Projections::Create(store.get());
+  Storage store = NewMemoryStorage();
+  rh.h.Flush(store.log.get());
+  auto p = Projections::Create(store.log.get(), store.projections.get());
   REQUIRE(p->CatchUp().ok());
   const PeriodQuery aligned{At("2025-01-01"), At("2025-07-01"), At("2025-08-01"), ""};
   auto before = p->Rates(aligned, Config{});
@@ -294,7 +295,7 @@ TEST_CASE("queries over whole days read the day counters, not the records") {
   // midnight must not notice.
   std::vector<KvOp> drop;
   std::size_t counters = 0;
-  REQUIRE(store
+  REQUIRE(store.projections
               ->Scan("ev/", "ev0",
                      [&](std::string_view k, std::string_view) {
                        if (k.substr(0, 5) == "ev/u/")
@@ -305,7 +306,7 @@ TEST_CASE("queries over whole days read the day counters, not the records") {
               .ok());
   REQUIRE(!drop.empty());
   CHECK(counters > 0);
-  REQUIRE(store->CommitProjection("evaluation", drop, store->HeadPosition()).ok());
+  REQUIRE(store.projections->CommitProjection("evaluation", drop, store.log->HeadPosition()).ok());
   auto after = p->Rates(aligned, Config{});
   REQUIRE(after.ok());
   CHECK(AllRatesText(*after) == AllRatesText(*before));
@@ -327,31 +328,31 @@ TEST_CASE("queries over whole days read the day counters, not the records") {
 }
 
 TEST_CASE("a keyspace written by another layout version is rebuilt by the next CatchUp") {
-  auto store = NewMemoryStore();
+  Storage store = NewMemoryStorage();
   History h;
   h.Open("C1", At("2025-04-01T09:00"), "A", At("2025-04-02T09:00"));
   h.Open("C2", At("2025-04-01T09:00"), "B", At("2025-04-02T09:00"));
-  h.Flush(store.get());
-  auto p = Projections::Create(store.get());
+  h.Flush(store.log.get());
+  auto p = Projections::Create(store.log.get(), store.projections.get());
   REQUIRE(p->CatchUp().ok());
-  const Dump clean = DumpKeyspace(store.get());
+  const Dump clean = DumpKeyspace(store.projections.get());
   // An older layout: a stale key and another format version.
   REQUIRE(
-      store
+      store.projections
           ->CommitProjection(
               "evaluation", {{KvOp::Kind::kPut, "ev/~format", "0"}, {KvOp::Kind::kPut, "ev/u/stale", "x"}}, 6)
           .ok());
   REQUIRE(p->CatchUp().ok());
-  CHECK(DumpKeyspace(store.get()) == clean);
+  CHECK(DumpKeyspace(store.projections.get()) == clean);
 }
 
 TEST_CASE("CatchUp(until) stops at the position; a bad event is reported with its position") {
-  auto store = NewMemoryStore();
+  Storage store = NewMemoryStorage();
   History h;
   h.Open("C1", At("2025-04-01T09:00"), "A", At("2025-04-02T09:00"));  // 3 events
   h.Open("C2", At("2025-04-01T09:00"), "A", At("2025-04-02T09:00"));
-  h.Flush(store.get());
-  auto p = Projections::Create(store.get(), ProjectionOptions{2});
+  h.Flush(store.log.get());
+  auto p = Projections::Create(store.log.get(), store.projections.get(), ProjectionOptions{2});
   REQUIRE(p->CatchUp(3).ok());
   CHECK(p->Checkpoint() == 3);
   CHECK(p->Lag() == 3);
@@ -366,11 +367,11 @@ TEST_CASE("CatchUp(until) stops at the position; a bad event is reported with it
   NewEvent cfg;
   cfg.type = "unit_defined";
   cfg.payload = "not a case event";
-  REQUIRE(store->Append(kConfigStream, ExpectedVersion::Any(), {cfg}).ok());
+  REQUIRE(store.log->Append(kConfigStream, ExpectedVersion::Any(), {cfg}).ok());
   NewEvent bad;
   bad.type = "case_dispatched";
   bad.payload = "garbage";
-  REQUIRE(store->Append("C3", ExpectedVersion::Any(), {bad}).ok());
+  REQUIRE(store.log->Append("C3", ExpectedVersion::Any(), {bad}).ok());
   Status s = p->CatchUp();
   CHECK_FALSE(s.ok());
   CHECK(s.message().find("position 8") != std::string::npos);

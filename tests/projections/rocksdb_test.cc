@@ -10,7 +10,7 @@
 namespace caseloop::testing {
 namespace {
 
-std::vector<std::pair<std::string, std::string>> Keyspace(EventStore* store) {
+std::vector<std::pair<std::string, std::string>> Keyspace(ProjectionStore* store) {
   std::vector<std::pair<std::string, std::string>> d;
   REQUIRE(store
               ->Scan("", "",
@@ -34,31 +34,31 @@ TEST_CASE("projections over RocksDB: resume after reopen, same keyspace as the m
     if (i % 3 == 0) h.Feedback(c, Hours(t, 10 + i), i % 2 ? "A" : "B", 10 + i <= 20);
     if (i % 6 == 0) h.Pass(c, Hours(t, 11 + i));
   }
-  auto memory = NewMemoryStore();
+  Storage memory = NewMemoryStorage();
   History copy = h;
-  copy.Flush(memory.get());
-  auto reference = Projections::Create(memory.get());
+  copy.Flush(memory.log.get());
+  auto reference = Projections::Create(memory.log.get(), memory.projections.get());
   REQUIRE(reference->CatchUp().ok());
 
   StoreOptions options;
   options.durability = Durability::kBuffered;
   {
-    auto store = OpenRocksDbStore(dir.string(), options);
+    auto store = OpenRocksDbStorage(dir.string(), options);
     REQUIRE_MESSAGE(store.ok(), store.status().ToString());
-    h.Flush(store->get());
-    auto p = Projections::Create(store->get(), ProjectionOptions{16});
+    h.Flush(store->log.get());
+    auto p = Projections::Create(store->log.get(), store->projections.get(), ProjectionOptions{16});
     REQUIRE(p->CatchUp(50).ok());
     CHECK(p->Checkpoint() == 50);
-    REQUIRE((*store)->Close().ok());
+    REQUIRE(store->log->Close().ok());
   }
   {
-    auto store = OpenRocksDbStore(dir.string(), options);
+    auto store = OpenRocksDbStorage(dir.string(), options);
     REQUIRE_MESSAGE(store.ok(), store.status().ToString());
-    auto p = Projections::Create(store->get());
+    auto p = Projections::Create(store->log.get(), store->projections.get());
     CHECK(p->Checkpoint() == 50);
-    CHECK(p->Lag() == (*store)->HeadPosition() - 50);
+    CHECK(p->Lag() == store->log->HeadPosition() - 50);
     REQUIRE(p->CatchUp().ok());
-    CHECK(Keyspace(store->get()) == Keyspace(memory.get()));
+    CHECK(Keyspace(store->projections.get()) == Keyspace(memory.projections.get()));
     PeriodQuery q{At("2025-04-01"), At("2025-05-01"), std::nullopt, ""};
     auto a = p->Rates(q, Config{});
     auto b = reference->Rates(q, Config{});
@@ -73,11 +73,11 @@ TEST_CASE("projections over RocksDB: resume after reopen, same keyspace as the m
     }
     CHECK((*a)[0].due > 0);
     REQUIRE(p->Rebuild().ok());
-    CHECK(Keyspace(store->get()) == Keyspace(memory.get()));
+    CHECK(Keyspace(store->projections.get()) == Keyspace(memory.projections.get()));
     auto problems = p->Check();
     REQUIRE(problems.ok());
     CHECK(problems->empty());
-    REQUIRE((*store)->Close().ok());
+    REQUIRE(store->log->Close().ok());
   }
   std::filesystem::remove_all(dir);
 }

@@ -60,10 +60,11 @@ History WorkedMonth() {
 }
 
 TEST_CASE("worked month of domain.md §7: WATER scores 90.44, grade A") {
-  auto store = NewMemoryStore();
+  Storage storage = NewMemoryStorage();
+  auto store = storage.log;
   History h = WorkedMonth();
   h.Flush(store.get());
-  auto p = Projections::Create(store.get());
+  auto p = Projections::Create(store.get(), storage.projections.get());
   REQUIRE(p->CatchUp().ok());
   CHECK(p->Lag() == 0);
   CHECK(p->Checkpoint() == store->HeadPosition());

@@ -139,6 +139,19 @@ def test_manual_clock_fires_overdue_timer(engine):
     assert sum("overdue" in e["type"] for e in engine.history("C4")) == 1
 
 
+def test_instants_outside_the_range_are_refused(engine):
+    # The clock and every command stay within 1970-01-01T00:00+14:00 ..
+    # 9999-12-31T23:59:59.999999-14:00 (caseloop/time.h); beyond it the
+    # deadline timers could not fire and the times would not read back.
+    with pytest.raises(caseloop.InvalidArgumentError, match="after the latest instant"):
+        engine.advance(dt.timedelta(days=3_000_000))
+    engine.set_clock(t("9999-12-31T12:00"))  # 04:00Z
+    assert engine.now() == t("9999-12-31T12:00")
+    engine.advance("1d")  # 10000-01-01T04:00Z: still in the range
+    with pytest.raises(caseloop.InvalidArgumentError, match="after the latest instant"):
+        engine.advance("10h")  # 14:00Z: after it
+
+
 def test_events_iterates_the_global_log(engine):
     engine.report("C5", kind="event", category="0102", source="inspector", by="I1", grid="620102001001005")
     events = list(engine.events())

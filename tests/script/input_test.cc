@@ -109,7 +109,10 @@ class ThrowingEngine final : public Engine {
   Status RebuildProjections() override { return real_.RebuildProjections(); }
   Result<std::vector<std::string>> Check() override { return real_.Check(); }
   std::uint64_t SyncCount() const override { return real_.SyncCount(); }
-  EventStore* store() override { return real_.store(); }
+  std::uint64_t HeadPosition() const override { return real_.HeadPosition(); }
+  Result<std::vector<std::string>> ListCases(const std::string& after, std::size_t max) override {
+    return real_.ListCases(after, max);
+  }
   Status Close() override { return real_.Close(); }
 
  private:

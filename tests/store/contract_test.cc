@@ -1,4 +1,6 @@
-// The EventStore contract, run against both stores.
+// The store contracts: the log (EventStore) against the memory and RocksDB
+// stores, the projection storage (ProjectionStore) against the memory and
+// RocksDB stores and the read-only engine's in-memory overlay.
 #include <doctest/doctest.h>
 
 #include <map>
@@ -9,6 +11,7 @@
 #include "caseloop/event_store.h"
 #include "forwarding_store.h"
 #include "store/overlay_store.h"
+#include "store/projection_store.h"
 #include "store_test_util.h"
 
 using namespace caseloop;
@@ -20,6 +23,8 @@ namespace {
 struct MemoryFactory {
   static constexpr bool kDurable = false;
   std::unique_ptr<EventStore> Open(const StoreOptions& = {}) { return NewMemoryStore(); }
+  // The store with its projection storage.
+  Storage OpenStorage(const StoreOptions& = {}) { return NewMemoryStorage(); }
 };
 
 struct RocksFactory {
@@ -30,6 +35,52 @@ struct RocksFactory {
     REQUIRE_MESSAGE(r.ok(), r.status().ToString());
     return std::move(r).value();
   }
+  Storage OpenStorage(const StoreOptions& options = {}) {
+    auto r = OpenRocksDbStorage(dir.path(), options);
+    REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+    return std::move(r).value();
+  }
+};
+
+// Projection storage factories. Open() (again) gives the storage, Close()
+// closes the database it lives in.
+struct MemoryProjections {
+  static constexpr bool kDurable = false;
+  static constexpr bool kClosable = true;
+  Storage storage;
+  ProjectionStore* Open(const StoreOptions& = {}) {
+    storage = NewMemoryStorage();
+    return storage.projections.get();
+  }
+  Status Close() { return storage.log->Close(); }
+};
+
+struct RocksProjections {
+  static constexpr bool kDurable = true;
+  static constexpr bool kClosable = true;
+  TempDir dir{"contract"};
+  Storage storage;
+  ProjectionStore* Open(const StoreOptions& options = {}) {
+    storage = Storage();  // the previous one, closed or not, goes first
+    auto r = OpenRocksDbStorage(dir.path(), options);
+    REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+    storage = std::move(r).value();
+    return storage.projections.get();
+  }
+  Status Close() { return storage.log->Close(); }
+};
+
+// The read-only engine's overlay, over an empty memory store.
+struct OverlayProjections {
+  static constexpr bool kDurable = false;
+  static constexpr bool kClosable = false;
+  Storage base = NewMemoryStorage();
+  std::unique_ptr<ProjectionStore> overlay;
+  ProjectionStore* Open(const StoreOptions& = {}) {
+    overlay = NewProjectionOverlay(base.projections.get());
+    return overlay.get();
+  }
+  Status Close() { return Status::Ok(); }
 };
 
 std::vector<NewEvent> Events(int n, const std::string& tag = "e") {
@@ -118,6 +169,7 @@ class BadRecordStore final : private std::unique_ptr<EventStore>, public testing
 }  // namespace
 
 #define STORE_TYPES MemoryFactory, RocksFactory
+#define PROJECTION_TYPES MemoryProjections, RocksProjections, OverlayProjections
 
 TEST_CASE_TEMPLATE("contract: append and read back every envelope field", F, STORE_TYPES) {
   F f;
@@ -219,7 +271,6 @@ TEST_CASE_TEMPLATE("contract: ScanAll visits exactly what ReadAll returns", F, S
   StoreOptions o;
   o.durability = Durability::kBuffered;
   auto store = f.Open(o);
-  auto overlay = NewProjectionOverlay(store.get());
   CheckScanMatchesReadAll(*store, 1, SIZE_MAX);  // empty store
   // More than one chunk of the default implementation (1024), every field set.
   for (int a = 0; a < 25; ++a) {
@@ -245,7 +296,6 @@ TEST_CASE_TEMPLATE("contract: ScanAll visits exactly what ReadAll returns", F, S
       {head, SIZE_MAX}, {head + 1, SIZE_MAX}, {head + 100, 5}};
   for (const auto& [from, max] : ranges) {
     CheckScanMatchesReadAll(*store, from, max);
-    CheckScanMatchesReadAll(*overlay, from, max);
   }
 
   // visit returning false stops the scan, which is then Ok.
@@ -484,35 +534,9 @@ TEST_CASE_TEMPLATE("contract: concurrent synced appends share fsyncs", F, STORE_
   if constexpr (F::kDurable) CHECK(store->SyncCount() > 0);
 }
 
-TEST_CASE_TEMPLATE("contract: snapshots keep the newest version", F, STORE_TYPES) {
+TEST_CASE_TEMPLATE("contract: projection keyspace commit, scan and reset", F, PROJECTION_TYPES) {
   F f;
-  auto store = f.Open();
-  CHECK_FALSE(store->LoadSnapshot("C1")->has_value());
-  MustAppend(*store, "C1", ExpectedVersion::Any(), Events(3));
-  REQUIRE(store->SaveSnapshot("C1", 2, "state@2").ok());
-  auto s = store->LoadSnapshot("C1");
-  REQUIRE(s.ok());
-  REQUIRE(s->has_value());
-  CHECK((*s)->first == 2);
-  CHECK((*s)->second == "state@2");
-  REQUIRE(store->SaveSnapshot("C1", 1, "state@1").ok());  // older: ignored
-  CHECK((*store->LoadSnapshot("C1"))->second == "state@2");
-  REQUIRE(store->SaveSnapshot("C1", 3, std::string("state\0@3", 8)).ok());
-  CHECK((*store->LoadSnapshot("C1"))->first == 3);
-  CHECK((*store->LoadSnapshot("C1"))->second == std::string("state\0@3", 8));
-  CHECK(store->SaveSnapshot("C1", 4, "future").IsInvalidArgument());
-  CHECK(store->SaveSnapshot("C2", 1, "no stream").IsInvalidArgument());
-  CHECK(store->SaveSnapshot("C1", 0, "zero").IsInvalidArgument());
-  if constexpr (F::kDurable) {
-    REQUIRE(store->Close().ok());
-    store = f.Open();
-    CHECK((*store->LoadSnapshot("C1"))->first == 3);
-  }
-}
-
-TEST_CASE_TEMPLATE("contract: projection keyspace commit, scan and reset", F, STORE_TYPES) {
-  F f;
-  auto store = f.Open();
+  ProjectionStore* store = f.Open();
   CHECK(*store->ProjectionCheckpoint("deadline") == 0);
   std::vector<KvOp> ops = {{KvOp::Kind::kPut, "d/a", "1"},
                            {KvOp::Kind::kPut, "d/b", "2"},
@@ -579,7 +603,7 @@ TEST_CASE_TEMPLATE("contract: projection keyspace commit, scan and reset", F, ST
   CHECK(*store->ProjectionCheckpoint("bulk") == 1);
 
   if constexpr (F::kDurable) {
-    REQUIRE(store->Close().ok());
+    REQUIRE(f.Close().ok());
     store = f.Open();
     CHECK(**store->Get("e/x") == "9");
     CHECK(**store->Get("m/00010") == "10");
@@ -609,17 +633,82 @@ TEST_CASE_TEMPLATE("contract: every call after Close is Unavailable", F, STORE_T
   CHECK(store->ReadAll(1, 10).status().IsUnavailable());
   CHECK(store->StreamVersion("C1").status().IsUnavailable());
   CHECK(store->ListStreams("", 10).status().IsUnavailable());
-  CHECK(store->SaveSnapshot("C1", 1, "x").IsUnavailable());
-  CHECK(store->LoadSnapshot("C1").status().IsUnavailable());
-  CHECK(store->CommitProjection("p", {}, 1).IsUnavailable());
-  CHECK(store->ProjectionCheckpoint("p").status().IsUnavailable());
-  CHECK(store->Get("k").status().IsUnavailable());
-  CHECK(store->Scan("", "", [](std::string_view, std::string_view) { return true; }).IsUnavailable());
-  CHECK(store->ResetProjection("p", "").IsUnavailable());
   CHECK(store->Check().status().IsUnavailable());
   CHECK(store->Flush().IsUnavailable());
   CHECK(store->Close().IsUnavailable());
   CHECK(store->HeadPosition() == 1);
+}
+
+TEST_CASE_TEMPLATE("contract: projection storage calls after its database closed are Unavailable", F,
+                   PROJECTION_TYPES) {
+  if constexpr (F::kClosable) {
+    F f;
+    ProjectionStore* store = f.Open();
+    REQUIRE(store->CommitProjection("p", {{KvOp::Kind::kPut, "k", "v"}}, 1).ok());
+    REQUIRE(f.Close().ok());
+    CHECK(store->CommitProjection("p", {}, 1).IsUnavailable());
+    CHECK(store->ProjectionCheckpoint("p").status().IsUnavailable());
+    CHECK(store->Get("k").status().IsUnavailable());
+    CHECK(store->Scan("", "", [](std::string_view, std::string_view) { return true; }).IsUnavailable());
+    CHECK(store->ResetProjection("p", "").IsUnavailable());
+  }
+}
+
+TEST_CASE("contract: the overlay reads through to its base and never writes it") {
+  Storage base = NewMemoryStorage();
+  REQUIRE(base.projections
+              ->CommitProjection("d",
+                                 {{KvOp::Kind::kPut, "d/a", "1"},
+                                  {KvOp::Kind::kPut, "d/b", "2"},
+                                  {KvOp::Kind::kPut, "e/x", "9"}},
+                                 4)
+              .ok());
+  auto overlay = NewProjectionOverlay(base.projections.get());
+  auto all = [](ProjectionStore& s) {
+    std::vector<std::string> seen;
+    REQUIRE(s.Scan("", "", [&](std::string_view k, std::string_view v) {
+               seen.push_back(std::string(k) + "=" + std::string(v));
+               return true;
+             }).ok());
+    return seen;
+  };
+  CHECK(*overlay->ProjectionCheckpoint("d") == 4);
+  CHECK(**overlay->Get("d/a") == "1");
+  CHECK(all(*overlay) == std::vector<std::string>{"d/a=1", "d/b=2", "e/x=9"});
+
+  // Puts and deletes shadow the base's keys, in key order.
+  REQUIRE(overlay
+              ->CommitProjection("d",
+                                 {{KvOp::Kind::kDelete, "d/a", ""},
+                                  {KvOp::Kind::kPut, "d/b", "22"},
+                                  {KvOp::Kind::kPut, "d/c", "3"}},
+                                 6)
+              .ok());
+  CHECK_FALSE(overlay->Get("d/a")->has_value());
+  CHECK(all(*overlay) == std::vector<std::string>{"d/b=22", "d/c=3", "e/x=9"});
+  CHECK(*overlay->ProjectionCheckpoint("d") == 6);
+  // A scan stopped early stops in the overlay's entries too.
+  std::vector<std::string> first;
+  REQUIRE(overlay
+              ->Scan("d/", "",
+                     [&](std::string_view k, std::string_view) {
+                       first.emplace_back(k);
+                       return first.size() < 2;
+                     })
+              .ok());
+  CHECK(first == std::vector<std::string>{"d/b", "d/c"});
+
+  // A reset hides the base's keys under the prefix, not the others.
+  REQUIRE(overlay->ResetProjection("d", "d/").ok());
+  CHECK(*overlay->ProjectionCheckpoint("d") == 0);
+  CHECK_FALSE(overlay->Get("d/b")->has_value());
+  CHECK(all(*overlay) == std::vector<std::string>{"e/x=9"});
+  REQUIRE(overlay->CommitProjection("d", {{KvOp::Kind::kPut, "d/z", "26"}}, 2).ok());
+  CHECK(all(*overlay) == std::vector<std::string>{"d/z=26", "e/x=9"});
+
+  // The base is as it was.
+  CHECK(*base.projections->ProjectionCheckpoint("d") == 4);
+  CHECK(all(*base.projections) == std::vector<std::string>{"d/a=1", "d/b=2", "e/x=9"});
 }
 
 TEST_CASE_TEMPLATE("contract: reopen recovers head, versions and the log", F, STORE_TYPES) {
@@ -652,7 +741,8 @@ TEST_CASE_TEMPLATE("contract: every durability mode survives Close", F, STORE_TY
     CAPTURE(DurabilityName(d));
     StoreOptions so;
     so.durability = d;
-    auto store = f.Open(so);
+    Storage storage = f.OpenStorage(so);
+    EventStore* store = storage.log.get();
     std::uint64_t before = store->HeadPosition();
     MustAppend(*store, "C1", ExpectedVersion::Any(), Events(2));
     // Per-append overrides, mixing modes inside one store.
@@ -661,14 +751,17 @@ TEST_CASE_TEMPLATE("contract: every durability mode survives Close", F, STORE_TY
       o.durability = per;
       MustAppend(*store, "C2", ExpectedVersion::Any(), Events(1), o);
     }
-    REQUIRE(store->CommitProjection("p", {{KvOp::Kind::kPut, "k", std::string(DurabilityName(d))}}, 3).ok());
+    REQUIRE(storage.projections
+                ->CommitProjection("p", {{KvOp::Kind::kPut, "k", std::string(DurabilityName(d))}}, 3)
+                .ok());
     REQUIRE(store->Flush().ok());
     REQUIRE(store->Close().ok());
     if constexpr (F::kDurable) {
-      store = f.Open(so);
+      storage = f.OpenStorage(so);
+      store = storage.log.get();
       CHECK(store->HeadPosition() == before + 6);
       CHECK(MustReadAll(*store).size() == before + 6);
-      CHECK(**store->Get("k") == DurabilityName(d));
+      CHECK(**storage.projections->Get("k") == DurabilityName(d));
       CHECK(store->Check()->empty());
       REQUIRE(store->Close().ok());
     }

@@ -5,7 +5,8 @@
 //    default kPointInTimeRecovery): the store opened, checked clean and read
 //    a shorter log as if it were whole;
 //  * Check() did not read the projection keyspace, so a damaged table block
-//    there passed the check while queries failed on it.
+//    there passed the check while queries failed on it;
+//  * the Corruption of a damaged write-ahead log did not name the file.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "caseloop/event_store.h"
+#include "store/projection_store.h"
 #include "store_test_util.h"
 
 using namespace caseloop;
@@ -91,6 +93,16 @@ TEST_CASE("rocksdb: a damaged record inside the WAL is Corruption, not a silentl
         REQUIRE((*opened)->Close().ok());
       } else {
         CHECK_MESSAGE(opened.status().IsCorruption(), opened.status().ToString());
+        // The message names the damaged log file (it did not), for a
+        // read-only open (caseloop check) too.
+        CHECK_MESSAGE(opened.status().message().find("in the write-ahead log " + wal) != std::string::npos,
+                      opened.status().ToString());
+        StoreOptions ro;
+        ro.read_only = true;
+        auto reader = OpenRocksDbStore(dir.path(), ro);
+        REQUIRE_FALSE(reader.ok());
+        CHECK_MESSAGE(reader.status().message().find("in the write-ahead log " + wal) != std::string::npos,
+                      reader.status().ToString());
       }
       WriteFile(wal, original);
     }
@@ -120,7 +132,7 @@ TEST_CASE("rocksdb: Check reports a damaged table block in the projection keyspa
   {
     StoreOptions o;
     o.durability = Durability::kNone;  // no WAL: Close flushes the keyspace into a table file
-    auto opened = OpenRocksDbStore(dir.path(), o);
+    auto opened = OpenRocksDbStorage(dir.path(), o);
     REQUIRE(opened.ok());
     std::vector<KvOp> ops;
     std::uint64_t x = 88172645463325252ull;
@@ -134,8 +146,8 @@ TEST_CASE("rocksdb: Check reports a damaged table block in the projection keyspa
       }
       ops.push_back({KvOp::Kind::kPut, "p/key/" + std::to_string(100000 + i), value});
     }
-    REQUIRE((*opened)->CommitProjection("p", ops, 0).ok());
-    REQUIRE((*opened)->Close().ok());
+    REQUIRE(opened->projections->CommitProjection("p", ops, 0).ok());
+    REQUIRE(opened->log->Close().ok());
   }
   const std::string table = Largest(dir.path(), ".sst");
   REQUIRE_MESSAGE(!table.empty(), "no table file");

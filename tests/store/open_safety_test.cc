@@ -5,9 +5,18 @@
 //  * a truncated or deleted write-ahead log opened as a shorter, healthy log
 //    (acknowledged events gone, Check() clean);
 //  * every open left one more empty .log file behind;
-//  * a database was created in any directory, also one full of other files.
+//  * a database was created in any directory, also one full of other files;
+//  * a read-only directory or mount and a LOCK that is a directory were
+//    reported as "locked by another process" (the tests at the end).
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <linux/capability.h>
 #include <rocksdb/db.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -335,4 +344,210 @@ TEST_CASE("open: a RocksDB database that is not caseloop's is refused, untouched
   std::vector<std::string> families;
   REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.path(), &families).ok());
   CHECK(families.size() == 2);
+}
+
+// ---- What is wrong with a directory that cannot be locked or written ------
+// Regressions (docs/reliability.md, "store and engine"): a read-only
+// directory, a read-only mount and a LOCK that is a directory were all
+// reported as "locked by another process", and nothing could be read from
+// read-only media.
+
+namespace {
+
+constexpr int kChildOk = 42;
+constexpr int kChildSkip = 77;
+
+// Runs this test binary again as a child, only test case `test_case`, with
+// `env` added. `setup` runs in the child between fork and exec (raw system
+// calls only: the parent may have threads) and returns 0, or the exit status
+// to end the child with. Returns the child's exit status.
+int RunChild(const char* test_case, const std::vector<std::string>& env, int (*setup)(const char*),
+             const char* setup_arg) {
+  std::string filter = std::string("-tc=") + test_case;
+  char* argv[] = {const_cast<char*>("store_test"), filter.data(), const_cast<char*>("--no-version"), nullptr};
+  std::vector<std::string> all = caseloop::testing::SanitizerEnv();
+  all.insert(all.end(), env.begin(), env.end());
+  std::vector<char*> envp;
+  for (auto& e : all) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int null_fd = open("/dev/null", O_WRONLY);
+    if (null_fd >= 0) dup2(null_fd, STDOUT_FILENO);
+    if (setup != nullptr) {
+      int code = setup(setup_arg);
+      if (code != 0) _exit(code);
+    }
+    execve("/proc/self/exe", argv, envp.data());
+    _exit(99);
+  }
+  int wstatus = 0;
+  REQUIRE(waitpid(pid, &wstatus, 0) == pid);
+  REQUIRE(WIFEXITED(wstatus));
+  return WEXITSTATUS(wstatus);
+}
+
+// In the child: without the capabilities that let root write anywhere, for
+// good (the bounding set survives exec). Non-root needs nothing.
+int DropWriteAnywhere(const char*) {
+  if (geteuid() != 0) return 0;
+  if (prctl(PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, 0, 0, 0) != 0) return kChildSkip;
+  if (prctl(PR_CAPBSET_DROP, CAP_DAC_READ_SEARCH, 0, 0, 0) != 0) return kChildSkip;
+  return 0;
+}
+
+// In the child: a private mount namespace in which `dir` + ".ro" is `dir`
+// mounted read-only (gone with the child).
+int MountReadOnly(const char* dir) {
+  static char target[4096];
+  std::size_t n = 0;
+  while (dir[n] != '\0' && n + 4 < sizeof target) {
+    target[n] = dir[n];
+    ++n;
+  }
+  target[n++] = '.';
+  target[n++] = 'r';
+  target[n++] = 'o';
+  target[n] = '\0';
+  if (unshare(CLONE_NEWNS) != 0) return kChildSkip;
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return kChildSkip;
+  if (mount(dir, target, nullptr, MS_BIND, nullptr) != 0) return kChildSkip;
+  if (mount(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0) return kChildSkip;
+  return 0;
+}
+
+// The child's checks on `dir`, which this process cannot write: a read-write
+// open says why (naming the directory and the reason, not a lock), a
+// read-only open reads everything, and an Engine query works read-only.
+int CheckUnwritable(const std::string& dir, const std::string& reason) {
+  auto rw = OpenRocksDbStore(dir);
+  if (rw.ok() || !rw.status().IsIOError()) return 1;
+  const std::string m = rw.status().message();
+  if (m.find(dir) == std::string::npos || m.find(reason) == std::string::npos) return 2;
+  if (m.find("locked") != std::string::npos) return 3;
+  if (CheckStoreWritable(dir).message() != m) return 4;
+  StoreOptions ro;
+  ro.read_only = true;
+  ro.create_if_missing = false;
+  auto store = OpenRocksDbStore(dir, ro);
+  if (!store.ok()) return 5;
+  if ((*store)->HeadPosition() != 30) return 6;
+  auto all = (*store)->ReadAll(1, SIZE_MAX);
+  if (!all.ok() || all->size() != 30) return 7;
+  auto problems = (*store)->Check();
+  if (!problems.ok() || !problems->empty()) return 8;
+  if (!(*store)->Close().ok()) return 9;
+  return kChildOk;
+}
+
+}  // namespace
+
+TEST_CASE("open: a LOCK that is a directory is named as such, not as a lock held elsewhere") {
+  TempDir dir("lock-dir");
+  Fill(dir.path(), 3);
+  fs::remove(dir.path() + "/LOCK");
+  fs::create_directory(dir.path() + "/LOCK");
+  for (bool read_only : {false, true}) {
+    CAPTURE(read_only);
+    StoreOptions o;
+    o.read_only = read_only;
+    auto store = OpenRocksDbStore(dir.path(), o);
+    REQUIRE_FALSE(store.ok());
+    CHECK(store.status().IsIOError());
+    CHECK_MESSAGE(Contains(store.status().message(), dir.path() + "/LOCK is a directory"),
+                  store.status().message());
+    CHECK_FALSE(Contains(store.status().message(), "locked by another process"));
+  }
+  fs::remove(dir.path() + "/LOCK");
+  auto store = OpenRocksDbStore(dir.path());
+  REQUIRE(store.ok());
+  CHECK((*store)->HeadPosition() == 3);
+}
+
+TEST_CASE("open: read-only opens share the directory; a writer and a reader exclude each other") {
+  TempDir dir("shared");
+  Fill(dir.path(), 2);
+  StoreOptions ro;
+  ro.read_only = true;
+  {
+    auto writer = OpenRocksDbStore(dir.path());
+    REQUIRE(writer.ok());
+    auto reader = OpenRocksDbStore(dir.path(), ro);
+    REQUIRE_FALSE(reader.ok());
+    CHECK(Contains(reader.status().message(), "database " + dir.path() + " is locked by another process"));
+    // Another process, read-only, is refused too.
+    CHECK(RunChild("open: lock child", {"CASELOOP_LOCK_CHILD_DIR=" + dir.path(), "CASELOOP_LOCK_CHILD_RO=1"},
+                   nullptr, nullptr) == kChildOk);
+  }
+  auto r1 = OpenRocksDbStore(dir.path(), ro);
+  REQUIRE(r1.ok());
+  auto r2 = OpenRocksDbStore(dir.path(), ro);
+  REQUIRE(r2.ok());
+  CHECK((*r2)->HeadPosition() == 2);
+  auto writer = OpenRocksDbStore(dir.path());
+  REQUIRE_FALSE(writer.ok());
+  CHECK(Contains(writer.status().message(), "database " + dir.path() + " is locked by another process"));
+  // Another process, read-write, is refused while the readers hold the lock.
+  CHECK(RunChild("open: lock child", {"CASELOOP_LOCK_CHILD_DIR=" + dir.path()}, nullptr, nullptr) ==
+        kChildOk);
+  REQUIRE((*r1)->Close().ok());
+  CHECK_FALSE(OpenRocksDbStore(dir.path()).ok());  // r2 still holds it
+  REQUIRE((*r2)->Close().ok());
+  auto again = OpenRocksDbStore(dir.path());
+  REQUIRE(again.ok());
+  CHECK((*again)->HeadPosition() == 2);
+}
+
+// Runs only as the child of the test above: the open must be refused as locked.
+TEST_CASE("open: lock child") {
+  const char* dir = std::getenv("CASELOOP_LOCK_CHILD_DIR");
+  if (dir == nullptr) return;
+  StoreOptions o;
+  o.read_only = std::getenv("CASELOOP_LOCK_CHILD_RO") != nullptr;
+  auto r = OpenRocksDbStore(dir, o);
+  const bool expected = r.status().IsIOError() &&
+                        r.status().message().find("is locked by another process") != std::string::npos;
+  std::_Exit(expected ? kChildOk : 1);
+}
+
+TEST_CASE("open: a directory this process may not write opens read-only; read-write says why") {
+  TempDir dir("no-write");
+  Fill(dir.path(), 30);
+  fs::permissions(dir.path(), fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                                  fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+  const int code = RunChild("open: unwritable child", {"CASELOOP_UNWRITABLE_DIR=" + dir.path()},
+                            DropWriteAnywhere, nullptr);
+  fs::permissions(dir.path(), fs::perms::owner_all, fs::perm_options::add);
+  if (code == kChildSkip) {
+    MESSAGE("skipped: cannot drop root's capabilities here");
+    return;
+  }
+  CHECK_MESSAGE(code == kChildOk, "child check failed at step " << code);
+}
+
+TEST_CASE("open: unwritable child") {
+  const char* dir = std::getenv("CASELOOP_UNWRITABLE_DIR");
+  if (dir == nullptr) return;
+  std::_Exit(CheckUnwritable(dir, "cannot be written by this process (permission denied)"));
+}
+
+TEST_CASE("open: a database on a read-only mount opens read-only; read-write says why") {
+  TempDir dir("ro-mount");
+  Fill(dir.path(), 30);
+  fs::create_directory(dir.path() + ".ro");
+  const int code = RunChild("open: read-only mount child", {"CASELOOP_RO_MOUNT_DIR=" + dir.path() + ".ro"},
+                            MountReadOnly, dir.path().c_str());
+  fs::remove(dir.path() + ".ro");
+  if (code == kChildSkip) {
+    MESSAGE("skipped: mount refused (needs root in a mount namespace)");
+    return;
+  }
+  CHECK_MESSAGE(code == kChildOk, "child check failed at step " << code);
+}
+
+TEST_CASE("open: read-only mount child") {
+  const char* dir = std::getenv("CASELOOP_RO_MOUNT_DIR");
+  if (dir == nullptr) return;
+  std::_Exit(CheckUnwritable(dir, "is on a read-only file system"));
 }

@@ -6,12 +6,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include "caseloop/event_store.h"
-#include "store/overlay_store.h"
+#include "store/projection_store.h"
 #include "store/store_internal.h"
 #include "store_test_util.h"
 
@@ -105,10 +107,8 @@ TEST_CASE("rocksdb: a flipped byte in a stored record is Corruption naming its p
   auto stream = store->ReadStream("C1", 1);
   REQUIRE(stream.status().IsCorruption());
   CHECK(stream.status().message().find("position 2") != std::string::npos);
-  // ScanAll visits the records before it, then fails naming it (through the
-  // read-only overlay too, which scans the base).
-  auto overlay = NewProjectionOverlay(store.get());
-  for (EventStore* s : {store.get(), overlay.get()}) {
+  // ScanAll visits the records before it, then fails naming it.
+  for (EventStore* s : {store.get()}) {
     std::vector<std::uint64_t> visited;
     Status scan = s->ScanAll(1, 10, [&](const EventRecordView& v) {
       visited.push_back(v.position);
@@ -224,23 +224,27 @@ TEST_CASE("rocksdb: lock child") {
 TEST_CASE("rocksdb: read-only open reads and refuses writes") {
   TempDir dir;
   {
-    auto store = MustOpen(dir.path());
-    AppendEvents(*store, "C1", 2);
-    REQUIRE(store->CommitProjection("p", {{KvOp::Kind::kPut, "k", "v"}}, 2).ok());
-    REQUIRE(store->Close().ok());
+    auto storage = OpenRocksDbStorage(dir.path());
+    REQUIRE(storage.ok());
+    AppendEvents(*storage->log, "C1", 2);
+    REQUIRE(storage->projections->CommitProjection("p", {{KvOp::Kind::kPut, "k", "v"}}, 2).ok());
+    REQUIRE(storage->log->Close().ok());
   }
   StoreOptions ro;
   ro.read_only = true;
-  auto store = MustOpen(dir.path(), ro);
+  auto storage = OpenRocksDbStorage(dir.path(), ro);
+  REQUIRE(storage.ok());
+  EventStore* store = storage->log.get();
+  ProjectionStore* projections = storage->projections.get();
   CHECK(store->HeadPosition() == 2);
   CHECK(store->ReadStream("C1", 1)->size() == 2);
-  CHECK(**store->Get("k") == "v");
+  CHECK(**projections->Get("k") == "v");
   CHECK(store->Check()->empty());
   auto w = store->Append("C1", ExpectedVersion::Any(), {MakeEvent("Evt", "x")});
   REQUIRE(w.status().IsIOError());
   CHECK(w.status().message().find("read-only") != std::string::npos);
-  CHECK(store->CommitProjection("p", {}, 3).IsIOError());
-  CHECK(store->SaveSnapshot("C1", 1, "s").IsIOError());
+  CHECK(projections->CommitProjection("p", {}, 3).IsIOError());
+  CHECK(projections->ResetProjection("p", "").IsIOError());
   CHECK(store->Flush().ok());
   CHECK(store->Close().ok());
 
@@ -276,6 +280,19 @@ TEST_CASE("rocksdb: unusable directories give a status, not a crash") {
     CHECK(r.status().message().find(dir.path()) != std::string::npos);
   }
   SUBCASE("an empty path") { CHECK(OpenRocksDbStore("").status().IsInvalidArgument()); }
+}
+
+TEST_CASE("rocksdb: options outside their documented bounds are refused") {
+  TempDir dir;
+  StoreOptions o;
+  o.max_group_writers = 0;
+  auto zero = OpenRocksDbStore(dir.path(), o);
+  CHECK(zero.status().IsInvalidArgument());
+  CHECK(zero.status().message() == "StoreOptions.max_group_writers must be at least 1, got 0");
+  o = StoreOptions();
+  o.group_commit_window = std::chrono::microseconds(-5);
+  CHECK(OpenRocksDbStorage(dir.path(), o).status().IsInvalidArgument());
+  CHECK_FALSE(std::filesystem::exists(dir.path()));  // refused before anything is created
 }
 
 TEST_CASE("rocksdb: an unknown store format version is refused") {

@@ -58,7 +58,10 @@ class ForwardingEngine : public Engine {
   Status RebuildProjections() override { return in_->RebuildProjections(); }
   Result<std::vector<std::string>> Check() override { return in_->Check(); }
   std::uint64_t SyncCount() const override { return in_->SyncCount(); }
-  EventStore* store() override { return in_->store(); }
+  std::uint64_t HeadPosition() const override { return in_->HeadPosition(); }
+  Result<std::vector<std::string>> ListCases(const std::string& after, std::size_t max) override {
+    return in_->ListCases(after, max);
+  }
   Status Close() override { return in_->Close(); }
 
  private:

@@ -119,7 +119,7 @@ TEST_CASE("import: Boston 311 on-time flags equal the City's OnTime_Status") {
   CHECK(mismatched == 0);
 
   // Importing the same file again adds nothing.
-  const std::uint64_t head = engine->store()->HeadPosition();
+  const std::uint64_t head = engine->HeadPosition();
   std::ostringstream out2, err2;
   auto again = ImportCsv(*engine, BostonOptions(), out2, err2);
   REQUIRE_MESSAGE(again.ok(), again.status().ToString());
@@ -127,7 +127,7 @@ TEST_CASE("import: Boston 311 on-time flags equal the City's OnTime_Status") {
   CHECK(again->unchanged == 4995);
   CHECK(again->skipped == 0);
   CHECK(out2.str() == "imported 0, unchanged 4995, skipped 0 of 4995 rows\n");
-  CHECK(engine->store()->HeadPosition() == head);
+  CHECK(engine->HeadPosition() == head);
 }
 
 TEST_CASE("import: NYC 311 dirty rows are reported precisely") {
@@ -175,14 +175,14 @@ TEST_CASE("import: NYC 311 dirty rows are reported precisely") {
   CHECK(closed_not_closed_status == 6);
 
   // Re-import: nothing new; the bad row is reported again.
-  const std::uint64_t head = engine->store()->HeadPosition();
+  const std::uint64_t head = engine->HeadPosition();
   std::ostringstream out2, err2;
   auto again = ImportCsv(*engine, NycOptions(), out2, err2);
   REQUIRE(again.ok());
   CHECK(again->imported == 0);
   CHECK(again->unchanged == 2385);
   CHECK(again->skipped == 1);
-  CHECK(engine->store()->HeadPosition() == head);
+  CHECK(engine->HeadPosition() == head);
 
   // Strict: the skipped row makes the run an error.
   ImportOptions strict = NycOptions();

@@ -476,6 +476,125 @@ cli 0 "the valid U+FFFD case" --db "$db" show "$(printf 'X\xef\xbf\xbd')"
 cli 1 "no case X\\xff" --db "$db" show "$(printf 'X\xff')"
 cli 1 "no case X2 with a broken description" --db "$db" show X2
 check_clean "$db" "after refusing invalid UTF-8"
+
+# ---------------------------------------------------------------------------
+# 9. The store and the engine (docs/reliability.md, bugs 27-29): one range for every instant,
+#    read-only media, a LOCK that is not a file, a damaged write-ahead log
+#    named.
+# 9a. A deadline after 9999-12-31T23:59:59Z fires; the clock stops at the end
+#     of the range (9999-12-31T23:59:59.999999-14:00); a deadline past it is
+#     refused.
+db=$tmp/range
+{
+  setup
+  echo "category component 0199 name=natural limit=20h"
+  echo "route component 0199 WATER"
+  echo "at 9999-12-31T12:00"
+  echo "report R1 kind=component category=0199 source=inspector by=I1"
+  echo "register R1 by=L1"
+  echo "dispatch R1 by=D1"
+  echo "at 10000-01-01T21:00"
+} >"$tmp/range.cl"
+cli 0 "a deadline in the year 10000, within the range" --db "$db" run "$tmp/range.cl"
+cli 0 "history of the late case" --db "$db" history R1
+grep -q '"type":"task_overdue"' "$tmp/out" || fail "the deadline 10000-01-01T08:00+08:00 did not fire: $(cat "$tmp/out")"
+grep -q '10000-01-01T08:00:00+08:00' "$tmp/out" || fail "the late deadline is not in the history: $(cat "$tmp/out")"
+printf 'at 10000-01-01T21:00\nadvance 1h\n' >"$tmp/range-advance.cl"
+cli 1 "the clock past the end of the range" --db "$db" run "$tmp/range-advance.cl"
+grep -q "after the latest instant caseloop handles" "$tmp/err" || fail "advance past the range: $(cat "$tmp/err")"
+{
+  echo "at 10000-01-01T10:00"
+  echo "report R2 kind=component category=0101 source=inspector by=I1"
+  echo "register R2 by=L1"
+  echo "dispatch R2 by=D1"
+} >"$tmp/range-deadline.cl"
+cli 1 "a deadline past the end of the range" --db "$db" run "$tmp/range-deadline.cl"
+grep -q "deadline 10000-01-03T.*after the latest instant" "$tmp/err" ||
+  fail "a deadline past the range: $(cat "$tmp/err")"
+check_clean "$db" "the instant range"
+
+# 9b. A LOCK that is a directory is named as such (it was "locked by another
+#     process").
+db=$tmp/media
+{
+  setup
+  echo "at 2025-04-01T10:00"
+  echo "report M1 kind=component category=0101 source=inspector by=I1"
+  echo "register M1 by=L1"
+  echo "dispatch M1 by=D1"
+} >"$tmp/media.cl"
+cli 0 "a database for the media tests" --db "$db" run "$tmp/media.cl"
+rm "$db/LOCK" && mkdir "$db/LOCK"
+for args in "show M1" "check" "run $tmp/media.cl"; do
+  # shellcheck disable=SC2086
+  cli 3 "LOCK is a directory: $args" --db "$db" $args
+  grep -q "$db/LOCK is a directory" "$tmp/err" || fail "LOCK is a directory: $args: $(cat "$tmp/err")"
+  grep -q "locked by another process" "$tmp/err" && fail "LOCK is a directory: $args says it is locked"
+done
+rmdir "$db/LOCK"
+# 9c/9d. Read-only media: queries and check read the database read-only;
+#        commands that write say why they cannot (it was "locked by another
+#        process", and nothing could be read). $1 names the media, $2 is the
+#        reason the CLI must give, $3 the wrapper that runs the CLI there.
+read_only_media() {
+  local what=$1 reason=$2 wrapper=$3 saved_bin=$bin
+  bin=$wrapper
+  cli 0 "$what: show" --db "$db" show M1
+  grep -q '"state":"dispatched"' "$tmp/out" || fail "$what: show M1: $(cat "$tmp/out")"
+  json_lines "$what: show"
+  cli 0 "$what: rates" --db "$db" rates from=2025-04-01 to=2025-05-01
+  json_lines "$what: rates"
+  cli 0 "$what: check" --db "$db" check
+  for args in "run $tmp/media.cl" "rebuild"; do
+    # shellcheck disable=SC2086
+    cli 3 "$what: $args" --db "$db" $args
+    grep -q "$reason" "$tmp/err" || fail "$what: $args: $(cat "$tmp/err")"
+    grep -q "locked by another process" "$tmp/err" && fail "$what: $args says it is locked"
+  done
+  bin=$saved_bin
+}
+# 9c. A directory this user may not write (as root: without the capabilities
+#     that let root write anywhere).
+printf '#!/bin/sh\nif [ "$(id -u)" = 0 ]; then\n  exec capsh --drop=cap_dac_override,cap_dac_read_search -- -c '"'"'exec "$0" "$@"'"'"' "%s" "$@"\nfi\nexec "%s" "$@"\n' \
+  "$bin" "$bin" >"$tmp/no-write.sh"
+chmod +x "$tmp/no-write.sh"
+chmod 555 "$db"
+if [ "$(id -u)" != 0 ] || capsh --drop=cap_dac_override -- -c true 2>/dev/null; then
+  read_only_media "read-only directory" "cannot be written by this process (permission denied)" "$tmp/no-write.sh"
+else
+  echo "bad_input: 9c skipped (capsh cannot drop capabilities here)" >&2
+fi
+chmod 755 "$db"
+# 9d. A read-only mount (a bind mount in a private mount namespace of each
+#     run; skipped where mounting is refused).
+mkdir -p "$tmp/media.ro"
+mount_ro="mount --make-rprivate / && mount --bind '$tmp/media' '$tmp/media.ro' && mount -o remount,bind,ro '$tmp/media.ro'"
+printf '#!/bin/sh\nexec unshare -m sh -c "%s && exec \\"\\$0\\" \\"\\$@\\"" "%s" "$@"\n' "$mount_ro" "$bin" >"$tmp/ro-mount.sh"
+chmod +x "$tmp/ro-mount.sh"
+if unshare -m sh -c "$mount_ro" 2>/dev/null; then
+  db=$tmp/media.ro
+  read_only_media "read-only mount" "is on a read-only file system" "$tmp/ro-mount.sh"
+  db=$tmp/media
+else
+  echo "bad_input: 9d skipped (mount refused here)" >&2
+fi
+check_clean "$db" "after the read-only media"
+# 9e. A damaged write-ahead log: the error names the file (it did not).
+wal=$(ls -S "$db"/*.log | head -1)
+"$py" -c '
+import sys
+path = sys.argv[1]
+data = bytearray(open(path, "rb").read())
+data[len(data) * 4 // 10] ^= 0x5A
+open(path, "wb").write(data)
+' "$wal"
+for args in "show M1" "check"; do
+  # shellcheck disable=SC2086
+  cli 3 "damaged WAL: $args" --db "$db" $args
+  grep -q "in the write-ahead log $wal" "$tmp/err" || fail "damaged WAL: $args does not name $wal: $(cat "$tmp/err")"
+done
+
+# ---------------------------------------------------------------------------
 # 10. The tools: import, demo and report on bad input, full disks and failed
 #     writes (docs/reliability.md, bugs 15-21).
 # stderr holds every word of $2.. (fixed strings), else a failure.

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "caseloop/event_store.h"
+#include "store/projection_store.h"
 #include "store/record_codec.h"
 
 using namespace caseloop;
@@ -22,12 +23,12 @@ int main(int argc, char** argv) {
   StoreOptions o;
   o.read_only = true;
   o.create_if_missing = false;
-  Result<std::unique_ptr<EventStore>> store = OpenRocksDbStore(argv[1], o);
+  Result<Storage> store = OpenRocksDbStorage(argv[1], o);
   if (!store.ok()) {
     std::cerr << "error: " << store.status().ToString() << "\n";
     return 3;
   }
-  EventStore& s = **store;
+  EventStore& s = *store->log;
   std::cout << "head " << s.HeadPosition() << "\n";
   for (std::uint64_t from = 1;;) {
     Result<std::vector<EventRecord>> chunk = s.ReadAll(from, 1024);
@@ -69,7 +70,7 @@ int main(int argc, char** argv) {
     }
     if (streams->size() < 1024) break;
   }
-  Status scanned = s.Scan("", "", [](std::string_view key, std::string_view value) {
+  Status scanned = store->projections->Scan("", "", [](std::string_view key, std::string_view value) {
     char crc[16];
     std::snprintf(crc, sizeof crc, "%08x", Crc32c(value));
     std::cout << "kv " << key.size() << ":" << Crc32c(key) << " " << value.size() << ":" << crc << "\n";

@@ -121,7 +121,7 @@ class FullDisk {
   Result<std::unique_ptr<Engine>> Open() {
     EngineOptions eo;
     eo.path = db_;
-    eo.durability = Durability::kSync;
+    eo.store.durability = Durability::kSync;
     eo.clock = std::make_shared<ManualClock>(InstantFromMicros(clock_us_));
     eo.default_config = true;
     return Engine::Open(eo);
@@ -264,13 +264,14 @@ class FullDisk {
     else
       for (const auto& p : *problems) Fail("check " + when + ": " + p);
 
-    Result<std::vector<EventRecord>> all = engine.store()->ReadAll(1, SIZE_MAX);
+    Result<std::vector<LoggedEvent>> all = engine.ReadLog(1, SIZE_MAX);
     if (!all.ok()) {
-      Fail("ReadAll " + when + ": " + all.status().ToString());
+      Fail("ReadLog " + when + ": " + all.status().ToString());
       return false;
     }
     std::map<std::string, Ack> found;
-    for (const EventRecord& r : *all) {
+    for (const LoggedEvent& logged : *all) {
+      const EventRecord& r = logged.record;
       if (r.command_id.empty()) continue;
       auto [it, fresh] = found.try_emplace(r.command_id, Ack{r.stream, r.position, r.position});
       if (!fresh) {
@@ -298,7 +299,7 @@ class FullDisk {
       Fail("projections " + when + " differ from a rebuild");
     }
     std::cout << "full_disk: " << when << ": " << acks_.size() << " acknowledged commands all present, head "
-              << engine.store()->HeadPosition() << std::endl;
+              << engine.HeadPosition() << std::endl;
     Workload(engine, 100, /*expect_success=*/true, when.c_str());
     Status closed = engine.Close();
     if (!closed.ok()) Fail("close " + when + ": " + closed.ToString());

@@ -234,7 +234,7 @@ void Advancer(Engine& engine, std::uint64_t seed) {
 int ChildMain(const Options& o) {
   EngineOptions eo;
   eo.path = o.dir;
-  eo.durability = Durability::kSync;
+  eo.store.durability = Durability::kSync;
   eo.clock = std::make_shared<ManualClock>(InstantFromMicros(o.clock_us));
   eo.default_config = true;
   eo.timers = true;
@@ -248,7 +248,7 @@ int ChildMain(const Options& o) {
   // The open cases of earlier cycles are carried on (their state rebuilt
   // after a crash), the most recent ones first.
   std::vector<std::string> open;
-  Result<std::vector<std::string>> streams = engine.store()->ListStreams("", SIZE_MAX);
+  Result<std::vector<std::string>> streams = engine.ListCases("", SIZE_MAX);
   if (!streams.ok()) {
     Emit("fail list streams: " + streams.status().ToString());
     return 3;
@@ -467,7 +467,7 @@ class Torture {
   Result<std::unique_ptr<Engine>> Open() {
     EngineOptions eo;
     eo.path = o_.dir;
-    eo.durability = Durability::kSync;
+    eo.store.durability = Durability::kSync;
     eo.clock = std::make_shared<ManualClock>(InstantFromMicros(clock_us_));
     eo.default_config = true;
     eo.timers = true;
@@ -480,12 +480,12 @@ class Torture {
   // replayed through State (the older ones were replayed by earlier cycles).
   void CheckLog(Engine& engine, int cycle, std::uint64_t replay_from) {
     const std::string where = "cycle " + std::to_string(cycle) + ": ";
-    Result<std::vector<EventRecord>> all = engine.store()->ReadAll(1, SIZE_MAX);
+    Result<std::vector<LoggedEvent>> all = engine.ReadLog(1, SIZE_MAX);
     if (!all.ok()) {
-      Fail(where + "ReadAll: " + all.status().ToString());
+      Fail(where + "ReadLog: " + all.status().ToString());
       return;
     }
-    head_ = engine.store()->HeadPosition();
+    head_ = engine.HeadPosition();
     if (all->size() != head_) {
       Fail(where + "the log holds " + std::to_string(all->size()) + " events, head is " +
            std::to_string(head_));
@@ -500,7 +500,7 @@ class Torture {
     std::set<std::string> streams;
     overdue_events_ = 0;
     for (std::size_t i = 0; i < all->size(); ++i) {
-      const EventRecord& r = (*all)[i];
+      const EventRecord& r = (*all)[i].record;
       if (r.position != i + 1) {
         Fail(where + "position " + std::to_string(i + 1) + " holds the record of position " +
              std::to_string(r.position));
@@ -553,7 +553,7 @@ class Torture {
     }
     for (const auto& [first, last] : config_acks_) {
       for (std::uint64_t p = first; p <= last; ++p) {
-        if (p == 0 || p > all->size() || (*all)[p - 1].stream != kConfigStream) {
+        if (p == 0 || p > all->size() || (*all)[p - 1].record.stream != kConfigStream) {
           Fail(where + "acknowledged configuration change at position " + std::to_string(p) + " is LOST");
         }
       }
@@ -648,7 +648,7 @@ class Torture {
     replayed_head_ = head_;
     CheckOverdueMarked(engine, engine.Now(), cycle, "after advancing the clock");
     if (cycle % 10 == 0) CompareWithRebuild(engine, engine.Now(), cycle, "after advancing the clock");
-    const std::uint64_t head = engine.store()->HeadPosition();
+    const std::uint64_t head = engine.HeadPosition();
     s = engine.Close();
     if (!s.ok()) Fail(where + "Close: " + s.ToString());
 
@@ -659,9 +659,9 @@ class Torture {
         Fail(where + "second reopen: " + again.status().ToString());
         return;
       }
-      if ((*again)->store()->HeadPosition() != head) {
+      if ((*again)->HeadPosition() != head) {
         Fail(where + "a reopen at the same instant appended " +
-             std::to_string((*again)->store()->HeadPosition() - head) + " events");
+             std::to_string((*again)->HeadPosition() - head) + " events");
       }
       s = (*again)->Close();
       if (!s.ok()) Fail(where + "Close after the second reopen: " + s.ToString());
