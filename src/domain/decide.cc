@@ -90,7 +90,8 @@ class Decider {
     e.task = s_.task;
     return e;
   }
-  // Fills the task fields of a dispatched / verification_failed event.
+  // Fills the task fields of a dispatched / verification_failed event: a new
+  // task with `limit`, or without one the case's category's.
   Status StartTask(CaseEvent& e, std::optional<TimeLimit> limit) const;
 
   // One decide function per command: the command's own field checks (after
@@ -276,12 +277,15 @@ std::string Decider::AssignVerifier() const {
 }
 
 Status Decider::StartTask(CaseEvent& e, std::optional<TimeLimit> limit) const {
-  e.task = s_.task + 1;
-  if (limit) {
-    CASELOOP_RETURN_IF_ERROR(CheckLimit(*limit, fmt::format("{} {}: limit", name_, c_.case_id)));
-    e.limit = limit;
-    e.deadline = DeadlineAfter(cfg_.calendar, now_, *limit);
+  if (!limit) {
+    auto l = CategoryLimit();
+    if (!l.ok()) return l.status();
+    limit = *l;
   }
+  e.task = s_.task + 1;
+  CASELOOP_RETURN_IF_ERROR(CheckLimit(*limit, fmt::format("{} {}: limit", name_, c_.case_id)));
+  e.limit = limit;
+  e.deadline = DeadlineAfter(cfg_.calendar, now_, *limit);
   return Status::Ok();
 }
 
@@ -428,13 +432,7 @@ Status Decider::Dispatch(Events& out) const {
     e.task = s_.task + 1;
     e.deadline = c_.deadline;
   } else {
-    std::optional<TimeLimit> limit = c_.limit;
-    if (!limit) {
-      auto l = CategoryLimit();
-      if (!l.ok()) return l.status();
-      limit = *l;
-    }
-    CASELOOP_RETURN_IF_ERROR(StartTask(e, limit));
+    CASELOOP_RETURN_IF_ERROR(StartTask(e, c_.limit));
   }
   out.push_back(std::move(e));
   return Status::Ok();
@@ -536,13 +534,7 @@ Status Decider::Verify(Events& out) const {
   } else if (s_.no_deadline) {
     e.task = s_.task + 1;
   } else {
-    std::optional<TimeLimit> limit = s_.task_limit;
-    if (!limit) {
-      auto l = CategoryLimit();
-      if (!l.ok()) return l.status();
-      limit = *l;
-    }
-    CASELOOP_RETURN_IF_ERROR(StartTask(e, limit));
+    CASELOOP_RETURN_IF_ERROR(StartTask(e, s_.task_limit));
   }
   out.push_back(std::move(e));
   return Status::Ok();

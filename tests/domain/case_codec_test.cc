@@ -10,37 +10,6 @@ using namespace caseloop::testing;
 
 namespace {
 
-// An event with every field set to a non-default value.
-CaseEvent Full(EventType type) {
-  CaseEvent e;
-  e.type = type;
-  e.case_id = "A1";
-  e.time = T("2025-03-31T10:30");
-  e.actor = "D1";
-  e.kind = CaseKind::kComponent;
-  e.category = "0101";
-  e.source = ReportSource::kCitizen;
-  e.grid = "620102001001001";
-  e.component = "6201020101000001";
-  e.lat = 36.0611;
-  e.lon = 103.8343;
-  e.address = "西津西路 12 号";
-  e.description = "井盖缺失";
-  e.emergency = true;
-  e.into = "A0";
-  e.unit = "WATER";
-  e.reason = "r";
-  e.note = "n";
-  e.limit = TimeLimit::WorkingHours(4);
-  e.deadline = T("2025-03-31T15:30");
-  e.task = 3;
-  e.remaining_us = 28LL * 3600 * 1000000;
-  e.verifier = "I1";
-  e.on_time = false;
-  e.request = PendingRequest::kSuspend;
-  return e;
-}
-
 void CheckSame(const CaseEvent& a, const CaseEvent& b) {
   CHECK(a.type == b.type);
   CHECK(a.case_id == b.case_id);
