@@ -406,9 +406,15 @@ logs=$(ls "$db" | grep -c '\.log$')
 #     bounded memory (it used to grow to 5.8 GB).
 cli 1 "run /dev/zero" --db "$tmp/zero" run /dev/zero
 grep -q "^line 1: the line is longer than 1048576 bytes" "$tmp/err" || fail "run /dev/zero: $(head -c 300 "$tmp/err")"
-tried=$((tried + 1))
-(ulimit -v 1500000 && timeout 60 "$bin" --db :memory: run /dev/zero >/dev/null 2>"$tmp/err")
-[ $? -eq 1 ] || fail "run /dev/zero within 1.5 GB of address space: $(head -c 300 "$tmp/err")"
+# The address-space limit proves the bound; sanitizer builds reserve terabytes
+# of shadow memory up front, so they check the message only (as 10f does).
+if grep -q AddressSanitizer "$bin" 2>/dev/null; then
+  echo "bad_input: 8a (address-space limit) skipped: sanitizer build"
+else
+  tried=$((tried + 1))
+  (ulimit -v 1500000 && timeout 60 "$bin" --db :memory: run /dev/zero >/dev/null 2>"$tmp/err")
+  [ $? -eq 1 ] || fail "run /dev/zero within 1.5 GB of address space: $(head -c 300 "$tmp/err")"
+fi
 # 8b. CR-only line endings run every line (they used to run nothing after a
 #     first comment line); CRLF ends one line.
 db=$tmp/cr
