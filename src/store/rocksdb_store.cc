@@ -60,9 +60,12 @@
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "caseloop/event_store.h"
 #include "store/projection_store.h"
@@ -143,7 +146,13 @@ class InfoLog final : public rocksdb::Logger {
   // ("DIR/000012.log: dropping 2339 bytes; Corruption: checksum mismatch").
   std::optional<std::uint64_t> recovering_wal() const {
     std::lock_guard l(mu_);
-    return recovering_wal_;
+    if (recovered_wals_.empty()) return std::nullopt;
+    return recovered_wals_.back();
+  }
+  // Every "Recovering log #N", in order.
+  std::vector<std::uint64_t> recovered_wals() const {
+    std::lock_guard l(mu_);
+    return recovered_wals_;
   }
   std::string wal_damage() const {
     std::lock_guard l(mu_);
@@ -158,7 +167,7 @@ class InfoLog final : public rocksdb::Logger {
       std::uint64_t n = 0;
       const char* begin = line.data() + at + kRecovering.size();
       if (auto [ptr, ec] = std::from_chars(begin, line.data() + line.size(), n); ec == std::errc()) {
-        recovering_wal_ = n;
+        recovered_wals_.push_back(n);
       }
       return;
     }
@@ -172,7 +181,7 @@ class InfoLog final : public rocksdb::Logger {
 
   mutable std::mutex mu_;
   std::FILE* file_;
-  std::optional<std::uint64_t> recovering_wal_;
+  std::vector<std::uint64_t> recovered_wals_;
   std::string wal_damage_;
 };
 
@@ -319,6 +328,7 @@ class RocksDbStore final : public EventStore, public ProjectionStore {
   // reported it to the info log (" in the write-ahead log DIR/000012.log
   // (...)"), or "" when RocksDB named none or `message` names a file.
   std::string WalDamage(const std::string& message) const;
+  std::string WalEndNote() const;
   void RemoveEmptyOldWals();
 
  public:
@@ -552,16 +562,50 @@ Status RocksDbStore::Open() {
   return Status::Ok();
 }
 
+// "DIR/000004.log: dropping 2339 bytes; Corruption: checksum mismatch" (what
+// InfoLog keeps) -> {"DIR/000004.log", "dropping 2339 bytes; Corruption: …"}.
+std::pair<std::string, std::string> SplitWalDamage(const std::string& damage) {
+  const std::size_t colon = damage.find(".log: ");
+  if (colon == std::string::npos) return {"", damage};
+  return {damage.substr(0, colon + 4), damage.substr(colon + 6)};
+}
+
+// For a log that ends before the acknowledged position: which write-ahead
+// log RocksDB stopped in. A damaged record can read as the torn tail of a
+// crash (a bad length or type at the end of the data RocksDB read): RocksDB
+// then opens the shorter log without a word, and only the marker finds the
+// loss (docs/reliability.md, bug 12).
+std::string RocksDbStore::WalEndNote() const {
+  if (info_log_ == nullptr) return "";
+  const std::string damage = info_log_->wal_damage();
+  if (!damage.empty()) {
+    const auto [file, what] = SplitWalDamage(damage);
+    return fmt::format(" RocksDB reported damage in the write-ahead log {} ({}).", file, what);
+  }
+  // The last log that held anything: a refused open before this one leaves
+  // the empty log it started behind, and RocksDB recovers that one last.
+  std::optional<std::uint64_t> wal;
+  for (std::uint64_t n : info_log_->recovered_wals()) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(fmt::format("{}/{:06}.log", path_, n), ec);
+    if (!ec && size > 0) wal = n;
+  }
+  if (!wal) return " RocksDB found no write-ahead log with records to recover.";
+  return fmt::format(
+      " RocksDB stopped reading in the write-ahead log {}/{:06}.log, the last it recovered: a record "
+      "damaged there reads as the end of a log cut short by a crash.",
+      path_, *wal);
+}
+
 std::string RocksDbStore::WalDamage(const std::string& message) const {
   if (info_log_ == nullptr) return "";
   const std::string damage = info_log_->wal_damage();
   if (!damage.empty()) {
-    // "DIR/000004.log: dropping 2339 bytes; Corruption: checksum mismatch"
-    const std::size_t colon = damage.find(".log: ");
+    const auto [file, what] = SplitWalDamage(damage);
     return fmt::format(
         " in the write-ahead log {} (RocksDB: {}). RocksDB stops reading that log at the damage, so what "
         "was appended after it cannot be recovered from it: restore {} from a backup",
-        damage.substr(0, colon + 4), damage.substr(colon + 6), path_);
+        file, what, path_);
   }
   const std::optional<std::uint64_t> wal = info_log_->recovering_wal();
   if (!wal || message.find(path_ + "/") != std::string::npos) return "";
@@ -615,6 +659,7 @@ Status RocksDbStore::OpenAckMarker(std::uint64_t head) {
     }
   } else {
     problem = LostEventsProblem(path_, head, *marker_.position());
+    if (problem) *problem += WalEndNote();
   }
   if (problem) {
     // Read-only opens too: nothing reads a log that lost acknowledged events

@@ -127,6 +127,56 @@ TEST_CASE("rocksdb: a damaged record inside the WAL is Corruption, not a silentl
   }
 }
 
+TEST_CASE(
+    "rocksdb: a damaged record length that reads as the log's end is a reported loss, naming the file") {
+  // RocksDB's log format: 32 KiB blocks of records, each with a 7-byte header
+  // (CRC32C, 16-bit length, type). In a log shorter than a block, a length
+  // grown past the end of the file reads as a record torn by a crash: RocksDB
+  // opens the shorter log without a word (kTolerateCorruptedTailRecords), and
+  // only the acknowledged-position marker finds the loss. CI once saw this as
+  // "acknowledged events are missing" with no file named (bad_input §9e).
+  TempDir dir("wal-length");
+  constexpr int kAppends = 12;
+  {
+    auto opened = OpenRocksDbStore(dir.path());
+    REQUIRE(opened.ok());
+    for (int i = 0; i < kAppends; ++i) {
+      std::vector<NewEvent> events;
+      events.push_back(MakeEvent("CaseReported", std::string(100, static_cast<char>('a' + i))));
+      REQUIRE((*opened)->Append("C" + std::to_string(i), ExpectedVersion::Any(), std::move(events)).ok());
+    }
+    REQUIRE((*opened)->Close().ok());
+  }
+  const std::string wal = Largest(dir.path(), ".log");
+  REQUIRE_MESSAGE(!wal.empty(), "no write-ahead log file");
+  const std::string original = ReadFile(wal);
+  constexpr std::size_t kBlock = 32768, kHeader = 7;
+  REQUIRE(original.size() < kBlock);
+  std::vector<std::size_t> headers;
+  for (std::size_t at = 0; at + kHeader <= original.size();) {
+    headers.push_back(at);
+    const std::size_t length = static_cast<unsigned char>(original[at + 4]) |
+                               static_cast<std::size_t>(static_cast<unsigned char>(original[at + 5])) << 8;
+    at += kHeader + length;
+  }
+  REQUIRE(headers.size() >= kAppends);
+  std::string damaged = original;
+  damaged[headers[headers.size() / 2] + 5] ^= 0x5A;  // the middle record's length, high byte: +23,040
+  WriteFile(wal, damaged);
+  for (bool read_only : {false, true}) {
+    CAPTURE(read_only);
+    StoreOptions options;
+    options.read_only = read_only;
+    auto opened = OpenRocksDbStore(dir.path(), options);
+    REQUIRE_FALSE(opened.ok());
+    CHECK(opened.status().IsCorruption());
+    CHECK_MESSAGE(opened.status().message().find("acknowledged events are missing") != std::string::npos,
+                  opened.status().ToString());
+    CHECK_MESSAGE(opened.status().message().find("in the write-ahead log " + wal) != std::string::npos,
+                  opened.status().ToString());
+  }
+}
+
 TEST_CASE("rocksdb: Check reports a damaged table block in the projection keyspace") {
   TempDir dir("table-damage");
   {
