@@ -32,6 +32,7 @@
 #include "caseloop/status.h"
 #include "caseloop/time.h"
 #include "caseloop/tools.h"
+#include "serve_command.h"
 
 namespace {
 
@@ -377,6 +378,7 @@ int main(int argc, char** argv) {
       "repair", "repair what open refuses: a missing CURRENT file; lost acknowledged events (--accept-loss)");
   repair->add_flag("--accept-loss", accept_loss,
                    "accept a log that ends before the last acknowledged event and continue from its end");
+  caseloop_cli::ServerCommands server_commands(app);  // serve, keys (serve_command.cc)
 
   try {
     app.parse(argc, argv);
@@ -422,6 +424,7 @@ int main(int argc, char** argv) {
 
   auto run_command = [&]() -> int {
     if (run->parsed()) return RunScript(g, script_file, echo, keep_going);
+    if (server_commands.parsed()) return server_commands.Run(g.db, g.durability);
     for (auto& q : queries) {
       if (q.app->parsed()) return RunQuery(g, q.name, q.args);
     }
