@@ -141,15 +141,9 @@ class InfoLog final : public rocksdb::Logger {
     std::fflush(file_);  // errors (ENOSPC) stay in the stream's error flag: ignored
   }
 
-  // What RocksDB said about the write-ahead logs it recovered: the last
-  // "Recovering log #N" (as N), and the last damage it reported in one
-  // ("DIR/000012.log: dropping 2339 bytes; Corruption: checksum mismatch").
-  std::optional<std::uint64_t> recovering_wal() const {
-    std::lock_guard l(mu_);
-    if (recovered_wals_.empty()) return std::nullopt;
-    return recovered_wals_.back();
-  }
-  // Every "Recovering log #N", in order.
+  // What RocksDB said about the write-ahead logs it recovered: every
+  // "Recovering log #N" (as N, in order), and the last damage it reported in
+  // one ("DIR/000012.log: dropping 2339 bytes; Corruption: checksum mismatch").
   std::vector<std::uint64_t> recovered_wals() const {
     std::lock_guard l(mu_);
     return recovered_wals_;
@@ -607,9 +601,9 @@ std::string RocksDbStore::WalDamage(const std::string& message) const {
         "was appended after it cannot be recovered from it: restore {} from a backup",
         file, what, path_);
   }
-  const std::optional<std::uint64_t> wal = info_log_->recovering_wal();
-  if (!wal || message.find(path_ + "/") != std::string::npos) return "";
-  return fmt::format(" while recovering the write-ahead log {}/{:06}.log", path_, *wal);
+  const std::vector<std::uint64_t> wals = info_log_->recovered_wals();
+  if (wals.empty() || message.find(path_ + "/") != std::string::npos) return "";
+  return fmt::format(" while recovering the write-ahead log {}/{:06}.log", path_, wals.back());
 }
 
 // RocksDB 7.8 starts a new write-ahead log at every open and, when the old
