@@ -310,11 +310,11 @@ class PyEngine {
     return DictOf(Take(std::move(r)), UtcOffsetMinutes());
   }
 
-  py::list History(const std::string& id) {
+  py::list History(const std::string& id, std::optional<std::int64_t> at) {
     Result<std::vector<LoggedEvent>> r = Status::Unavailable("not run");
     {
       py::gil_scoped_release nogil;
-      r = engine().History(id);
+      r = engine().History(id, at ? std::optional<Instant>(InstantFromMicros(*at)) : std::nullopt);
     }
     py::list out;
     const int offset = UtcOffsetMinutes();
@@ -527,7 +527,7 @@ PYBIND11_MODULE(_caseloop, m) {
       .def("submit", &PyEngine::Submit, py::arg("command"), py::arg("case"), py::arg("fields"))
       .def("execute", &PyEngine::Execute)
       .def("show", &PyEngine::Show, py::arg("case"), py::arg("at") = py::none())
-      .def("history", &PyEngine::History)
+      .def("history", &PyEngine::History, py::arg("case"), py::arg("at") = py::none())
       .def("read_log", &PyEngine::ReadLog)
       .def("rates", &PyEngine::Rates)
       .def("inspectors", &PyEngine::Inspectors)

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "caseloop/engine.h"
+#include "caseloop/queries.h"
 #include "caseloop/script.h"
 #include "caseloop/status.h"
 #include "caseloop/time.h"
@@ -153,6 +154,21 @@ Result<std::unique_ptr<Engine>> OpenEngine(const Globals& g, bool timers, Access
   return engine;
 }
 
+// Only the commands that write (run, import, demo) create a database: any
+// other on a path where nothing is refuses it (exit 2), naming the path,
+// instead of answering from an empty database.
+bool MissingDatabase(const Globals& g, Access access) {
+  if (access == Access::kCreate || g.db == kInMemoryPath) return false;
+  std::error_code ec;
+  return !std::filesystem::exists(g.db, ec) && !ec;
+}
+
+int NoDatabase(const Globals& g) {
+  std::cerr << "error: no database at " << g.db
+            << " (run, import and demo create one; the other commands read an existing one)\n";
+  return kExitUsage;
+}
+
 // Runs `body` with an open engine and closes it; a failed close (the data
 // may not be durable) turns success into a storage error. `held`: what the
 // body wrote for stdout, printed only once the close has succeeded (import,
@@ -160,6 +176,7 @@ Result<std::unique_ptr<Engine>> OpenEngine(const Globals& g, bool timers, Access
 template <typename Body>
 int WithEngine(const Globals& g, bool timers, Access access, bool default_config, Body body,
                const std::ostringstream* held = nullptr) {
+  if (MissingDatabase(g, access)) return NoDatabase(g);
   auto engine = OpenEngine(g, timers, access, default_config);
   if (!engine.ok()) return Fail(engine.status());
   int code = body(**engine);
@@ -268,7 +285,7 @@ int RunReport(const Globals& g, const ReportArgs& r) {
       // As the queries: at `to`, or the latest recorded instant (--now: the system time) if earlier.
       Instant now = g.now ? std::chrono::time_point_cast<Micros>(std::chrono::system_clock::now())
                           : engine.LatestRecordedTime();
-      o.at = std::min(o.to, now);
+      o.at = QueryInstant(std::nullopt, o.to, now);
     }
     Status s = WriteHtmlReport(engine, o);
     if (!s.ok()) return Fail(s);
@@ -323,8 +340,8 @@ int main(int argc, char** argv) {
     CLI::App* app = nullptr;
   };
   std::vector<QueryCommand> queries = {
-      {"show", "show CASE [at=TIME]: the case as JSON", {}},
-      {"history", "history CASE: the case's events, oldest first", {}},
+      {"show", "show CASE [at=TIME]: the case as JSON (as it was at TIME)", {}},
+      {"history", "history CASE [at=TIME]: the case's events (up to TIME), oldest first", {}},
       {"rates", "rates from=DATE to=DATE [at=TIME] [unit=U]: unit evaluation", {}},
       {"inspectors", "inspectors from=DATE to=DATE [at=TIME]: inspector evaluation", {}},
       {"centre", "centre from=DATE to=DATE [at=TIME]: the centre's figures", {}},
@@ -457,6 +474,7 @@ int main(int argc, char** argv) {
       // Read-only: nothing on a damaged database is rewritten while checking.
       // The read-only open holds a shared lock on the store: a database
       // another process is writing is refused, not reported damaged.
+      if (MissingDatabase(g, Access::kReadOnly)) return NoDatabase(g);
       auto engine = OpenEngine(g, /*timers=*/false, Access::kReadOnly);
       int code = kExitOk;
       if (!engine.ok()) {

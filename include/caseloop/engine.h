@@ -208,14 +208,23 @@ class Engine {
   virtual Result<CommandAck> Configure(const ConfigChange& change, std::optional<Instant> at = {}) = 0;
   virtual Config CurrentConfig() const = 0;
 
-  // Queries. `at` defaults to the clock's now. Reads wait until the
+  // Queries. Without `at`, a query is evaluated at QueryInstant (queries.h):
+  // the clock's now, or the end of the period if earlier. Reads wait until the
   // projections have applied every acknowledged command (read-your-writes).
+  //
+  // Show: the case as it was at `at` — state, unit, deadline, light, pending
+  // request — replayed from its events whose times are at or before `at` (the
+  // prefix of its history up to the first later one). NotFound when the case
+  // does not exist, or had no event yet at `at`.
   virtual Result<CaseView> Show(const std::string& case_id, std::optional<Instant> at = {}) = 0;
   // The case's full state as the decider sees it: CaseState (case.h) is the
   // state of the public Decide / Evolve, which replay a case from its
   // events; Show gives the view to display.
   virtual Result<CaseState> State(const std::string& case_id) = 0;
-  virtual Result<std::vector<LoggedEvent>> History(const std::string& case_id) = 0;
+  // The case's events, oldest first; with `at`, those Show(case_id, at)
+  // replays (up to the first event after `at`). NotFound as Show.
+  virtual Result<std::vector<LoggedEvent>> History(const std::string& case_id,
+                                                   std::optional<Instant> at = {}) = 0;
   virtual Result<std::vector<LoggedEvent>> ReadLog(std::uint64_t from_position, std::size_t max) = 0;
   virtual Result<std::vector<UnitRates>> Rates(const PeriodQuery& q) = 0;
   virtual Result<std::vector<InspectorRates>> Inspectors(const PeriodQuery& q) = 0;

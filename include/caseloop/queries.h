@@ -18,7 +18,7 @@
 
 namespace caseloop {
 
-// A period [from, to) evaluated as of `at` (default: `to`).
+// A period [from, to) evaluated as of `at` (default: QueryInstant below).
 struct PeriodQuery {
   Instant from{};
   Instant to{};
@@ -88,6 +88,14 @@ struct UnitWorkload {
   std::int64_t open_tasks = 0;
   std::int64_t overdue_tasks = 0;  // at the query instant
 };
+
+// The instant a query is evaluated at when it names none (domain.md §7): the
+// one rule for every entry point (Engine's queries, the script language, the
+// CLI, Python). `at` when given; else the end of the period `to` or `now`,
+// whichever is earlier; a query without a period (show, history, overdue,
+// workload): `now`. `now` is the engine's clock (a manual clock's time) or,
+// for the CLI's --now, the system time.
+Instant QueryInstant(std::optional<Instant> at, std::optional<Instant> to, Instant now);
 
 // Grade of a score: A >= 90, B >= 75, C >= 60, D >= 40, E below.
 char GradeOf(double score);

@@ -710,11 +710,28 @@ Result<CaseState> EngineImpl::State(const std::string& case_id) {
   return state;
 }
 
+namespace {
+
+Status NotYetAt(const std::string& case_id, Instant at, const Config& cfg) {
+  return Status::NotFound("case " + case_id + " had not been reported at " +
+                          FormatInstant(at, cfg.calendar.utc_offset_minutes));
+}
+
+}  // namespace
+
 Result<CaseView> EngineImpl::Show(const std::string& case_id, std::optional<Instant> at) {
+  const Instant t = QueryInstant(at, std::nullopt, clock_->Now());
   Result<CaseState> state = State(case_id);
   if (!state.ok()) return state.status();
   std::shared_ptr<const Config> cfg = config();
-  return ViewCase(*state, *cfg, at.value_or(clock_->Now()));
+  if (state->last_event_time <= t) return ViewCase(*state, *cfg, t);
+  // As of t: replay the events up to t (the current state has later ones).
+  Result<std::vector<LoggedEvent>> events = History(case_id, t);
+  if (!events.ok()) return events.status();
+  CaseState then;
+  then.id = case_id;
+  for (const LoggedEvent& e : *events) CASELOOP_RETURN_IF_ERROR(Evolve(then, *e.event, *cfg));
+  return ViewCase(then, *cfg, t);
 }
 
 Result<std::vector<LoggedEvent>> EngineImpl::DecodeAll(std::vector<EventRecord> records) {
@@ -728,14 +745,21 @@ Result<std::vector<LoggedEvent>> EngineImpl::DecodeAll(std::vector<EventRecord> 
   return out;
 }
 
-Result<std::vector<LoggedEvent>> EngineImpl::History(const std::string& case_id) {
+Result<std::vector<LoggedEvent>> EngineImpl::History(const std::string& case_id, std::optional<Instant> at) {
   if (!Enter()) return ClosedError("history of case " + case_id);
   GateGuard guard{this};
   if (case_id.empty()) return Status::InvalidArgument("history: the case id is empty");
   Result<std::vector<EventRecord>> records = store_->ReadStream(case_id);
   if (!records.ok()) return records.status();
   if (records->empty()) return Status::NotFound("case " + case_id + " not found");
-  return DecodeAll(std::move(records).value());
+  Result<std::vector<LoggedEvent>> events = DecodeAll(std::move(records).value());
+  if (!events.ok() || !at) return events;
+  // Up to the first event after `at`: the prefix Show(case_id, at) replays.
+  auto later = std::find_if(events->begin(), events->end(),
+                            [&](const LoggedEvent& e) { return !e.event || e.event->time > *at; });
+  events->erase(later, events->end());
+  if (events->empty()) return NotYetAt(case_id, *at, *config());
+  return events;
 }
 
 std::uint64_t EngineImpl::HeadPosition() const { return store_->HeadPosition(); }
@@ -769,39 +793,44 @@ Result<std::vector<LoggedEvent>> EngineImpl::ReadLog(std::uint64_t from_position
   return DecodeAll(std::move(records).value());
 }
 
+PeriodQuery EngineImpl::Resolved(PeriodQuery q) const {
+  q.at = QueryInstant(q.at, q.to, clock_->Now());
+  return q;
+}
+
 Result<std::vector<UnitRates>> EngineImpl::Rates(const PeriodQuery& q) {
   if (!Enter()) return ClosedError("rates");
   GateGuard guard{this};
   CASELOOP_RETURN_IF_ERROR(CatchUpTo(store_->HeadPosition()));
-  return projections_->Rates(q, *config());
+  return projections_->Rates(Resolved(q), *config());
 }
 
 Result<std::vector<InspectorRates>> EngineImpl::Inspectors(const PeriodQuery& q) {
   if (!Enter()) return ClosedError("inspector rates");
   GateGuard guard{this};
   CASELOOP_RETURN_IF_ERROR(CatchUpTo(store_->HeadPosition()));
-  return projections_->Inspectors(q);
+  return projections_->Inspectors(Resolved(q));
 }
 
 Result<CentreFigures> EngineImpl::Centre(const PeriodQuery& q) {
   if (!Enter()) return ClosedError("centre figures");
   GateGuard guard{this};
   CASELOOP_RETURN_IF_ERROR(CatchUpTo(store_->HeadPosition()));
-  return projections_->Centre(q, *config());
+  return projections_->Centre(Resolved(q), *config());
 }
 
 Result<std::vector<OverdueTask>> EngineImpl::Overdue(std::optional<Instant> at) {
   if (!Enter()) return ClosedError("overdue list");
   GateGuard guard{this};
   CASELOOP_RETURN_IF_ERROR(CatchUpTo(store_->HeadPosition()));
-  return projections_->Overdue(at.value_or(clock_->Now()));
+  return projections_->Overdue(QueryInstant(at, std::nullopt, clock_->Now()));
 }
 
 Result<std::vector<UnitWorkload>> EngineImpl::Workload(std::optional<Instant> at) {
   if (!Enter()) return ClosedError("workload");
   GateGuard guard{this};
   CASELOOP_RETURN_IF_ERROR(CatchUpTo(store_->HeadPosition()));
-  return projections_->Workload(at.value_or(clock_->Now()));
+  return projections_->Workload(QueryInstant(at, std::nullopt, clock_->Now()));
 }
 
 // ---------------------------------------------------------------------------

@@ -66,7 +66,7 @@ class EngineImpl final : public Engine {
 
   Result<CaseView> Show(const std::string& case_id, std::optional<Instant> at) override;
   Result<CaseState> State(const std::string& case_id) override;
-  Result<std::vector<LoggedEvent>> History(const std::string& case_id) override;
+  Result<std::vector<LoggedEvent>> History(const std::string& case_id, std::optional<Instant> at) override;
   Result<std::vector<LoggedEvent>> ReadLog(std::uint64_t from_position, std::size_t max) override;
   Result<std::vector<UnitRates>> Rates(const PeriodQuery& q) override;
   Result<std::vector<InspectorRates>> Inspectors(const PeriodQuery& q) override;
@@ -153,6 +153,8 @@ class EngineImpl final : public Engine {
   // The case's state from the cache, or replayed from its stream (and then
   // cached when `fill_cache`). REQUIRES for fill_cache: the case's stripe lock
   // is held, so that no newer state can be cached meanwhile.
+  // q with its instant decided (QueryInstant at the clock's now).
+  PeriodQuery Resolved(PeriodQuery q) const;
   Result<CaseState> LoadState(const std::string& case_id, const Config& config, bool fill_cache = true);
   Result<std::optional<CommandAck>> FindCommand(const std::string& case_id, const std::string& command_id);
   Result<CommandAck> AckFromLog(const std::string& stream, std::uint64_t first, std::uint64_t last,

@@ -2,6 +2,7 @@
 // one catch-up loop, and their queries.
 #include "projections/projections.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include "projections/catch_up.h"
@@ -9,6 +10,12 @@
 #include "projections/evaluation_projection.h"
 
 namespace caseloop {
+
+Instant QueryInstant(std::optional<Instant> at, std::optional<Instant> to, Instant now) {
+  if (at) return *at;
+  if (to) return std::min(*to, now);
+  return now;
+}
 
 char GradeOf(double score) {
   if (score >= 90) return 'A';

@@ -24,6 +24,7 @@
 #include "caseloop/commands.h"
 #include "caseloop/config.h"
 #include "caseloop/json.h"
+#include "caseloop/queries.h"
 #include "caseloop/script.h"
 #include "core/utf8.h"
 #include "script/lexer.h"
@@ -588,7 +589,7 @@ class SessionImpl final : public ScriptSession {
     auto at = OptionalTime(a, "at", offset);
     if (!at.ok()) return at.status();
     // Default: evaluated at `to`, or now if earlier (domain.md §7).
-    q.at = at->has_value() ? **at : std::min(q.to, QueryNow());
+    q.at = QueryInstant(*at, q.to, QueryNow());
     q.unit = a.Get("unit");
     return q;
   }
@@ -600,11 +601,14 @@ class SessionImpl final : public ScriptSession {
     if (name == "show") {
       auto at = OptionalTime(a, "at", offset);
       if (!at.ok()) return at.status();
-      auto v = engine_->Show(a.positionals[0], at->value_or(QueryNow()));
+      auto v = engine_->Show(a.positionals[0], QueryInstant(*at, std::nullopt, QueryNow()));
       if (!v.ok()) return v.status();
       out.push_back(ToJson(*v, offset));
     } else if (name == "history") {
-      auto h = engine_->History(a.positionals[0]);
+      auto at = OptionalTime(a, "at", offset);
+      if (!at.ok()) return at.status();
+      // The whole history; with at=, the events up to it (what show at= replays).
+      auto h = engine_->History(a.positionals[0], *at);
       if (!h.ok()) return h.status();
       for (const auto& e : *h) out.push_back(ToJson(e, offset));
     } else if (name == "rates" || name == "inspectors" || name == "centre") {
@@ -626,7 +630,7 @@ class SessionImpl final : public ScriptSession {
     } else if (name == "overdue" || name == "workload") {
       auto at = OptionalTime(a, "at", offset);
       if (!at.ok()) return at.status();
-      const Instant t = at->value_or(QueryNow());
+      const Instant t = QueryInstant(*at, std::nullopt, QueryNow());
       if (name == "overdue") {
         auto r = engine_->Overdue(t);
         if (!r.ok()) return r.status();

@@ -62,7 +62,7 @@ std::vector<CommandSpec> MakeCommands() {
   }
   // Queries.
   c.push_back(Query("show", {"CASE"}, {}, {"at"}));
-  c.push_back(Query("history", {"CASE"}, {}, {}));
+  c.push_back(Query("history", {"CASE"}, {}, {"at"}));
   c.push_back(Query("rates", {}, {"from", "to"}, {"at", "unit"}));
   c.push_back(Query("inspectors", {}, {"from", "to"}, {"at"}));
   c.push_back(Query("centre", {}, {"from", "to"}, {"at"}));

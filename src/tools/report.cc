@@ -12,10 +12,10 @@
 #include "caseloop/calendar.h"
 #include "caseloop/engine.h"
 #include "caseloop/tools.h"
+#include "caseloop/unit_metrics.h"
 #include "tools/html.h"
 #include "tools/output_file.h"
 #include "tools/text_table.h"
-#include "caseloop/unit_metrics.h"
 
 namespace caseloop {
 namespace {
@@ -405,7 +405,7 @@ Status WriteHtmlReport(Engine& engine, const ReportOptions& options) {
       return Status::InvalidArgument("report: the period is empty (from >= to)");
     const Config config = engine.CurrentConfig();
     const int offset = config.calendar.utc_offset_minutes;
-    const Instant at = options.at.value_or(std::min(options.to, engine.Now()));
+    const Instant at = QueryInstant(options.at, options.to, engine.Now());
     PeriodQuery q;
     q.from = options.from;
     q.to = options.to;

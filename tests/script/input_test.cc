@@ -84,7 +84,9 @@ class ThrowingEngine final : public Engine {
     return Status::NotFound("unreachable");
   }
   Result<CaseState> State(const std::string& id) override { return real_.State(id); }
-  Result<std::vector<LoggedEvent>> History(const std::string& id) override { return real_.History(id); }
+  Result<std::vector<LoggedEvent>> History(const std::string& id, std::optional<Instant> at) override {
+    return real_.History(id, at);
+  }
   Result<std::vector<LoggedEvent>> ReadLog(std::uint64_t from, std::size_t max) override {
     return real_.ReadLog(from, max);
   }

@@ -35,8 +35,8 @@ class ForwardingEngine : public Engine {
     return in_->Show(case_id, at);
   }
   Result<CaseState> State(const std::string& case_id) override { return in_->State(case_id); }
-  Result<std::vector<LoggedEvent>> History(const std::string& case_id) override {
-    return in_->History(case_id);
+  Result<std::vector<LoggedEvent>> History(const std::string& case_id, std::optional<Instant> at) override {
+    return in_->History(case_id, at);
   }
   Result<std::vector<LoggedEvent>> ReadLog(std::uint64_t from_position, std::size_t max) override {
     return in_->ReadLog(from_position, max);

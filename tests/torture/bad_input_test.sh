@@ -387,7 +387,8 @@ done
 [ -e "$tmp/caseloop-data" ] && fail "empty --db: a database was created in the working directory"
 cli 0 "--db :memory: is the explicit in-memory store" --db :memory: run "$tmp/lossy.cl"
 # 7d. A query on a mistyped --db creates nothing and fails.
-cli 3 "a query on a missing database" --db "$tmp/no-such-db" show L1
+# Exit 2 (issue 22): a mistyped --db is a usage error, not a storage failure.
+cli 2 "a query on a missing database" --db "$tmp/no-such-db" show L1
 grep -q "no database at" "$tmp/err" || fail "query on a missing database: $(cat "$tmp/err")"
 [ -e "$tmp/no-such-db" ] && fail "a query created the database directory $tmp/no-such-db"
 mkdir -p "$tmp/other-files"

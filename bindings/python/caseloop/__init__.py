@@ -226,12 +226,14 @@ class Engine:
 
     # -- queries -----------------------------------------------------------------
     def show(self, case: str, *, at: Optional[TimeLike] = None) -> Dict[str, Any]:
+        """The case as it was at ``at`` (default: the clock's now), replayed from its
+        events up to then."""
         return self._native.show(case, None if at is None else self._micros(at))
 
-    def history(self, case: str) -> List[Dict[str, Any]]:
-        """The case's events, oldest first: position, stream, version, type, time, actor
-        and the event's own fields (times as datetimes)."""
-        return self._native.history(case)
+    def history(self, case: str, *, at: Optional[TimeLike] = None) -> List[Dict[str, Any]]:
+        """The case's events, oldest first (with ``at``: those up to it): position,
+        stream, version, type, time, actor and the event's own fields (times as datetimes)."""
+        return self._native.history(case, None if at is None else self._micros(at))
 
     def events(self, from_position: int = 0, batch: int = 1024) -> Iterator[Dict[str, Any]]:
         """Iterates the global log from ``from_position`` (position 1 is the first event)."""
