@@ -424,6 +424,10 @@ class PyEngine {
         o.closed_column = Str(v, "closed");
       else if (key == "category")
         o.category_column = Str(v, "category");
+      else if (key == "status")
+        o.status_column = Str(v, "status");
+      else if (key == "closed_status")
+        o.closed_statuses = v.cast<std::vector<std::string>>();
       else if (key == "time_format")
         o.time_format = Str(v, "time_format");
       else if (key == "tz")
@@ -447,6 +451,7 @@ class PyEngine {
     d["imported"] = r->imported;
     d["unchanged"] = r->unchanged;
     d["skipped"] = r->skipped;
+    d["status_disagrees"] = r->status_disagrees;
     py::list errors;
     std::istringstream lines(err.str());
     for (std::string line; std::getline(lines, line);) {

@@ -364,6 +364,11 @@ int main(int argc, char** argv) {
   imp->add_option("--due", import.due_column, "column of the due time");
   imp->add_option("--closed", import.closed_column, "column of the closing time");
   imp->add_option("--category", import.category_column, "column of the category");
+  imp->add_option(
+      "--status", import.status_column,
+      "column of the status (with --closed-status): a close time with an open status is reported");
+  imp->add_option("--closed-status", import.closed_statuses, "the --status values that mean closed: V[,V...]")
+      ->delimiter(',');
   imp->add_option("--time-format", import.time_format, "strptime format of the times")->capture_default_str();
   imp->add_option("--tz", import_tz, "UTC offset of the times, e.g. -05:00 (default: the calendar's)");
   imp->add_flag("--strict", import.strict, "fail when any row is skipped");

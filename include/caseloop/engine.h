@@ -215,7 +215,8 @@ class Engine {
   // Show: the case as it was at `at` — state, unit, deadline, light, pending
   // request — replayed from its events whose times are at or before `at` (the
   // prefix of its history up to the first later one). NotFound when the case
-  // does not exist, or had no event yet at `at`.
+  // does not exist, or had no event yet at `at`. Without `at`: the case as it
+  // is now, with its light at the clock's now.
   virtual Result<CaseView> Show(const std::string& case_id, std::optional<Instant> at = {}) = 0;
   // The case's full state as the decider sees it: CaseState (case.h) is the
   // state of the public Decide / Evolve, which replay a case from its

@@ -14,6 +14,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "caseloop/engine.h"
 #include "caseloop/status.h"
@@ -38,6 +39,13 @@ struct ImportOptions {
   std::string due_column;       // optional ("" = none)
   std::string closed_column;    // optional
   std::string category_column;  // optional
+  // A status column and its values that mean closed (compared without case),
+  // e.g. "Status" with {"Closed"}; both or neither. Without them a close time
+  // closes the case. With them a row whose close time and status disagree (a
+  // close time but an open status, or a closed status without a close time)
+  // is imported open and reported ("row N: case C: ..."), not silently closed.
+  std::string status_column;
+  std::vector<std::string> closed_statuses;
   // strptime format of the times (e.g. "%m/%d/%Y %I:%M:%S %p"), or "iso" (or
   // "") for ParseInstant's forms. A 12-hour hour (%I) needs AM/PM (%p) and a
   // 24-hour one (%H, %k, %R, %T) must not have it (strptime would ignore the
@@ -49,24 +57,24 @@ struct ImportOptions {
 };
 
 struct ImportSummary {
-  std::int64_t rows = 0;       // data rows read
-  std::int64_t imported = 0;   // new cases
-  std::int64_t unchanged = 0;  // already imported with the same content
-  std::int64_t skipped = 0;    // rows that could not be imported
-  std::int64_t updated = 0;    // already there, completed by this run (e.g. closed since)
-  double seconds = 0;          // wall time of the run
+  std::int64_t rows = 0;              // data rows read
+  std::int64_t imported = 0;          // new cases
+  std::int64_t unchanged = 0;         // already imported with the same content
+  std::int64_t skipped = 0;           // rows that could not be imported
+  std::int64_t updated = 0;           // already there, completed by this run (e.g. closed since)
+  std::int64_t status_disagrees = 0;  // imported open: close time and status disagree (status_column)
+  double seconds = 0;                 // wall time of the run
 };
 
 // Imports history: each row becomes a case reported, registered and dispatched
 // at its created time to its unit (created as needed), with the due time as
 // deadline (none if empty) and, if closed, feedback and a passing verification
 // at the closed time. Bad rows are reported to `err` as "row N: reason" and
-// skipped; a summary line goes to `out`. Importing the same file twice adds
-// nothing. Errors: NotFound/InvalidArgument for the file, a missing column or
-// a refused time format; InvalidArgument when the file has rows and every one
-// of them was skipped, when strict and a row was skipped and for a record longer
-// than kCsvMaxRecordBytes; storage errors (IOError, e.g. a full disk) stop the
-// import and are returned as they are.
+// skipped (a reason that repeats: one line "K rows: reason (its first rows)"); a summary line goes to `out`.
+// Importing the same file twice adds nothing. Errors: NotFound/InvalidArgument for the file, a missing column
+// or a refused time format; InvalidArgument when the file has rows and every one of them was skipped, when
+// strict and a row was skipped and for a record longer than kCsvMaxRecordBytes; storage errors (IOError, e.g.
+// a full disk) stop the import and are returned as they are.
 Result<ImportSummary> ImportCsv(Engine& engine, const ImportOptions& options, std::ostream& out,
                                 std::ostream& err);
 

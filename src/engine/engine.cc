@@ -724,7 +724,10 @@ Result<CaseView> EngineImpl::Show(const std::string& case_id, std::optional<Inst
   Result<CaseState> state = State(case_id);
   if (!state.ok()) return state.status();
   std::shared_ptr<const Config> cfg = config();
-  if (state->last_event_time <= t) return ViewCase(*state, *cfg, t);
+  // Without `at`: the case as it is (every event), its light at the clock's
+  // now, also when the clock is behind the case's events (a host's manual
+  // clock left at its start while history was imported).
+  if (!at || state->last_event_time <= t) return ViewCase(*state, *cfg, t);
   // As of t: replay the events up to t (the current state has later ones).
   Result<std::vector<LoggedEvent>> events = History(case_id, t);
   if (!events.ok()) return events.status();

@@ -601,7 +601,10 @@ class SessionImpl final : public ScriptSession {
     if (name == "show") {
       auto at = OptionalTime(a, "at", offset);
       if (!at.ok()) return at.status();
-      auto v = engine_->Show(a.positionals[0], QueryInstant(*at, std::nullopt, QueryNow()));
+      // Without at=: the case as it is, its light now (--now: the system time).
+      std::optional<Instant> when = *at;
+      if (!when && options_.system_now) when = QueryNow();
+      auto v = engine_->Show(a.positionals[0], when);
       if (!v.ok()) return v.status();
       out.push_back(ToJson(*v, offset));
     } else if (name == "history") {

@@ -165,6 +165,8 @@ class Importer {
   void Reconcile(std::size_t slot);
   void Finish(std::size_t slot);
   void Skip(std::int64_t line, std::string reason);
+  // A row imported with a remark (the close time and the status disagree).
+  void Note(std::int64_t line, std::string reason);
   void SkipSlot(std::size_t slot, std::string reason);
 
   Engine& engine_;
@@ -179,6 +181,7 @@ class Importer {
   int offset_minutes_ = 0;
   bool iso_times_ = false;
   int col_id_ = -1, col_created_ = -1, col_unit_ = -1, col_due_ = -1, col_closed_ = -1, col_category_ = -1;
+  int col_status_ = -1;
   int needed_fields_ = 0;
 
   Config config_;
@@ -220,6 +223,7 @@ Status Importer::OpenColumns(const tools::CsvReader::Record& header) {
   find(options_.due_column, "--due", col_due_, false);
   find(options_.closed_column, "--closed", col_closed_, false);
   find(options_.category_column, "--category", col_category_, false);
+  find(options_.status_column, "--status", col_status_, false);
   if (!missing.empty()) {
     std::string have;
     for (std::size_t i = 0; i < header.fields.size() && i < 40; ++i) {
@@ -336,9 +340,73 @@ Result<std::pair<CaseKind, std::string>> Importer::CategoryFor(std::string_view 
   return *found;
 }
 
+void Importer::Note(std::int64_t line, std::string reason) {
+  ++summary_.status_disagrees;
+  errors_.emplace_back(line, fmt::format("row {}: {}", line, reason));
+}
+
 void Importer::Skip(std::int64_t line, std::string reason) {
   ++summary_.skipped;
   errors_.emplace_back(line, fmt::format("row {}: {}", line, reason));
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string JoinValues(const std::vector<std::string>& values) {
+  std::string out;
+  for (const std::string& v : values) out += (out.empty() ? "" : ",") + v;
+  return out;
+}
+
+// The row errors, in row order, a reason that repeats grouped into one line
+// with its count and its first rows (re-importing with other options gives
+// thousands of rows the same reason):
+//   row 7: case 12: empty unit (column 'dept')
+//   4995 rows: already exists with a different created (row 2: case 101; row 3: case 102; row 4: case 103; …)
+// A reason's case ("case ID: ") is not part of it.
+void WriteRowErrors(const std::vector<std::pair<std::int64_t, std::string>>& errors, std::ostream& err) {
+  constexpr std::size_t kShown = 3;
+  struct Group {
+    std::size_t first = 0;  // index of its first row in `errors`
+    std::int64_t count = 0;
+    std::vector<std::string> shown;  // "row N: case ID" of the first few
+  };
+  struct Parsed {
+    std::string where;   // "row N" or "row N: case ID"
+    std::string reason;  // the rest
+  };
+  std::vector<Parsed> parsed;
+  std::unordered_map<std::string, Group> groups;
+  for (std::size_t i = 0; i < errors.size(); ++i) {
+    const std::string& m = errors[i].second;
+    std::size_t cut = m.find(": ");  // after "row N"
+    if (cut != std::string::npos && m.compare(cut + 2, 5, "case ") == 0) {
+      const std::size_t after_case = m.find(": ", cut + 7);
+      if (after_case != std::string::npos) cut = after_case;
+    }
+    Parsed p{cut == std::string::npos ? m : m.substr(0, cut),
+             cut == std::string::npos ? "" : m.substr(cut + 2)};
+    auto [it, fresh] = groups.try_emplace(p.reason);
+    if (fresh) it->second.first = i;
+    ++it->second.count;
+    if (it->second.shown.size() < kShown) it->second.shown.push_back(p.where);
+    parsed.push_back(std::move(p));
+  }
+  for (std::size_t i = 0; i < errors.size(); ++i) {
+    const Group& g = groups.at(parsed[i].reason);
+    if (g.count == 1 || parsed[i].reason.empty()) {
+      err << errors[i].second << '\n';
+    } else if (g.first == i) {
+      std::string rows;
+      for (const std::string& w : g.shown) rows += (rows.empty() ? "" : "; ") + w;
+      if (g.count > static_cast<std::int64_t>(g.shown.size())) rows += "; …";
+      err << g.count << " rows: " << parsed[i].reason << " (" << rows << ")\n";
+    }
+  }
 }
 
 std::string Differences(const RowContent& a, const RowContent& b) {
@@ -370,6 +438,7 @@ bool Importer::ParseRow(const tools::CsvReader::Record& rec, Row& row) {
     check(col_due_, options_.due_column);
     check(col_closed_, options_.closed_column);
     check(col_category_, options_.category_column);
+    check(col_status_, options_.status_column);
     Skip(line, fmt::format("only {} fields: column '{}' is missing", rec.fields.size(), which));
     return false;
   }
@@ -447,6 +516,22 @@ bool Importer::ParseRow(const tools::CsvReader::Record& rec, Row& row) {
   }
   c.kind = category->first;
   c.category = category->second;
+  // A close time and a status that disagree: imported open, and reported.
+  if (col_status_ >= 0) {
+    const std::string_view status = field(col_status_);
+    const bool closed_status =
+        std::any_of(options_.closed_statuses.begin(), options_.closed_statuses.end(),
+                    [&](const std::string& v) { return EqualsIgnoreCase(Trim(v), status); });
+    if (c.closed && !closed_status) {
+      Note(line, fmt::format("case {}: closed '{}' but status '{}' is not closed (--closed-status {}): "
+                             "imported open",
+                             row.id, closed, status, JoinValues(options_.closed_statuses)));
+      c.closed.reset();
+    } else if (!c.closed && closed_status) {
+      Note(line, fmt::format("case {}: status '{}' but no closed time (column '{}'): imported open", row.id,
+                             status, options_.closed_column));
+    }
+  }
   // The same id twice in the file.
   auto [it, fresh] = seen_.emplace(row.id, c);
   if (!fresh) {
@@ -743,6 +828,14 @@ Result<ImportSummary> Importer::Run() {
   if (!rec.error.empty()) {
     return Status::InvalidArgument(fmt::format("{}: malformed header: {}", options_.file, rec.error));
   }
+  if (options_.status_column.empty() != options_.closed_statuses.empty()) {
+    return Status::InvalidArgument(
+        options_.status_column.empty()
+            ? "import: --closed-status needs --status (the column it is a value of)"
+            : "import: --status needs --closed-status (the values that mean closed)");
+  }
+  if (!options_.status_column.empty() && options_.closed_column.empty())
+    return Status::InvalidArgument("import: --status needs --closed (the close time it is checked against)");
   CASELOOP_RETURN_IF_ERROR(OpenColumns(rec));
 
   config_ = engine_.CurrentConfig();
@@ -803,17 +896,21 @@ Result<ImportSummary> Importer::Run() {
 
   std::stable_sort(errors_.begin(), errors_.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (const auto& [line, message] : errors_) err_ << message << '\n';
+  WriteRowErrors(errors_, err_);
   if (!fatal_.ok()) {
     return Status(fatal_.code(), fmt::format("import {}: stopped after {} rows: {}", options_.file,
                                              summary_.rows, fatal_.message()));
   }
+  const std::string disagree =
+      summary_.status_disagrees == 0
+          ? std::string()
+          : fmt::format(" ({} imported open: close time and status disagree)", summary_.status_disagrees);
   if (summary_.updated > 0) {
-    out_ << fmt::format("imported {}, updated {}, unchanged {}, skipped {} of {} rows\n", summary_.imported,
-                        summary_.updated, summary_.unchanged, summary_.skipped, summary_.rows);
+    out_ << fmt::format("imported {}, updated {}, unchanged {}, skipped {} of {} rows{}\n", summary_.imported,
+                        summary_.updated, summary_.unchanged, summary_.skipped, summary_.rows, disagree);
   } else {
-    out_ << fmt::format("imported {}, unchanged {}, skipped {} of {} rows\n", summary_.imported,
-                        summary_.unchanged, summary_.skipped, summary_.rows);
+    out_ << fmt::format("imported {}, unchanged {}, skipped {} of {} rows{}\n", summary_.imported,
+                        summary_.unchanged, summary_.skipped, summary_.rows, disagree);
   }
   if (summary_.rows > 0 && summary_.skipped == summary_.rows) {
     return Status::InvalidArgument(fmt::format(

@@ -265,14 +265,20 @@ class Engine:
     def import_csv(self, file: str, *, id: str, created: str, unit: str, due: Optional[str] = None,
                    closed: Optional[str] = None, category: Optional[str] = None,
                    time_format: Optional[str] = None, tz: Optional[str] = None,
-                   strict: bool = False) -> Dict[str, Any]:
+                   strict: bool = False, status: Optional[str] = None,
+                   closed_status: Optional[Union[str, List[str]]] = None) -> Dict[str, Any]:
         """Imports a CSV of historical cases (see ``caseloop import``). Returns
-        the counts and the ``row N: reason`` lines of skipped rows. Raises
-        InvalidArgumentError when the file has rows and none could be imported,
-        or (strict) when any row was skipped."""
+        the counts and the ``row N: reason`` lines of skipped rows (a repeated
+        reason: one ``K rows: reason (...)`` line). ``status`` names a status
+        column and ``closed_status`` its values that mean closed (a list or
+        "V,V"): rows whose close time and status disagree are imported open and
+        reported. Raises InvalidArgumentError when the file has rows and none
+        could be imported, or (strict) when any row was skipped."""
+        if isinstance(closed_status, str):
+            closed_status = closed_status.split(",")
         return self._native.import_csv(dict(file=file, id=id, created=created, unit=unit, due=due,
                                             closed=closed, category=category, time_format=time_format,
-                                            tz=tz, strict=strict))
+                                            tz=tz, strict=strict, status=status, closed_status=closed_status))
 
 
 # -- the typed command methods, generated from the command table -----------------------------
