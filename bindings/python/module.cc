@@ -291,12 +291,15 @@ class PyEngine {
     return AckDict(Take(std::move(r)));
   }
 
-  std::vector<std::string> Execute(const std::string& line) {
+  // `line_no`: the number errors name (run() numbers its lines from 1); by
+  // default the count of execute() calls so far.
+  std::vector<std::string> Execute(const std::string& line, std::optional<int> line_no) {
     ScriptSession& s = Session();
     Result<std::vector<std::string>> r = Status::Unavailable("not run");
+    const int n = line_no ? *line_no : ++line_no_;
     {
       py::gil_scoped_release nogil;
-      r = s.Execute(line, ++line_no_);
+      r = s.Execute(line, n);
     }
     return Take(std::move(r));
   }
@@ -530,7 +533,7 @@ PYBIND11_MODULE(_caseloop, m) {
            py::arg("default_config") = false, py::arg("worker_threads") = 2)
       .def("close", &PyEngine::Close)
       .def("submit", &PyEngine::Submit, py::arg("command"), py::arg("case"), py::arg("fields"))
-      .def("execute", &PyEngine::Execute)
+      .def("execute", &PyEngine::Execute, py::arg("line"), py::arg("line_no") = py::none())
       .def("show", &PyEngine::Show, py::arg("case"), py::arg("at") = py::none())
       .def("history", &PyEngine::History, py::arg("case"), py::arg("at") = py::none())
       .def("read_log", &PyEngine::ReadLog)

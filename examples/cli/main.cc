@@ -312,6 +312,7 @@ int main(int argc, char** argv) {
   app.name("caseloop");
   app.require_subcommand(1, 1);
   app.fallthrough();  // global options may also follow the command
+  app.set_version_flag("--version", std::string("caseloop ") + CASELOOP_VERSION);
 
   Globals g;
   app.add_option("--db", g.db,
@@ -400,6 +401,11 @@ int main(int argc, char** argv) {
   repair->add_flag("--accept-loss", accept_loss,
                    "accept a log that ends before the last acknowledged event and continue from its end");
 
+  // help [COMMAND]: the commands, or one command's arguments and options.
+  std::string help_topic;
+  auto* help = app.add_subcommand("help", "help [COMMAND]: the commands, or what COMMAND takes");
+  help->add_option("command", help_topic, "a command");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -443,6 +449,20 @@ int main(int argc, char** argv) {
         "run ends: use --durability sync or buffered with --echo");
 
   auto run_command = [&]() -> int {
+    if (help->parsed()) {
+      if (help_topic.empty()) {
+        // (app.help() would describe the parsed subcommand, `help` itself.)
+        std::cout << app.get_formatter()->make_help(&app, "caseloop", CLI::AppFormatMode::Normal);
+        return kExitOk;
+      }
+      for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+        if (sub->get_name() == help_topic && sub != help) {
+          std::cout << sub->help("caseloop");
+          return kExitOk;
+        }
+      }
+      return UsageError("help: unknown command '" + help_topic + "'");
+    }
     if (run->parsed()) return RunScript(g, script_file, echo, keep_going);
     for (auto& q : queries) {
       if (q.app->parsed()) return RunQuery(g, q.name, q.args);

@@ -109,3 +109,25 @@ def test_unknown_unit_is_an_error_not_zeros(worked_db):
             e.rates(d("2025-03-01"), d("2025-05-01"), unit="NOPE")
         with pytest.raises(caseloop.NotFoundError, match="unknown unit 'NOPE'"):
             e.execute("rates from=2025-03-01 to=2025-05-01 unit=NOPE")
+
+
+def test_run_numbers_lines_from_1_on_every_call():
+    with caseloop.Engine(clock="manual") as e:
+        e.run("calendar tz=+08:00 workdays=mon-fri periods=09:00-12:00,13:00-17:00\nunit W name=\"W\"\n")
+        for _ in range(2):
+            with pytest.raises(caseloop.Error, match=r"^line 2: "):
+                e.run("# a comment\nbogus_command x\n")
+
+
+def test_cli_version_and_help():
+    cli = os.environ.get("CASELOOP_CLI")
+    if not cli:
+        pytest.skip("CASELOOP_CLI not set (the CLI is not built)")
+    v = subprocess.run([cli, "--version"], capture_output=True, text=True)
+    assert v.returncode == 0 and v.stdout.startswith("caseloop 0."), v
+    h = subprocess.run([cli, "help"], capture_output=True, text=True)
+    assert h.returncode == 0 and "rates" in h.stdout and "import" in h.stdout, h
+    r = subprocess.run([cli, "help", "import"], capture_output=True, text=True)
+    assert r.returncode == 0 and "--closed-status" in r.stdout, r
+    bad = subprocess.run([cli, "help", "nope"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown command 'nope'" in bad.stderr, bad

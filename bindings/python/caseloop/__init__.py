@@ -132,10 +132,11 @@ class Engine:
         return [_json.loads(s) for s in self._native.execute(line)]
 
     def run(self, text: str) -> List[Dict[str, Any]]:
-        """Runs a whole script, line by line; stops at the first error."""
+        """Runs a whole script, line by line; stops at the first error, which
+        names its line counted from 1 in ``text`` (on every call)."""
         out: List[Dict[str, Any]] = []
-        for line in text.splitlines():
-            out.extend(self.execute(line))
+        for n, line in enumerate(text.splitlines(), 1):
+            out.extend(_json.loads(s) for s in self._native.execute(line, n))
         return out
 
     # -- case commands -------------------------------------------------------
