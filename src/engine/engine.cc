@@ -805,7 +805,21 @@ Result<std::vector<UnitRates>> EngineImpl::Rates(const PeriodQuery& q) {
   if (!Enter()) return ClosedError("rates");
   GateGuard guard{this};
   CASELOOP_RETURN_IF_ERROR(CatchUpTo(store_->HeadPosition()));
-  return projections_->Rates(Resolved(q), *config());
+  std::shared_ptr<const Config> cfg = config();
+  const PeriodQuery resolved = Resolved(q);
+  if (!q.unit.empty() && cfg->units.count(q.unit) == 0) {
+    // Not configured: known only if the log dispatched to it (every unit's row
+    // lists it). An unknown unit is an error, not a row of zeros.
+    PeriodQuery every = resolved;
+    every.unit.clear();
+    Result<std::vector<UnitRates>> all = projections_->Rates(every, *cfg);
+    if (!all.ok()) return all.status();
+    if (std::none_of(all->begin(), all->end(), [&](const UnitRates& r) { return r.unit == q.unit; })) {
+      return Status::NotFound("unknown unit '" + q.unit +
+                              "': no unit of that id is configured or was ever dispatched to");
+    }
+  }
+  return projections_->Rates(resolved, *cfg);
 }
 
 Result<std::vector<InspectorRates>> EngineImpl::Inspectors(const PeriodQuery& q) {

@@ -113,21 +113,16 @@ Result<std::vector<UnitRates>> UnitRatesOf(ProjectionStore* store, const DayGrid
                                            const Config& config, bool by_scan) {
   auto win = WindowOf(q);
   if (!win.ok()) return win.status();
-  // Every unit: those configured and those the log has dispatched to.
   std::set<std::string> units;
-  for (const auto& [id, _] : config.units) units.insert(id);
-  Status s = store->Scan(ev::kUnitListPrefix, ev::kUnitListEnd, [&](std::string_view k, std::string_view) {
-    units.emplace(k.substr(ev::kPrefixLen));
-    return true;
-  });
-  if (!s.ok()) return s;
   if (!q.unit.empty()) {
-    // An unknown unit is an error, not a row of zeros.
-    if (units.count(q.unit) == 0) {
-      return Status::NotFound("unknown unit '" + q.unit + "'" +
-                              ": no unit of that id is configured or was ever dispatched to");
-    }
-    units = {q.unit};
+    units.insert(q.unit);
+  } else {
+    for (const auto& [id, _] : config.units) units.insert(id);
+    Status s = store->Scan(ev::kUnitListPrefix, ev::kUnitListEnd, [&](std::string_view k, std::string_view) {
+      units.emplace(k.substr(ev::kPrefixLen));
+      return true;
+    });
+    if (!s.ok()) return s;
   }
   const std::int64_t from_us = MicrosOf(q.from), to_us = MicrosOf(q.to), at_us = MicrosOf(win->at);
   std::vector<UnitRates> out;
