@@ -33,6 +33,7 @@
 #include "caseloop/status.h"
 #include "caseloop/time.h"
 #include "caseloop/tools.h"
+#include "serve_command.h"
 
 namespace {
 
@@ -400,6 +401,7 @@ int main(int argc, char** argv) {
       "repair", "repair what open refuses: a missing CURRENT file; lost acknowledged events (--accept-loss)");
   repair->add_flag("--accept-loss", accept_loss,
                    "accept a log that ends before the last acknowledged event and continue from its end");
+  caseloop_cli::ServerCommands server_commands(app);  // serve, keys (serve_command.cc)
 
   // help [COMMAND]: the commands, or one command's arguments and options.
   std::string help_topic;
@@ -464,6 +466,7 @@ int main(int argc, char** argv) {
       return UsageError("help: unknown command '" + help_topic + "'");
     }
     if (run->parsed()) return RunScript(g, script_file, echo, keep_going);
+    if (server_commands.parsed()) return server_commands.Run(g.db, g.durability);
     for (auto& q : queries) {
       if (q.app->parsed()) return RunQuery(g, q.name, q.args);
     }

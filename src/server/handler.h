@@ -1,0 +1,52 @@
+// The staff API: one HTTP request in, one answer out (docs/server.md). The
+// connection code (server.cc) parses HTTP and calls Handle; the fuzz target
+// and the tests call it directly.
+#ifndef CASELOOP_SERVER_HANDLER_H_
+#define CASELOOP_SERVER_HANDLER_H_
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "caseloop/engine.h"
+#include "caseloop/server.h"
+#include "server/http.h"
+#include "server/keys.h"
+#include "server/metrics.h"
+
+namespace caseloop::server {
+
+// Thread-safety: Handle may be called from many threads at once.
+class Handler {
+ public:
+  // REQUIRES: engine, keys and metrics outlive the handler.
+  Handler(Engine* engine, const ServerOptions& options, KeyTable* keys, Metrics* metrics);
+
+  // Answers `req`. `done` is called exactly once: on the calling thread, or
+  // (a command) on an engine worker after the command is durable. It must
+  // not block.
+  void Handle(const HttpRequest& req, std::function<void(HttpResponse)> done);
+
+  // From now on /readyz answers 503 and new commands are refused (503).
+  void SetDraining() { draining_ = true; }
+
+  // The error answer every route uses: {"error":{"status","code","message","where"}}.
+  static HttpResponse Error(int status, std::string_view message, std::string_view where);
+
+ private:
+  struct Call;
+  void Api(Call& call);
+  void Command(Call& call, const std::string& case_id, const std::string& command);
+  void Query(Call& call, const std::string& name, const std::string& case_id);
+
+  Engine* const engine_;
+  const ServerOptions options_;
+  KeyTable* const keys_;
+  Metrics* const metrics_;
+  std::atomic<bool> draining_{false};
+  std::atomic<std::uint64_t> next_case_number_{0};
+};
+
+}  // namespace caseloop::server
+
+#endif  // CASELOOP_SERVER_HANDLER_H_

@@ -1,0 +1,40 @@
+// A request and an answer as the handler sees them, independent of the HTTP
+// library (Boost.Beast lives in server.cc only), so that the handler can be
+// driven directly (tests, the fuzz target).
+#ifndef CASELOOP_SERVER_HTTP_H_
+#define CASELOOP_SERVER_HTTP_H_
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace caseloop::server {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST"
+  std::string target;  // "/api/v1/cases/A1?at=..."
+  // Header names in lower case; the last value of a repeated header wins.
+  std::map<std::string, std::string> headers;
+  std::string body;
+  std::string remote;  // "127.0.0.1:53122", for the access log
+
+  const std::string* Header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? nullptr : &it->second;
+  }
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra ones
+  // For the access log and metrics: the route pattern ("/api/v1/cases/{id}/{command}") and the actor.
+  std::string route;
+  std::string actor;
+};
+
+}  // namespace caseloop::server
+
+#endif  // CASELOOP_SERVER_HTTP_H_
