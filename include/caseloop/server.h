@@ -67,6 +67,12 @@ struct ServerOptions {
   // client sending one byte a second is cut off), and an idle keep-alive
   // connection is closed after it. Default: 30 s.
   std::chrono::milliseconds request_timeout{30000};
+  // GET /api/v1/events: events queued per stream for a client that reads
+  // slowly; when the queue is full the feed is held back up to event_hold,
+  // then the stream ends with an `error` event giving the reason (the client
+  // resumes with Last-Event-ID: nothing is skipped). Defaults: 1024, 5 s.
+  std::size_t event_buffer = 1024;
+  std::chrono::milliseconds event_hold{5000};
   // Commands may carry `at` (their business time) and queries default to the
   // latest recorded instant instead of the engine's clock; a manual engine
   // clock is moved forward to a command's `at` first. For replaying a

@@ -344,6 +344,10 @@ void Handler::Api(Call& call) {
     if (method == "POST") return Command(call, s[1], s[2]);
     return call.Fail(405, "use POST for a command: POST /api/v1/cases/{id}/{command}", "method");
   }
+  if (s.size() == 1 && s[0] == "events") {
+    if (method == "GET") return Events(call);
+    return call.Fail(405, "use GET on /api/v1/events", "method");
+  }
   if (s.size() == 1 && std::find(kQueries.begin(), kQueries.end(), s[0]) != kQueries.end()) {
     if (method == "GET") return Query(call, s[0], "");
     return call.Fail(405, "use GET on /api/v1/" + s[0], "method");
@@ -500,6 +504,50 @@ void Handler::Command(Call& call, const std::string& given_id, const std::string
     r.actor = actor;
     done(std::move(r));
   });
+}
+
+// Positions: 1 to 20 digits, within uint64.
+static std::optional<std::uint64_t> ParsePosition(const std::string& v) {
+  if (v.empty() || v.size() > 19) return std::nullopt;
+  for (char c : v) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  return std::stoull(v);
+}
+
+void Handler::Events(Call& call) {
+  std::uint64_t from = engine_->HeadPosition() + 1;  // default: from now on
+  for (const auto& [k, v] : call.params) {
+    if (k != "from")
+      return call.Fail(400, "unknown parameter '" + k + "' for events (allowed: from)", "query." + k);
+    auto p = ParsePosition(v);
+    if (!p || *p == 0)
+      return call.Fail(400, "from must be a log position >= 1, not '" + v + "'", "query.from");
+    from = *p;
+  }
+  if (const std::string* last = call.req.Header("last-event-id")) {
+    auto p = ParsePosition(*last);
+    if (!p)
+      return call.Fail(400, "Last-Event-ID must be a log position, not '" + *last + "'", "last-event-id");
+    from = *p + 1;
+  }
+  if (draining_) return call.Fail(503, "the server is shutting down", "server");
+  HttpResponse r;
+  r.content_type = "text/event-stream";
+  r.events_from = from;
+  r.events_offset = call.config.calendar.utc_offset_minutes;
+  // Staff see every event; a unit or an inspector the events of the cases
+  // they may see now (as show and history), never the configuration's.
+  if (call.who == Who::kUnit || call.who == Who::kInspector) {
+    Engine* engine = engine_;
+    r.events_filter = [engine, who = call.who, config = call.config,
+                       actor = call.actor](const LoggedEvent& e) {
+      if (!e.event) return false;
+      auto state = engine->State(e.record.stream);
+      return state.ok() && Sees(who, config, actor, *state);
+    };
+  }
+  call.Answer(std::move(r));
 }
 
 void Handler::Query(Call& call, const std::string& name, const std::string& case_id) {

@@ -38,6 +38,7 @@ class Handler {
   void Api(Call& call);
   void Command(Call& call, const std::string& case_id, const std::string& command);
   void Query(Call& call, const std::string& name, const std::string& case_id);
+  void Events(Call& call);
 
   Engine* const engine_;
   const ServerOptions options_;

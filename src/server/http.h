@@ -4,10 +4,15 @@
 #ifndef CASELOOP_SERVER_HTTP_H_
 #define CASELOOP_SERVER_HTTP_H_
 
+#include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "caseloop/engine.h"
 
 namespace caseloop::server {
 
@@ -33,6 +38,12 @@ struct HttpResponse {
   // For the access log and metrics: the route pattern ("/api/v1/cases/{id}/{command}") and the actor.
   std::string route;
   std::string actor;
+  // An event stream (GET /api/v1/events): the first log position to send,
+  // which events the caller may see (called on a server thread) and the
+  // UTC offset of the times printed.
+  std::optional<std::uint64_t> events_from;
+  std::function<bool(const LoggedEvent&)> events_filter;
+  int events_offset = 0;
 };
 
 }  // namespace caseloop::server

@@ -5,6 +5,7 @@
 // (a command's answer comes from an engine worker once it is durable).
 #include "caseloop/server.h"
 
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
@@ -12,6 +13,7 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -19,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "caseloop/json.h"
 #include "server/handler.h"
 #include "server/keys.h"
 #include "server/metrics.h"
@@ -33,6 +36,16 @@ using tcp = net::ip::tcp;
 
 class ServerImpl;
 
+// The events of one stream between the engine's subscription thread and the
+// session's strand.
+struct Feed {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<LoggedEvent> queue;
+  bool overflow = false;  // the client fell behind for too long: end the stream
+  bool closed = false;
+};
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, ServerImpl* server);
@@ -46,6 +59,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnRead(beast::error_code ec, std::size_t bytes);
   void Reply(server::HttpResponse r, bool keep_alive);
   void OnWrite(beast::error_code ec, bool close);
+  void StartEvents(server::HttpResponse r);
+  void Pump();
+  void WatchClient(std::shared_ptr<std::array<char, 512>> buf);
 
   beast::tcp_stream stream_;
   ServerImpl* server_;
@@ -57,12 +73,21 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string method_, target_;
   bool counted_ = false;  // this request counts as in flight
   bool started_session_ = false;
+  // An event stream.
+  std::shared_ptr<Feed> feed_;
+  std::unique_ptr<Subscription> subscription_;
+  std::function<bool(const LoggedEvent&)> filter_;
+  int offset_ = 0;
+  bool writing_ = false;
+  bool ending_ = false;
+  std::shared_ptr<std::string> out_;
 };
 
 class ServerImpl final : public Server {
  public:
   ServerImpl(Engine* engine, const ServerOptions& options)
-      : options_(options),
+      : engine_(engine),
+        options_(options),
         keys_(options.keys_file),
         handler_(engine, options, &keys_, &metrics_),
         ioc_(options.threads),
@@ -129,6 +154,7 @@ class ServerImpl final : public Server {
   }
 
   const ServerOptions& options() const { return options_; }
+  Engine* engine() const { return engine_; }
   server::Handler& handler() { return handler_; }
   server::Metrics& metrics() { return metrics_; }
   bool stopping() const { return stopping_; }
@@ -181,6 +207,7 @@ class ServerImpl final : public Server {
     });
   }
 
+  Engine* const engine_;
   const ServerOptions options_;
   server::KeyTable keys_;
   server::Metrics metrics_;
@@ -204,6 +231,15 @@ Session::Session(tcp::socket socket, ServerImpl* server) : stream_(std::move(soc
 }
 
 Session::~Session() {
+  if (feed_) {
+    {
+      std::lock_guard<std::mutex> lock(feed_->mu);
+      feed_->closed = true;
+    }
+    feed_->cv.notify_all();
+    if (subscription_) subscription_->Cancel();
+    --server_->metrics().subscribers;
+  }
   if (started_session_) --server_->metrics().connections;
 }
 
@@ -214,6 +250,14 @@ void Session::Start() {
 }
 
 void Session::Close() {
+  if (feed_) {
+    {
+      std::lock_guard<std::mutex> lock(feed_->mu);
+      feed_->closed = true;
+    }
+    feed_->cv.notify_all();
+    if (subscription_) subscription_->Cancel();
+  }
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
   stream_.close();
@@ -278,6 +322,7 @@ void Session::OnRead(beast::error_code ec, std::size_t) {
 }
 
 void Session::Reply(server::HttpResponse r, bool keep_alive) {
+  if (r.events_from && r.status == 200) return StartEvents(std::move(r));
   const bool close = !keep_alive || server_->stopping();
   response_ = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), 11);
   response_->set(http::field::server, "caseloop");
@@ -315,6 +360,131 @@ void Session::OnWrite(beast::error_code ec, bool close) {
   }
   if (ec || close) return Close();
   Read();
+}
+
+// GET /api/v1/events: Server-Sent Events from the engine's subscription,
+// one frame per event ("id: POSITION", "event: TYPE", "data: JSON").
+void Session::StartEvents(server::HttpResponse r) {
+  server_->metrics().CountRequest(r.route, 200);
+  if (counted_) {  // a stream is not a request in flight: a drain ends it
+    counted_ = false;
+    server_->EndRequest();
+  }
+  ++server_->metrics().subscribers;
+  feed_ = std::make_shared<Feed>();
+  filter_ = std::move(r.events_filter);
+  offset_ = r.events_offset;
+  writing_ = true;
+  out_ = std::make_shared<std::string>(
+      "HTTP/1.1 200 OK\r\nServer: caseloop\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+      "Connection: close\r\nX-Accel-Buffering: no\r\n\r\n: events from position " +
+      std::to_string(*r.events_from) + "\n\n");
+  std::weak_ptr<Session> weak = shared_from_this();
+  auto executor = stream_.get_executor();
+  auto feed = feed_;
+  const std::size_t limit = std::max<std::size_t>(1, server_->options().event_buffer);
+  const auto hold = server_->options().event_hold;
+  auto sub =
+      server_->engine()->Subscribe(*r.events_from, [feed, weak, executor, limit, hold](const LoggedEvent& e) {
+        {
+          std::unique_lock<std::mutex> lock(feed->mu);
+          if (feed->closed || feed->overflow) return;
+          // Held back within the bounded buffer, then given up on: never skipped past.
+          if (!feed->cv.wait_for(lock, hold, [&] { return feed->closed || feed->queue.size() < limit; })) {
+            feed->overflow = true;
+          } else if (!feed->closed) {
+            feed->queue.push_back(e);
+          }
+        }
+        net::post(executor, [weak] {
+          if (auto self = weak.lock()) self->Pump();
+        });
+      });
+  if (!sub.ok()) {
+    *out_ += "event: error\ndata: " +
+             nlohmann::json({{"reason", sub.status().message()}})
+                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+             "\n\n";
+    ending_ = true;
+  } else {
+    subscription_ = std::move(sub).value();
+  }
+  // A stream has no time limit; a pending read holds the session while no
+  // event is due and sees the client go away.
+  stream_.expires_never();
+  WatchClient(std::make_shared<std::array<char, 512>>());
+  net::async_write(stream_, net::buffer(*out_),
+                   [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                     self->writing_ = false;
+                     if (ec || self->ending_) return self->Close();
+                     self->Pump();
+                   });
+}
+
+void Session::WatchClient(std::shared_ptr<std::array<char, 512>> buf) {
+  stream_.async_read_some(net::buffer(*buf),
+                          [self = shared_from_this(), buf](beast::error_code ec, std::size_t) {
+                            if (ec) return self->Close();
+                            self->WatchClient(buf);  // what a client sends on an event stream is ignored
+                          });
+}
+
+void Session::Pump() {
+  if (!feed_ || ending_) return;
+  if (writing_) {
+    // A client that stopped reading while its buffer stayed full: a write
+    // cannot get through to say why, so the stream just ends.
+    bool overflow;
+    {
+      std::lock_guard<std::mutex> lock(feed_->mu);
+      overflow = feed_->overflow;
+    }
+    if (overflow) {
+      ending_ = true;
+      Close();
+    }
+    return;
+  }
+  std::vector<LoggedEvent> batch;
+  bool overflow = false, closed = false;
+  {
+    std::lock_guard<std::mutex> lock(feed_->mu);
+    while (!feed_->queue.empty() && batch.size() < 256) {
+      batch.push_back(std::move(feed_->queue.front()));
+      feed_->queue.pop_front();
+    }
+    overflow = feed_->overflow && feed_->queue.empty();
+    closed = feed_->closed;
+  }
+  feed_->cv.notify_all();
+  if (closed) return;
+  auto out = std::make_shared<std::string>();
+  for (const auto& e : batch) {
+    if (filter_ && !filter_(e)) continue;
+    // The history object of caseloop/json.h, with the case (the stream) first.
+    const std::string object = ToJson(e, offset_);
+    *out += "id: " + std::to_string(e.record.position) + "\nevent: " + e.record.type + "\ndata: {\"case\":" +
+            nlohmann::json(e.record.stream).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+            (object.size() > 2 ? "," : "") + object.substr(1) + "\n\n";
+  }
+  if (overflow) {
+    *out += "event: error\ndata: {\"reason\":\"the client read too slowly: the server's buffer of " +
+            std::to_string(server_->options().event_buffer) +
+            " events stayed full; resume with Last-Event-ID\"}\n\n";
+    ending_ = true;
+  }
+  if (out->empty()) {
+    if (!batch.empty()) Pump();  // everything filtered out: look for more
+    return;
+  }
+  writing_ = true;
+  out_ = out;
+  net::async_write(stream_, net::buffer(*out_),
+                   [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                     self->writing_ = false;
+                     if (ec || self->ending_) return self->Close();
+                     self->Pump();
+                   });
 }
 
 }  // namespace

@@ -449,8 +449,74 @@ def test_slow_client(tmp):
         check(srv.stop() == 0, "serve exits 0")
 
 
+def read_events(srv, key, want_last, headers=None, params=None):
+    """Reads an event stream until the event with id want_last; returns [(id, type, data)]."""
+    h = {"Authorization": "Bearer " + key}
+    h.update(headers or {})
+    r = requests.get(srv.url("/api/v1/events"), headers=h, params=params or {}, stream=True, timeout=30)
+    check(r.status_code == 200 and r.headers["Content-Type"] == "text/event-stream", r.status_code)
+    events, frame = [], {}
+    try:
+        for line in r.iter_lines(chunk_size=1, decode_unicode=True):  # not 512: a frame must not wait for more
+            if line:
+                if not line.startswith(":"):
+                    k, v = line.split(": ", 1)
+                    frame[k] = v
+                continue
+            if "id" in frame:
+                events.append((int(frame["id"]), frame["event"], json.loads(frame["data"])))
+                if events[-1][0] >= want_last:
+                    break
+            check(frame.get("event") != "error", "the stream ended: %s" % frame)
+            frame = {}
+    finally:
+        r.close()
+    return events
+
+
+def test_events(tmp):
+    """SSE: a client that disconnects and resumes with Last-Event-ID sees no gap and no repeat; units see their own."""
+    db, keys = prepared_db(tmp, "events")
+    srv = Server(db, "--replay-time")
+    try:
+        def case(c, category, unit):
+            base = {"at": "2025-03-31T09:00"}
+            check(srv.req("POST", "/api/v1/cases/%s/report" % c, keys["I1"],
+                          json=dict(base, kind="component" if category == "0101" else "event", category=category,
+                                    source="inspector")).status_code == 201, "report")
+            check(srv.req("POST", "/api/v1/cases/%s/register" % c, keys["L1"], json=base).status_code == 200, "reg")
+            r = srv.req("POST", "/api/v1/cases/%s/dispatch" % c, keys["D1"], json=base)
+            check(r.status_code == 200 and r.json()["events"] == ["case_dispatched"], r.text)
+        case("E1", "0102", "STREET")
+        case("E2", "0101", "WATER")
+        head = srv.req("GET", "/readyz").json()["head_position"]
+        first = read_events(srv, keys["$admin"], head - 2, params={"from": "1"})
+        check([e[0] for e in first] == list(range(1, head - 1)), "from 1, in order: %s" % [e[0] for e in first])
+        case("E3", "0102", "STREET")
+        head2 = srv.req("GET", "/readyz").json()["head_position"]
+        rest = read_events(srv, keys["$admin"], head2, headers={"Last-Event-ID": str(first[-1][0])})
+        ids = [e[0] for e in first + rest]
+        check(ids == list(range(1, head2 + 1)), "resumed without gap or repeat: %s" % ids)
+        check(rest[-1][2]["case"] == "E3" and rest[-1][1] == "case_dispatched", rest[-1])
+        street = read_events(srv, keys["STREET"], head2, params={"from": "1"})
+        check({e[2]["case"] for e in street} == {"E1", "E3"}, "STREET sees only its cases: %s" % street)
+        error_of(srv.req("GET", "/api/v1/events", keys["L1"], headers={"Last-Event-ID": "x"}), 400)
+        error_of(srv.req("GET", "/api/v1/events"), 401)
+        # SIGTERM with a stream open: the stream ends, the server exits 0.
+        held = requests.get(srv.url("/api/v1/events"), headers={"Authorization": "Bearer " + keys["L1"]},
+                            stream=True, timeout=30)
+        check(held.status_code == 200, "a held stream")
+        t0 = time.time()
+        check(srv.stop() == 0, "serve exits 0 with a stream open")
+        check(time.time() - t0 < 20, "the drain does not wait for the stream")
+        held.close()
+    finally:
+        check(srv.stop() == 0, "serve exits 0")
+
+
 TESTS = {f.__name__[5:]: f for f in [test_worked_over_http, test_roles_and_errors, test_idempotency,
-                                      test_sigterm_drain, test_kill9_under_load, test_slow_client]}
+                                      test_sigterm_drain, test_kill9_under_load, test_slow_client,
+                                      test_events]}
 
 
 def main():
