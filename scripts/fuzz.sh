@@ -4,7 +4,7 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
-# SECONDS per target (default 30); targets: record config csv script (all by
+# SECONDS per target (default 30); targets: record config csv script http (all by
 # default); CASELOOP_JOBS targets run at once (default nproc). The build lives
 # in build-asan (CASELOOP_FUZZ_DIR). Each target starts from its seed corpus
 # tests/fuzz/corpus/NAME and the regression inputs tests/fuzz/regressions/NAME
@@ -20,7 +20,7 @@ source "$top/scripts/trees.sh"
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(record config csv script)
+[ ${#targets[@]} -eq 0 ] && targets=(record config csv script http)
 dir=${CASELOOP_FUZZ_DIR:-$top/build-asan}
 jobs=${CASELOOP_JOBS:-$(nproc)}
 
