@@ -131,7 +131,8 @@ Who KindOf(const Config& config, const std::string& actor) {
 
 // domain.md §2 for reads: centre staff see every case; a unit its tasks (the
 // case is, or was last, dispatched to it); an inspector the cases they
-// reported, the ones they verify and those in the grids they patrol.
+// reported, the ones they verify, those in the grids they patrol and those
+// without a grid that no inspector reported.
 bool Sees(Who who, const Config& config, const std::string& actor, const CaseState& s) {
   switch (who) {
     case Who::kAdmin:
@@ -141,6 +142,8 @@ bool Sees(Who who, const Config& config, const std::string& actor, const CaseSta
       return s.unit == actor;
     case Who::kInspector: {
       if (s.reporter == actor || s.verifier == actor) return true;
+      // Any inspector may verify a case without a grid that no inspector reported (§2).
+      if (s.grid.empty() && config.inspectors.count(s.reporter) == 0) return true;
       auto it = config.inspectors.find(actor);
       return it != config.inspectors.end() && !it->second.grid_prefix.empty() &&
              s.grid.rfind(it->second.grid_prefix, 0) == 0;
