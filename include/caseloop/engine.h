@@ -64,7 +64,10 @@ inline constexpr char kInMemoryPath[] = ":memory:";
 
 struct EngineOptions {
   // Where the store lives: the directory of the embedded RocksDB store, or
-  // kInMemoryPath (":memory:") for a store in memory (tests, simulations).
+  // kInMemoryPath (":memory:") for a store in memory (tests, simulations),
+  // or a PostgreSQL connection URI ("postgresql://..." / "postgres://...",
+  // src/store/postgres_store.h and docs/scale.md: several engines may share
+  // one database, each with ?caseloop_projections=NAME of its own).
   // An empty path is refused (InvalidArgument): it is what an unset variable
   // gives, and must not quietly keep nothing. Default: kInMemoryPath.
   std::string path = kInMemoryPath;

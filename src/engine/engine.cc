@@ -11,6 +11,7 @@
 #include "engine/engine_impl.h"
 #include "engine/log_decode.h"
 #include "store/overlay_store.h"
+#include "store/postgres_store.h"
 #include "store/store_internal.h"
 
 namespace caseloop {
@@ -57,7 +58,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
     if (in_memory) {
       storage = NewMemoryStorage();
     } else {
-      Result<Storage> opened = OpenRocksDbStorage(options.path, options.store);
+      Result<Storage> opened = IsPostgresUrl(options.path) ? OpenPostgresStorage(options.path, options.store)
+                                                           : OpenRocksDbStorage(options.path, options.store);
       if (!opened.ok()) return opened.status();
       storage = std::move(opened).value();
     }

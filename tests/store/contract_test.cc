@@ -168,8 +168,15 @@ class BadRecordStore final : private std::unique_ptr<EventStore>, public testing
 
 }  // namespace
 
+// tests/postgres/contract_test.cc includes this file with the PostgreSQL
+// factories in their place.
+#ifdef CONTRACT_STORE_TYPES
+#define STORE_TYPES CONTRACT_STORE_TYPES
+#define PROJECTION_TYPES CONTRACT_PROJECTION_TYPES
+#else
 #define STORE_TYPES MemoryFactory, RocksFactory
 #define PROJECTION_TYPES MemoryProjections, RocksProjections, OverlayProjections
+#endif
 
 TEST_CASE_TEMPLATE("contract: append and read back every envelope field", F, STORE_TYPES) {
   F f;
