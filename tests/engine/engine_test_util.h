@@ -16,6 +16,10 @@
 #include "caseloop/calendar.h"
 #include "caseloop/engine.h"
 
+#ifdef CASELOOP_ENGINE_TESTS_ON_POSTGRES
+#include "postgres/pg_test_util.h"
+#endif
+
 namespace caseloop::test {
 
 inline Instant T(const char* text) {
@@ -146,10 +150,18 @@ class TempDir {
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }
+#ifdef CASELOOP_ENGINE_TESTS_ON_POSTGRES
+  // tests/postgres runs these tests with every store in PostgreSQL.
+  std::string path() const { return pg_path_; }
+#else
   std::string path() const { return (path_ / "db").string(); }
+#endif
 
  private:
   std::filesystem::path path_;
+#ifdef CASELOOP_ENGINE_TESTS_ON_POSTGRES
+  std::string pg_path_ = caseloop::testing::NewPostgresPath();
+#endif
 };
 
 inline std::unique_ptr<Engine> MustOpen(const EngineOptions& o) {
@@ -161,6 +173,9 @@ inline std::unique_ptr<Engine> MustOpen(const EngineOptions& o) {
 // Engine options with a manual clock at `start`.
 inline EngineOptions ManualOptions(Instant start, std::string path = kInMemoryPath) {
   EngineOptions o;
+#ifdef CASELOOP_ENGINE_TESTS_ON_POSTGRES
+  if (path == kInMemoryPath) path = caseloop::testing::NewPostgresPath();
+#endif
   o.path = std::move(path);
   o.clock = std::make_shared<ManualClock>(start);
   return o;

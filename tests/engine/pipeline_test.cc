@@ -13,6 +13,9 @@
 
 #include "engine_test_util.h"
 #include "store/projection_store.h"
+#ifdef CASELOOP_ENGINE_TESTS_ON_POSTGRES
+#include "store/postgres_store.h"
+#endif
 
 namespace caseloop::test {
 namespace {
@@ -249,11 +252,20 @@ TEST_CASE("engine options are checked") {
   CHECK(!Engine::Open(o).ok());
 }
 
+// The store at `path`: RocksDB, or PostgreSQL when tests/postgres runs this file.
+Result<Storage> OpenTestStorage(const std::string& path, const StoreOptions& so = {}) {
+#ifdef CASELOOP_ENGINE_TESTS_ON_POSTGRES
+  return OpenPostgresStorage(path, so);
+#else
+  return OpenRocksDbStorage(path, so);
+#endif
+}
+
 // Copies the log of `from` into a fresh store at `to` (no projection state).
 void CopyLog(Engine& from, const std::string& to) {
-  Result<std::unique_ptr<EventStore>> opened = OpenRocksDbStore(to);
+  Result<Storage> opened = OpenTestStorage(to);
   REQUIRE(opened.ok());
-  EventStore& dst = **opened;
+  EventStore& dst = *opened->log;
   Result<std::vector<LoggedEvent>> logged = from.ReadLog(1, SIZE_MAX);
   REQUIRE(logged.ok());
   std::vector<EventRecord> records;
@@ -293,7 +305,7 @@ void CopyLog(Engine& from, const std::string& to) {
 std::size_t ProjectionKeys(const std::string& path) {
   StoreOptions so;
   so.read_only = true;
-  Result<Storage> s = OpenRocksDbStorage(path, so);
+  Result<Storage> s = OpenTestStorage(path, so);
   REQUIRE(s.ok());
   std::size_t n = 0;
   REQUIRE(s->projections

@@ -69,6 +69,16 @@ class PgSchema {
   std::string name_;
 };
 
+// The URI of a fresh, empty schema that lives as long as the server (the
+// engine tests on PostgreSQL: one per store a test opens).
+inline std::string NewPostgresPath() {
+  static std::atomic<int> counter{0};
+  const std::string name = "e" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
+  PgAdmin("CREATE SCHEMA " + name);
+  std::string u = PostgresUrl();
+  return u + (u.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + name;
+}
+
 }  // namespace caseloop::testing
 
 #endif  // CASELOOP_TESTS_POSTGRES_PG_TEST_UTIL_H_

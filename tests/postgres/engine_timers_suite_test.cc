@@ -1,0 +1,3 @@
+// tests/engine/timers_test.cc with every store in PostgreSQL (CASELOOP_ENGINE_TESTS_ON_POSTGRES,
+// set for this binary: engine_test_util.h points TempDir and ManualOptions there).
+#include "../engine/timers_test.cc"
