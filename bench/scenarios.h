@@ -57,6 +57,8 @@ Status RunRebuild(Context& ctx, Report& report);
 Status RunQuery(Context& ctx, Report& report);
 Status RunImport(Context& ctx, Report& report);
 Status RunMemory(Context& ctx, Report& report);
+// postgres_bench.cc: needs a server (CASELOOP_BENCH_POSTGRES_URL); not in the default run.
+Status RunPostgres(Context& ctx, Report& report);
 
 // Raw RocksDB write throughput of the lifecycle's bytes at (durability,
 // clients): one WriteBatch per command with a log key and a stream index key

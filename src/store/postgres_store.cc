@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <future>
@@ -561,36 +562,29 @@ class PostgresStore final : public EventStore, public ProjectionStore {
     deletes += '}';
     put_keys += '}';
     put_values += '}';
+    // One statement, so one atomic write and one round trip (the last op on
+    // each key decided above, so the DELETE and the upsert touch different
+    // keys). Pool connections commit with synchronous_commit off (Connect):
+    // derived state, redone from the older checkpoint when a server crash
+    // loses it, as kBuffered in every mode.
     return WithConn("committing a projection", [&](PGconn* c) -> Status {
-      CASELOOP_RETURN_IF_ERROR(Run(c, "BEGIN", "committing a projection"));
-      // Derived state, as kBuffered in every mode: redone from the older
-      // checkpoint when a server crash loses it.
-      CASELOOP_RETURN_IF_ERROR(Run(c, "SET LOCAL synchronous_commit = off", "committing a projection"));
-      if (deletes.size() > 2) {
-        PgResult r = Params().Text(scope_).Text(deletes).Exec(
-            c, "DELETE FROM caseloop_projection_kv WHERE scope = $1 AND key = ANY($2::text::bytea[])");
-        CASELOOP_RETURN_IF_ERROR(CheckPg(c, r, "committing a projection"));
-      }
-      if (put_keys.size() > 2) {
-        PgResult r = Params()
-                         .Text(scope_)
-                         .Text(put_keys)
-                         .Text(put_values)
-                         .Exec(c,
-                               "INSERT INTO caseloop_projection_kv (scope, key, value) SELECT $1, k, v FROM "
-                               "unnest($2::text::bytea[], $3::text::bytea[]) AS u(k, v) "
-                               "ON CONFLICT (scope, key) DO UPDATE SET value = EXCLUDED.value");
-        CASELOOP_RETURN_IF_ERROR(CheckPg(c, r, "committing a projection"));
-      }
-      PgResult r = Params()
-                       .Text(scope_)
-                       .Text(name)
-                       .Int8(static_cast<std::int64_t>(checkpoint))
-                       .Exec(c,
-                             "INSERT INTO caseloop_checkpoints (scope, name, position) VALUES ($1, $2, $3) "
-                             "ON CONFLICT (scope, name) DO UPDATE SET position = EXCLUDED.position");
-      CASELOOP_RETURN_IF_ERROR(CheckPg(c, r, "committing a projection"));
-      return Run(c, "COMMIT", "committing a projection");
+      PgResult r =
+          Params()
+              .Text(scope_)
+              .Text(name)
+              .Int8(static_cast<std::int64_t>(checkpoint))
+              .Text(deletes)
+              .Text(put_keys)
+              .Text(put_values)
+              .Exec(c,
+                    "WITH d AS (DELETE FROM caseloop_projection_kv WHERE scope = $1 AND "
+                    "key = ANY($4::text::bytea[])), "
+                    "u AS (INSERT INTO caseloop_projection_kv (scope, key, value) SELECT $1, k, v FROM "
+                    "unnest($5::text::bytea[], $6::text::bytea[]) AS x(k, v) "
+                    "ON CONFLICT (scope, key) DO UPDATE SET value = EXCLUDED.value) "
+                    "INSERT INTO caseloop_checkpoints (scope, name, position) VALUES ($1, $2, $3) "
+                    "ON CONFLICT (scope, name) DO UPDATE SET position = EXCLUDED.position");
+      return CheckPg(c, r, "committing a projection");
     });
   }
 
@@ -719,7 +713,7 @@ class PostgresStore final : public EventStore, public ProjectionStore {
     // Quiet NOTICEs (e.g. "relation already exists") on stderr.
     PQsetNoticeProcessor(
         c.get(), [](void*, const char*) {}, nullptr);
-    PgResult r(PQexec(c.get(), "SET client_min_messages = warning"));
+    PgResult r(PQexec(c.get(), "SET client_min_messages = warning; SET synchronous_commit = off"));
     return c;
   }
 
@@ -913,28 +907,28 @@ class PostgresStore final : public EventStore, public ProjectionStore {
       if (PQstatus(c) != CONNECTION_OK) writer_conn_.reset();
       return s;
     };
-    if (Status s = Run(c, "BEGIN", "appending"); !s.ok()) return fail(s);
-    if (Status s = Run(c, sync ? "SET LOCAL synchronous_commit = on" : "SET LOCAL synchronous_commit = off",
-                       "appending");
-        !s.ok()) {
-      return fail(s);
-    }
-    PgResult head_row = Params().Exec(c, "SELECT position FROM caseloop_head WHERE id = 1 FOR UPDATE");
+    // One round trip (simple query protocol, several statements; the last
+    // one's result in text).
+    PgResult head_row(PQexec(c, sync ? "BEGIN; SET LOCAL synchronous_commit = on; "
+                                       "SELECT position FROM caseloop_head WHERE id = 1 FOR UPDATE"
+                                     : "BEGIN; SET LOCAL synchronous_commit = off; "
+                                       "SELECT position FROM caseloop_head WHERE id = 1 FOR UPDATE"));
     if (Status s = CheckPg(c, head_row, "appending (locking the head)"); !s.ok()) return fail(s);
-    std::uint64_t head = static_cast<std::uint64_t>(GetInt(head_row.get(), 0, 0));
+    if (PQntuples(head_row.get()) != 1)
+      return fail(Status::Corruption("postgresql: caseloop_head has no row"));
+    std::uint64_t head = std::strtoull(PQgetvalue(head_row.get(), 0, 0), nullptr, 10);
     const std::uint64_t head_before = head;
     for (Pending& p : group) {
       Result<AppendResult> r = AppendOne(c, p, head);
       if (!r.ok() && r.status().IsIOError()) return fail(r.status());
       results.push_back(std::move(r));
     }
-    if (head != head_before) {
-      PgResult u = Params()
-                       .Int8(static_cast<std::int64_t>(head))
-                       .Exec(c, "UPDATE caseloop_head SET position = $1 WHERE id = 1");
-      if (Status s = CheckPg(c, u, "appending (moving the head)"); !s.ok()) return fail(s);
-    }
-    PgResult commit(PQexecParams(c, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 1));
+    // The head and the commit in one round trip: an error in the UPDATE
+    // skips the COMMIT (and is what PQexec returns).
+    const std::string finish =
+        head != head_before ? fmt::format("UPDATE caseloop_head SET position = {} WHERE id = 1; COMMIT", head)
+                            : std::string("COMMIT");
+    PgResult commit(PQexec(c, finish.c_str()));
     if (Status s = CheckPg(c, commit, "appending (commit)"); !s.ok()) {
       ambiguous = ConnectionLost(c, commit.get());
       return fail(s);
@@ -975,10 +969,18 @@ class PostgresStore final : public EventStore, public ProjectionStore {
     out.first_position = head + 1;
     std::uint64_t version = current;
     constexpr std::size_t kRowsPerStatement = 500;
+    const std::uint64_t last_version = current + p.events.size();
+    out.last_position = head + p.events.size();
+    out.next_expected_version = last_version;
+    // One statement per 500 events; the last one also writes the stream's
+    // version and the command id (data-modifying CTEs): one round trip for
+    // an append of up to 500 events.
     for (std::size_t begin = 0; begin < p.events.size(); begin += kRowsPerStatement) {
       const std::size_t end = std::min(p.events.size(), begin + kRowsPerStatement);
+      const bool last = end == p.events.size();
       Params params;
-      std::string sql = fmt::format("INSERT INTO caseloop_log ({}) VALUES ", kEventColumns);
+      std::string sql =
+          fmt::format("{}INSERT INTO caseloop_log ({}) VALUES ", last ? "WITH l AS (" : "", kEventColumns);
       for (std::size_t i = begin; i < end; ++i) {
         const NewEvent& e = p.events[i];
         const int b = params.size();
@@ -998,27 +1000,24 @@ class PostgresStore final : public EventStore, public ProjectionStore {
             .Text(e.actor)
             .Bytes(e.payload);
       }
+      if (last) {
+        const int b = params.size();
+        params.Text(p.stream).Int8(static_cast<std::int64_t>(last_version));
+        sql += fmt::format(
+            "), s AS (INSERT INTO caseloop_streams (stream, version) VALUES (${}, ${}) "
+            "ON CONFLICT (stream) DO UPDATE SET version = EXCLUDED.version)",
+            b + 1, b + 2);
+        if (!p.options.command_id.empty()) {
+          params.Text(p.options.command_id)
+              .Int8(static_cast<std::int64_t>(out.first_position))
+              .Int8(static_cast<std::int64_t>(out.last_position));
+          sql += fmt::format(", c AS (INSERT INTO caseloop_commands VALUES (${}, ${}, ${}, ${}, ${}))", b + 3,
+                             b + 1, b + 4, b + 5, b + 2);
+        }
+        sql += " SELECT 1";
+      }
       PgResult ins = params.Exec(c, sql);
       CASELOOP_RETURN_IF_ERROR(CheckPg(c, ins, "appending (writing events)"));
-    }
-    out.last_position = head;
-    out.next_expected_version = version;
-    PgResult st = Params()
-                      .Text(p.stream)
-                      .Int8(static_cast<std::int64_t>(version))
-                      .Exec(c,
-                            "INSERT INTO caseloop_streams (stream, version) VALUES ($1, $2) "
-                            "ON CONFLICT (stream) DO UPDATE SET version = EXCLUDED.version");
-    CASELOOP_RETURN_IF_ERROR(CheckPg(c, st, "appending (the stream index)"));
-    if (!p.options.command_id.empty()) {
-      PgResult cm = Params()
-                        .Text(p.options.command_id)
-                        .Text(p.stream)
-                        .Int8(static_cast<std::int64_t>(out.first_position))
-                        .Int8(static_cast<std::int64_t>(out.last_position))
-                        .Int8(static_cast<std::int64_t>(out.next_expected_version))
-                        .Exec(c, "INSERT INTO caseloop_commands VALUES ($1, $2, $3, $4, $5)");
-      CASELOOP_RETURN_IF_ERROR(CheckPg(c, cm, "appending (the command id)"));
     }
     return out;
   }
