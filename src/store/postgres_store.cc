@@ -24,6 +24,7 @@
 #include <libpq-fe.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -422,10 +423,19 @@ class PostgresStore final : public EventStore, public ProjectionStore {
     return Status::Ok();
   }
 
-  // The head as committed in the database (all engines' appends); when the
-  // database cannot be reached, the last head this store saw.
+  // The head: this store's own appends at once (the head moves before an
+  // append is acknowledged), other engines' appends as read from the
+  // database at most 20 ms ago (a round trip per call would double the
+  // queries of the projector's loop); when the database cannot be reached,
+  // the last head this store saw.
   std::uint64_t HeadPosition() const override {
-    (void)const_cast<PostgresStore*>(this)->RefreshHead();
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                 std::chrono::steady_clock::now().time_since_epoch())
+                                 .count();
+    if (now - head_read_ns_.load() >= 20'000'000) {
+      head_read_ns_.store(now);
+      (void)const_cast<PostgresStore*>(this)->RefreshHead();
+    }
     return head_.load();
   }
 
@@ -1039,6 +1049,8 @@ class PostgresStore final : public EventStore, public ProjectionStore {
   std::vector<Conn> pool_;
 
   std::atomic<std::uint64_t> head_{0};
+  mutable std::atomic<std::int64_t> head_read_ns_{INT64_MIN /
+                                                  2};  // steady clock, when the head was last read
   std::atomic<std::uint64_t> syncs_{0};
 };
 
