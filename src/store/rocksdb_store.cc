@@ -68,6 +68,7 @@
 #include <vector>
 
 #include "caseloop/event_store.h"
+#include "store/postgres_store.h"
 #include "store/projection_store.h"
 #include "store/record_codec.h"
 #include "store/store_directory.h"
@@ -1672,6 +1673,12 @@ Result<std::vector<std::string>> RocksDbStore::Check() {
 
 Result<std::vector<std::string>> RepairRocksDbStore(const std::string& path, const RepairOptions& options) {
   if (path.empty()) return Status::InvalidArgument("store path is empty");
+  if (IsPostgresUrl(path)) {
+    return Status::InvalidArgument(
+        "repair is for the embedded RocksDB store; a PostgreSQL database is repaired with PostgreSQL's own "
+        "tools "
+        "(docs/scale.md)");
+  }
   std::vector<std::string> done;
   auto kind = CheckDirectory(path, /*create=*/false);
   if (!kind.ok() && !kind.status().IsCorruption()) return kind.status();

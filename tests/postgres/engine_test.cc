@@ -201,3 +201,26 @@ TEST_CASE("postgres log: readers never skip an event while three stores append c
   CHECK(stores[2].log->Check()->empty());
   for (Storage& s : stores) REQUIRE(s.log->Close().ok());
 }
+
+TEST_CASE("postgres: bad URIs and an unreachable server are clear errors") {
+  Result<Storage> bad_scope =
+      OpenPostgresStorage(caseloop::testing::PostgresUrl() + "&caseloop_projections=");
+  REQUIRE_FALSE(bad_scope.ok());
+  CHECK(bad_scope.status().IsInvalidArgument());
+  CHECK(bad_scope.status().message().find("caseloop_projections") != std::string::npos);
+  Result<Storage> nowhere = OpenPostgresStorage("postgresql://u:secret@/db?host=/nonexistent-caseloop");
+  REQUIRE_FALSE(nowhere.ok());
+  CHECK(nowhere.status().IsIOError());
+  CHECK(nowhere.status().message().find("cannot connect") != std::string::npos);
+  CHECK(nowhere.status().message().find("secret") == std::string::npos);  // no password in messages
+  Result<std::vector<std::string>> repair = RepairRocksDbStore("postgresql:///db");
+  REQUIRE_FALSE(repair.ok());
+  CHECK(repair.status().IsInvalidArgument());
+  // A database without caseloop tables is not created without create_if_missing.
+  PgSchema db;
+  StoreOptions so;
+  so.create_if_missing = false;
+  Result<Storage> missing = OpenPostgresStorage(db.url(), so);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().message().find("no caseloop tables") != std::string::npos);
+}
