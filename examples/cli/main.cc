@@ -145,12 +145,13 @@ Result<std::unique_ptr<Engine>> OpenEngine(const Globals& g, bool timers, Access
   // A query on read-only media (a read-only mount, a directory this user may
   // not write) reads it read-only: the answers are the same (queries fire no
   // timers; the projections catch up in memory if they are behind).
-  if (access == Access::kQuery && g.db != kInMemoryPath && !CheckStoreWritable(g.db).ok())
+  if (access == Access::kQuery && g.db != kInMemoryPath && !IsDatabaseUri(g.db) &&
+      !CheckStoreWritable(g.db).ok())
     options.store.read_only = true;
   auto engine = Engine::Open(options);
   if (!engine.ok()) {
     return Status(engine.status().code(),
-                  "cannot open the database " + g.db + ": " + engine.status().message());
+                  "cannot open the database " + PathForMessages(g.db) + ": " + engine.status().message());
   }
   return engine;
 }
@@ -159,13 +160,14 @@ Result<std::unique_ptr<Engine>> OpenEngine(const Globals& g, bool timers, Access
 // other on a path where nothing is refuses it (exit 2), naming the path,
 // instead of answering from an empty database.
 bool MissingDatabase(const Globals& g, Access access) {
-  if (access == Access::kCreate || g.db == kInMemoryPath) return false;
+  // (A PostgreSQL URI: the server says whether the database is there.)
+  if (access == Access::kCreate || g.db == kInMemoryPath || IsDatabaseUri(g.db)) return false;
   std::error_code ec;
   return !std::filesystem::exists(g.db, ec) && !ec;
 }
 
 int NoDatabase(const Globals& g) {
-  std::cerr << "error: no database at " << g.db
+  std::cerr << "error: no database at " << PathForMessages(g.db)
             << " (run, import and demo create one; the other commands read an existing one)\n";
   return kExitUsage;
 }
@@ -530,8 +532,8 @@ int main(int argc, char** argv) {
       o.accept_loss = accept_loss;
       auto done = RepairRocksDbStore(g.db, o);
       if (!done.ok())
-        return Fail(Status(done.status().code(),
-                           "cannot repair the database " + g.db + ": " + done.status().message()));
+        return Fail(Status(done.status().code(), "cannot repair the database " + PathForMessages(g.db) +
+                                                     ": " + done.status().message()));
       for (const auto& line : *done) std::cout << line << '\n';
       std::cout << (done->empty() ? "nothing to repair\n" : "repaired; run caseloop check\n");
       return kExitOk;

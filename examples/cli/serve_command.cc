@@ -64,7 +64,7 @@ bool ParseListen(const std::string& text, std::string* host, std::uint16_t* port
 }
 
 std::string DefaultKeysFile(const std::string& db) {
-  if (db == kInMemoryPath) return "";
+  if (db == kInMemoryPath || IsDatabaseUri(db)) return "";  // a URI: name the file with --keys
   std::string d = db;
   while (d.size() > 1 && d.back() == '/') d.pop_back();
   return d + ".keys";
@@ -106,7 +106,10 @@ bool ServerCommands::parsed() const { return serve_->parsed() || keys_->parsed()
 int ServerCommands::Run(const std::string& db, const std::string& durability_text) {
   const std::string keys_file = keys_file_.empty() ? DefaultKeysFile(db) : keys_file_;
   if (keys_->parsed()) {
-    if (keys_file.empty()) return Usage("--db :memory: keeps no keys: name a file with --keys");
+    if (keys_file.empty())
+      return Usage(IsDatabaseUri(db)
+                       ? "a PostgreSQL --db has no directory to keep the keys beside: name a file with --keys"
+                       : "--db :memory: keeps no keys: name a file with --keys");
     const Instant now = std::chrono::time_point_cast<Micros>(std::chrono::system_clock::now());
     if (issue_->parsed()) {
       if (actor_ != kAdminActor) {
@@ -204,8 +207,8 @@ int ServerCommands::Run(const std::string& db, const std::string& durability_tex
   }
   std::cerr << "caseloop serve: listening on "
             << (so.host.find(':') != std::string::npos ? "[" + so.host + "]" : so.host) << ':'
-            << (*server)->port() << " (database " << db << ", durability " << durability_text << ", keys "
-            << (keys_file.empty() ? "none" : keys_file) << ")" << std::endl;
+            << (*server)->port() << " (database " << PathForMessages(db) << ", durability " << durability_text
+            << ", keys " << (keys_file.empty() ? "none" : keys_file) << ")" << std::endl;
   int sig = 0;
   sigwait(&signals, &sig);
   std::cerr << "caseloop serve: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ": draining" << std::endl;

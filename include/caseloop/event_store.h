@@ -266,6 +266,15 @@ Result<std::unique_ptr<EventStore>> OpenRocksDbStore(const std::string& path,
 // queries do: a read-write open there fails with the same message.
 Status CheckStoreWritable(const std::string& path);
 
+// Whether a database path names a server rather than a directory: a
+// PostgreSQL connection URI ("postgresql://..." or "postgres://...").
+bool IsDatabaseUri(std::string_view path);
+
+// `path` as it may appear in a message or a log: a URI's password is
+// replaced by "***" ("postgresql://app:***@db/cases"); a directory is
+// returned as it is.
+std::string PathForMessages(const std::string& path);
+
 struct RepairOptions {
   // Accept the loss of acknowledged events: when the log ends before the
   // position the store last acknowledged (a truncated or deleted write-ahead

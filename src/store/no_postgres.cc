@@ -6,9 +6,7 @@
 
 namespace caseloop {
 
-bool IsPostgresUrl(std::string_view path) {
-  return path.rfind("postgresql://", 0) == 0 || path.rfind("postgres://", 0) == 0;
-}
+bool IsPostgresUrl(std::string_view path) { return IsDatabaseUri(path); }
 
 bool PostgresBackendBuilt() { return false; }
 

@@ -240,14 +240,7 @@ Result<ParsedUrl> ParseUrl(const std::string& url) {
 }
 
 // The URI without its password, for messages.
-std::string Redacted(const std::string& url) {
-  std::size_t scheme = url.find("://");
-  std::size_t at = url.find('@');
-  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
-  std::size_t colon = url.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon + 1) + "***" + url.substr(at);
-}
+std::string Redacted(const std::string& url) { return PathForMessages(url); }
 
 // ---- the store ---------------------------------------------------------------
 
@@ -1056,9 +1049,7 @@ class PostgresStore final : public EventStore, public ProjectionStore {
 
 }  // namespace
 
-bool IsPostgresUrl(std::string_view path) {
-  return path.rfind("postgresql://", 0) == 0 || path.rfind("postgres://", 0) == 0;
-}
+bool IsPostgresUrl(std::string_view path) { return IsDatabaseUri(path); }
 
 bool PostgresBackendBuilt() { return true; }
 

@@ -405,3 +405,33 @@ std::optional<std::string> LostEventsProblem(const std::string& dir, std::uint64
 }
 
 }  // namespace caseloop::store_internal
+
+namespace caseloop {
+
+bool IsDatabaseUri(std::string_view path) {
+  return path.rfind("postgresql://", 0) == 0 || path.rfind("postgres://", 0) == 0;
+}
+
+std::string PathForMessages(const std::string& path) {
+  if (!IsDatabaseUri(path)) return path;
+  std::string out = path;
+  // A password parameter ("?password=..." or "&password=...").
+  for (std::size_t p = out.find("password="); p != std::string::npos; p = out.find("password=", p + 1)) {
+    if (p == 0 || (out[p - 1] != '?' && out[p - 1] != '&')) continue;
+    const std::size_t value = p + 9;
+    const std::size_t end = std::min(out.find('&', value), out.size());
+    out.replace(value, end - value, "***");
+  }
+  // The userinfo's password: the userinfo ends at the last '@' before the
+  // path ('@' belongs in a password only percent-encoded, but a hand-typed
+  // one is redacted too).
+  const std::size_t scheme = out.find("://") + 3;
+  const std::size_t slash = out.find('/', scheme);
+  const std::size_t at = out.rfind('@', slash);
+  if (at == std::string::npos || at < scheme) return out;
+  const std::size_t colon = out.find(':', scheme);
+  if (colon == std::string::npos || colon > at) return out;
+  return out.substr(0, colon + 1) + "***" + out.substr(at);
+}
+
+}  // namespace caseloop

@@ -551,3 +551,20 @@ TEST_CASE("open: read-only mount child") {
   if (dir == nullptr) return;
   std::_Exit(CheckUnwritable(dir, "is on a read-only file system"));
 }
+
+TEST_CASE("paths in messages: a PostgreSQL URI's password never appears, a directory is kept as it is") {
+  CHECK(IsDatabaseUri("postgresql://app:pw@db/cases"));
+  CHECK(IsDatabaseUri("postgres://db/cases"));
+  CHECK_FALSE(IsDatabaseUri("/var/lib/caseloop/postgresql://x"));
+  CHECK_FALSE(IsDatabaseUri("cases"));
+  CHECK(PathForMessages("postgresql://app:s3cret@db.example:5432/cases?sslmode=require") ==
+        "postgresql://app:***@db.example:5432/cases?sslmode=require");
+  CHECK(PathForMessages("postgres://app:p@ss@db/cases") == "postgres://app:***@db/cases");
+  CHECK(PathForMessages("postgresql://app@db/cases") == "postgresql://app@db/cases");
+  CHECK(PathForMessages("postgresql:///cases?host=/run/postgresql") ==
+        "postgresql:///cases?host=/run/postgresql");
+  CHECK(PathForMessages("postgresql://db/cases?user=app&password=s3cret&sslmode=require") ==
+        "postgresql://db/cases?user=app&password=***&sslmode=require");
+  CHECK(PathForMessages("postgresql://db/cases?password=s3cret") == "postgresql://db/cases?password=***");
+  CHECK(PathForMessages("/data/a:b@c") == "/data/a:b@c");
+}

@@ -1,6 +1,7 @@
 // caseloop_torture — crash torture of the engine on RocksDB.
 //
-//   caseloop_torture --cycles N --dir D --seed S [--threads T] [--min-ms A] [--max-ms B] [--quiet]
+//   caseloop_torture --cycles N --dir D --seed S [--threads T] [--min-ms A] [--max-ms B]
+//                    [--full-every F] [--sample K] [--quiet]
 //
 // Each cycle forks a child (this program re-executed, so that no RocksDB
 // thread or lock of the parent leaks into it) that opens an Engine on D in
@@ -24,6 +25,14 @@
 //     inspectors, centre, overdue, workload);
 //   * advancing the clock after reopen fires the remaining deadlines once,
 //     and a second reopen at the same instant appends nothing.
+// Checking the whole log in every cycle makes a long run quadratic, so each
+// cycle checks what is new since the last check (every event appended, every
+// command acknowledged in the cycle, every deadline passed since) plus a
+// rotating sample of K old acknowledged commands (re-read at their
+// positions) and of K old overdue tasks; every F cycles, in the first three
+// and in the last one, a full check reads the whole log, verifies every
+// acknowledgment ever made and compares the projections with a rebuild.
+// With --quiet a progress line is printed every 30 s.
 // CASELOOP_TORTURE_CYCLES, when set, overrides --cycles.
 // Exit status 0 when every cycle passed, 1 on the first failed check (the
 // message names the cycle and the seed to reproduce it), 2 on a usage error.
@@ -44,6 +53,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <sstream>
@@ -73,6 +83,8 @@ struct Options {
   int threads = 3;
   int min_ms = 10;
   int max_ms = 300;
+  int full_every = 10;
+  int sample = 500;
   bool quiet = false;
   // Child only.
   bool child = false;
@@ -83,7 +95,7 @@ struct Options {
 [[noreturn]] void Usage(const std::string& message) {
   std::cerr << "caseloop_torture: " << message << "\n"
             << "usage: caseloop_torture --cycles N --dir DIR --seed S [--threads T] [--min-ms A] [--max-ms B]"
-               " [--quiet]\n";
+               " [--full-every F] [--sample K] [--quiet]\n";
   std::exit(2);
 }
 
@@ -114,6 +126,10 @@ Options ParseOptions(int argc, char** argv) {
       o.min_ms = static_cast<int>(number());
     else if (a == "--max-ms")
       o.max_ms = static_cast<int>(number());
+    else if (a == "--full-every")
+      o.full_every = static_cast<int>(number());
+    else if (a == "--sample")
+      o.sample = static_cast<int>(number());
     else if (a == "--quiet")
       o.quiet = true;
     else if (a == "--child")
@@ -130,7 +146,9 @@ Options ParseOptions(int argc, char** argv) {
   if (const char* env = std::getenv("CASELOOP_TORTURE_CYCLES"); env != nullptr && !o.child) {
     o.cycles = std::atoi(env);
   }
-  if (o.cycles < 1 || o.threads < 1 || o.min_ms < 0 || o.max_ms < o.min_ms) Usage("bad numbers");
+  if (o.cycles < 1 || o.threads < 1 || o.min_ms < 0 || o.max_ms < o.min_ms || o.full_every < 1 ||
+      o.sample < 0)
+    Usage("bad numbers");
   return o;
 }
 
@@ -303,8 +321,19 @@ class Torture {
 
   int Run() {
     auto start = SteadyClock::now();
+    auto last_progress = start;
     for (int cycle = 1; cycle <= o_.cycles; ++cycle) {
-      if (!Cycle(cycle)) {
+      const bool ok = Cycle(cycle);
+      auto now = SteadyClock::now();
+      if (ok && o_.quiet && (now - last_progress >= std::chrono::seconds(30) || cycle == o_.cycles)) {
+        last_progress = now;
+        const double secs = std::chrono::duration<double>(now - start).count();
+        const double eta = secs / cycle * (o_.cycles - cycle);
+        std::cout << "torture: cycle " << cycle << "/" << o_.cycles << ", " << acks_.size()
+                  << " acknowledged commands, head " << head_ << ", " << static_cast<long>(secs) << " s, ETA "
+                  << static_cast<long>(eta) << " s" << std::endl;
+      }
+      if (!ok) {
         std::cerr << "torture: FAILED in cycle " << cycle << " of " << o_.cycles << "\n";
         for (const auto& f : failures_) std::cerr << "  " << f << "\n";
         std::cerr << "reproduce: caseloop_torture --cycles " << o_.cycles << " --dir " << o_.dir << " --seed "
@@ -448,6 +477,8 @@ class Torture {
         words >> id >> a.stream >> a.first >> a.last >> a.types;
         if (acks_.count(id)) Fail("command id " + id + " acknowledged twice");
         acks_[id] = a;
+        ack_order_.push_back(id);
+        unchecked_acks_.push_back(id);
       } else if (kind == "cfg") {
         std::uint64_t first = 0, last = 0;
         words >> first >> last;
@@ -476,19 +507,29 @@ class Torture {
 
   // The log checks: gap-free positions, commands whole, acknowledged commands
   // present, streams that decode and replay, one task_overdue per task.
+  // `full`: the whole log and every acknowledgment ever made; otherwise the
+  // events after the last check, the acknowledgments not yet checked and a
+  // rotating sample of the older ones, re-read at their positions.
   // `replay_from`: streams with an event at or after this position are
   // replayed through State (the older ones were replayed by earlier cycles).
-  void CheckLog(Engine& engine, int cycle, std::uint64_t replay_from) {
+  void CheckLog(Engine& engine, int cycle, std::uint64_t replay_from, bool full) {
     const std::string where = "cycle " + std::to_string(cycle) + ": ";
-    Result<std::vector<LoggedEvent>> all = engine.ReadLog(1, SIZE_MAX);
-    if (!all.ok()) {
-      Fail(where + "ReadLog: " + all.status().ToString());
+    const std::uint64_t from = full ? 1 : checked_head_ + 1;
+    Result<std::vector<LoggedEvent>> fresh_events = engine.ReadLog(from, SIZE_MAX);
+    if (!fresh_events.ok()) {
+      Fail(where + "ReadLog from " + std::to_string(from) + ": " + fresh_events.status().ToString());
       return;
     }
+    const std::vector<LoggedEvent>& events = *fresh_events;
     head_ = engine.HeadPosition();
-    if (all->size() != head_) {
-      Fail(where + "the log holds " + std::to_string(all->size()) + " events, head is " +
+    if (from - 1 + events.size() != head_) {
+      Fail(where + "the log holds " + std::to_string(from - 1 + events.size()) + " events, head is " +
            std::to_string(head_));
+    }
+    if (full) {
+      overdue_.clear();
+      overdue_events_ = 0;
+      logged_commands_.clear();
     }
     struct Group {
       std::string stream;
@@ -496,13 +537,11 @@ class Torture {
       std::string types;
     };
     std::map<std::string, Group> groups;
-    std::map<std::pair<std::string, std::uint32_t>, int> overdue;
     std::set<std::string> streams;
-    overdue_events_ = 0;
-    for (std::size_t i = 0; i < all->size(); ++i) {
-      const EventRecord& r = (*all)[i].record;
-      if (r.position != i + 1) {
-        Fail(where + "position " + std::to_string(i + 1) + " holds the record of position " +
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const EventRecord& r = events[i].record;
+      if (r.position != from + i) {
+        Fail(where + "position " + std::to_string(from + i) + " holds the record of position " +
              std::to_string(r.position));
         return;
       }
@@ -514,7 +553,7 @@ class Torture {
                " does not decode: " + e.status().ToString());
         } else if (e->type == EventType::kTaskOverdue) {
           ++overdue_events_;
-          if (++overdue[{r.stream, e->task}] == 2) {
+          if (++overdue_[{r.stream, e->task}] == 2) {
             Fail(where + "case " + r.stream + " task " + std::to_string(e->task) +
                  " has two task_overdue events (second at position " + std::to_string(r.position) + ")");
           }
@@ -524,6 +563,10 @@ class Torture {
       auto [it, fresh] = groups.try_emplace(r.command_id);
       Group& g = it->second;
       if (fresh) {
+        if (!logged_commands_.insert(r.command_id).second) {
+          Fail(where + "command " + r.command_id + " appears again at position " +
+               std::to_string(r.position) + ", after the events of an earlier check");
+        }
         g.stream = r.stream;
         g.first = r.position;
         g.types = r.type;
@@ -536,43 +579,94 @@ class Torture {
       }
       g.last = r.position;
     }
-    for (const auto& [id, a] : acks_) {
-      auto it = groups.find(id);
-      if (it == groups.end()) {
+    auto check_ack = [&](const std::string& id, const Ack& a, const Group* g) {
+      if (g == nullptr) {
         Fail(where + "acknowledged command " + id + " (cycle " + std::to_string(a.cycle) + ", case " +
              a.stream + ", positions " + std::to_string(a.first) + ".." + std::to_string(a.last) +
              ") is LOST");
-        continue;
-      }
-      const Group& g = it->second;
-      if (g.stream != a.stream || g.first != a.first || g.last != a.last || g.types != a.types) {
+      } else if (g->stream != a.stream || g->first != a.first || g->last != a.last || g->types != a.types) {
         Fail(where + "acknowledged command " + id + " differs: acknowledged " + a.stream + " " +
              std::to_string(a.first) + ".." + std::to_string(a.last) + " [" + a.types + "], log has " +
-             g.stream + " " + std::to_string(g.first) + ".." + std::to_string(g.last) + " [" + g.types + "]");
+             g->stream + " " + std::to_string(g->first) + ".." + std::to_string(g->last) + " [" + g->types +
+             "]");
       }
+    };
+    auto group_of = [&](const std::string& id) -> const Group* {
+      auto it = groups.find(id);
+      return it == groups.end() ? nullptr : &it->second;
+    };
+    if (full) {
+      for (const auto& [id, a] : acks_) check_ack(id, a, group_of(id));
+    } else {
+      // Acknowledged since the last check: all at positions after it.
+      for (const std::string& id : unchecked_acks_) check_ack(id, acks_.at(id), group_of(id));
+      // A rotating sample of the older ones, read back at their positions.
+      const std::size_t old = ack_order_.size() - unchecked_acks_.size();
+      const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(o_.sample), old);
+      for (std::size_t k = 0; k < n; ++k) {
+        const std::string& id = ack_order_[sample_cursor_++ % old];
+        const Ack& a = acks_.at(id);
+        Result<std::vector<LoggedEvent>> back = engine.ReadLog(a.first, a.last - a.first + 1);
+        if (!back.ok()) {
+          Fail(where + "ReadLog of acknowledged command " + id + ": " + back.status().ToString());
+          continue;
+        }
+        Group g;
+        bool whole = !back->empty();
+        for (const LoggedEvent& e : *back) {
+          const EventRecord& r = e.record;
+          whole = whole && r.command_id == id;
+          if (g.first == 0) {
+            g.stream = r.stream;
+            g.first = r.position;
+            g.types = r.type;
+          } else {
+            g.types += "," + r.type;
+            if (r.stream != g.stream) g.stream += "|" + r.stream;
+          }
+          g.last = r.position;
+        }
+        check_ack(id, a, whole ? &g : nullptr);
+      }
+      sample_cursor_ %= std::max<std::size_t>(old, 1);
     }
-    for (const auto& [first, last] : config_acks_) {
+    unchecked_acks_.clear();
+    for (std::size_t c = full ? 0 : config_checked_; c < config_acks_.size(); ++c) {
+      const auto& [first, last] = config_acks_[c];
       for (std::uint64_t p = first; p <= last; ++p) {
-        if (p == 0 || p > all->size() || (*all)[p - 1].record.stream != kConfigStream) {
+        Result<std::vector<LoggedEvent>> back = engine.ReadLog(p, 1);
+        if (p == 0 || !back.ok() || back->size() != 1 || (*back)[0].record.stream != kConfigStream) {
           Fail(where + "acknowledged configuration change at position " + std::to_string(p) + " is LOST");
         }
       }
     }
+    config_checked_ = config_acks_.size();
     for (const std::string& s : streams) {
       Result<CaseState> state = engine.State(s);
       if (!state.ok()) Fail(where + "case " + s + " does not replay: " + state.status().ToString());
     }
+    checked_head_ = head_;
   }
 
-  // Every task the overdue list shows at `now` has been marked by its timer.
-  void CheckOverdueMarked(Engine& engine, Instant now, int cycle, const char* when) {
+  // Every task the overdue list shows at `now` has been marked by its timer:
+  // all of them when `full`, else those due since the last check and a
+  // rotating sample of the others (checked then, their marks in the log).
+  void CheckOverdueMarked(Engine& engine, Instant now, int cycle, const char* when, bool full) {
     const std::string where = "cycle " + std::to_string(cycle) + " (" + when + "): ";
     Result<std::vector<OverdueTask>> overdue = engine.Overdue(now);
     if (!overdue.ok()) {
       Fail(where + "Overdue: " + overdue.status().ToString());
       return;
     }
-    for (const OverdueTask& t : *overdue) {
+    std::size_t sampled = 0;
+    const std::size_t total = overdue->size();
+    for (std::size_t i = 0; i < total; ++i) {
+      const OverdueTask& t = (*overdue)[(i + overdue_cursor_) % total];
+      const bool due_since = !overdue_checked_until_ || t.deadline > *overdue_checked_until_;
+      if (!full && !due_since) {
+        if (sampled >= static_cast<std::size_t>(o_.sample)) continue;
+        ++sampled;
+      }
       Result<CaseState> s = engine.State(t.case_id);
       if (!s.ok()) {
         Fail(where + "State " + t.case_id + ": " + s.status().ToString());
@@ -581,6 +675,8 @@ class Torture {
              " but its timer has not fired");
       }
     }
+    overdue_cursor_ += static_cast<std::size_t>(o_.sample);
+    if (!overdue_checked_until_ || now > *overdue_checked_until_) overdue_checked_until_ = now;
   }
 
   void CompareWithRebuild(Engine& engine, Instant now, int cycle, const char* when) {
@@ -632,10 +728,11 @@ class Torture {
       Fail(where + "Check: " + problems.status().ToString());
     else
       for (const auto& p : *problems) Fail(where + "check: " + p);
-    CheckLog(engine, cycle, replayed_head_ + 1);
+    const bool full = cycle <= 3 || cycle % o_.full_every == 0 || cycle == o_.cycles;
+    CheckLog(engine, cycle, replayed_head_ + 1, full);
     const Instant reopened_at = engine.Now();
-    CheckOverdueMarked(engine, reopened_at, cycle, "deadlines passed while down");
-    CompareWithRebuild(engine, reopened_at, cycle, "after recovery");
+    CheckOverdueMarked(engine, reopened_at, cycle, "deadlines passed while down", full);
+    if (full) CompareWithRebuild(engine, reopened_at, cycle, "after recovery");
     if (!failures_.empty()) return;
 
     // Advance past more deadlines: each fires once.
@@ -644,10 +741,10 @@ class Torture {
     if (!s.ok()) Fail(where + "AdvanceTo " + Text(later) + ": " + s.ToString());
     clock_us_ = MicrosOf(engine.Now());
     const std::uint64_t before_advance = head_;
-    CheckLog(engine, cycle, before_advance + 1);
+    CheckLog(engine, cycle, before_advance + 1, false);
     replayed_head_ = head_;
-    CheckOverdueMarked(engine, engine.Now(), cycle, "after advancing the clock");
-    if (cycle % 10 == 0) CompareWithRebuild(engine, engine.Now(), cycle, "after advancing the clock");
+    CheckOverdueMarked(engine, engine.Now(), cycle, "after advancing the clock", false);
+    if (full) CompareWithRebuild(engine, engine.Now(), cycle, "after advancing the clock");
     const std::uint64_t head = engine.HeadPosition();
     s = engine.Close();
     if (!s.ok()) Fail(where + "Close: " + s.ToString());
@@ -676,6 +773,15 @@ class Torture {
   std::vector<std::string> failures_;
   std::uint64_t head_ = 0;
   std::uint64_t replayed_head_ = 0;  // streams with events up to here replayed already
+  std::uint64_t checked_head_ = 0;   // log positions up to here checked
+  std::map<std::pair<std::string, std::uint32_t>, int> overdue_;  // task_overdue events per task
+  std::set<std::string> logged_commands_;                         // command ids up to checked_head_
+  std::vector<std::string> ack_order_;                            // acks_ in the order they came
+  std::vector<std::string> unchecked_acks_;                       // acknowledged since the last check
+  std::size_t sample_cursor_ = 0;
+  std::size_t config_checked_ = 0;
+  std::optional<Instant> overdue_checked_until_;
+  std::size_t overdue_cursor_ = 0;
   std::uint64_t overdue_events_ = 0;
   int kills_ = 0;
   int kills_opening_ = 0;
