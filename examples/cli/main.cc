@@ -245,6 +245,8 @@ int RunQuery(const Globals& g, const std::string& name, const std::vector<std::s
 struct ReportArgs {
   std::vector<std::string> words;  // from=DATE to=DATE [at=TIME]
   std::string html;
+  std::string lang;  // zh, en; empty: the calendar's
+  std::string csv, xlsx;
 };
 
 int RunReport(const Globals& g, const ReportArgs& r) {
@@ -263,10 +265,15 @@ int RunReport(const Globals& g, const ReportArgs& r) {
     *slot = arg.substr(eq + 1);
   }
   if (!from || !to) return UsageError("'report' needs from=DATE and to=DATE");
+  if (r.html.empty() && r.csv.empty() && r.xlsx.empty())
+    return UsageError("'report' needs an output: --html FILE, --csv FILE or --xlsx FILE");
   return WithEngine(g, /*timers=*/false, Access::kQuery, /*default_config=*/false, [&](Engine& engine) {
     const int offset = engine.CurrentConfig().calendar.utc_offset_minutes;
     ReportOptions o;
     o.html = r.html;
+    o.language = r.lang;
+    o.csv = r.csv;
+    o.xlsx = r.xlsx;
     auto parse = [&](const std::string& key, const std::string& text) -> Result<Instant> {
       auto t = ParseInstant(text, offset);
       if (!t.ok()) return Status::InvalidArgument(key + ": " + t.status().message());
@@ -292,7 +299,8 @@ int RunReport(const Globals& g, const ReportArgs& r) {
     }
     Status s = WriteHtmlReport(engine, o);
     if (!s.ok()) return Fail(s);
-    std::cerr << "wrote " << o.html << '\n';
+    for (const std::string* f : {&o.html, &o.csv, &o.xlsx})
+      if (!f->empty()) std::cerr << "wrote " << *f << '\n';
     return kExitOk;
   });
 }
@@ -391,10 +399,15 @@ int main(int argc, char** argv) {
 
   // report
   ReportArgs report;
-  auto* rep =
-      app.add_subcommand("report", "write the HTML report: report from=DATE to=DATE [at=TIME] --html FILE");
+  auto* rep = app.add_subcommand(
+      "report",
+      "write the report: report from=DATE to=DATE [at=TIME] --html FILE [--csv FILE] [--xlsx FILE]");
   rep->add_option("args", report.words, "from=DATE to=DATE [at=TIME]");
-  rep->add_option("--html", report.html, "the HTML file to write")->required();
+  rep->add_option("--html", report.html, "the HTML file to write");
+  rep->add_option("--csv", report.csv, "the unit ranking as CSV (UTF-8)");
+  rep->add_option("--xlsx", report.xlsx, "the unit ranking and the inspectors as an Excel workbook");
+  rep->add_option("--lang", report.lang, "zh or en (default: Chinese for a UTC+08:00 calendar, else English)")
+      ->check(CLI::IsMember({"zh", "en"}));
 
   auto* check = app.add_subcommand("check", "check the store and projections; exit 3 on any problem");
   auto* rebuild = app.add_subcommand("rebuild", "rebuild the projections from the event log");

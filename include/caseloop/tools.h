@@ -102,12 +102,23 @@ struct ReportOptions {
   Instant from{};
   Instant to{};
   std::optional<Instant> at;
-  std::string html;  // output path
+  std::string html;  // output path ("" = none)
+  // The rankings for publishing ("" = none): the unit ranking as CSV (UTF-8
+  // with a byte-order mark); the unit ranking and the inspectors as an Excel
+  // workbook of two sheets.
+  std::string csv;
+  std::string xlsx;
+  // "zh" or "en"; empty: the calendar's (Chinese at UTC+08:00, else English).
+  std::string language;
 };
 
-// Writes one self-contained HTML file (inline CSS and SVG, no scripts): the
-// unit ranking with grades, on-time rate per unit (bar chart), inspectors,
-// centre figures, received vs closed per week, the overdue list.
+// Writes the files `options` names (at least one). The HTML file is
+// self-contained (inline CSS and SVG, no scripts), in `language`: the unit
+// ranking with grades, on-time rate per unit (bar chart), inspectors, centre
+// figures, received vs closed per day, week, month or year (as fits the
+// period), the overdue tasks due in the period; a print stylesheet for A4.
+// Errors: InvalidArgument (no output, an empty period, an unknown language);
+// IOError naming the file that could not be written.
 Status WriteHtmlReport(Engine& engine, const ReportOptions& options);
 
 }  // namespace caseloop

@@ -12,6 +12,7 @@
 #include "caseloop/engine.h"
 #include "caseloop/tools.h"
 #include "tools/html.h"
+#include "tools/report_strings.h"
 #include "tools/text_table.h"
 
 using namespace caseloop;
@@ -101,10 +102,13 @@ TEST_CASE("report: the demo's HTML has every section, no script, balanced tags")
   REQUIRE(!html.empty());
   CHECK(html.rfind("<!DOCTYPE html>", 0) == 0);
   for (const char* id : {"id=\"ranking\"", "id=\"on-time-chart\"", "id=\"inspectors\"", "id=\"centre\"",
-                         "id=\"weekly\"", "id=\"overdue\""}) {
+                         "id=\"counts\"", "id=\"overdue\""}) {
     CHECK_MESSAGE(html.find(id) != std::string::npos, id);
   }
-  CHECK(html.find("<title>caseloop report, 2025-01-01 to 2025-01-30</title>") != std::string::npos);
+  // A +08:00 district's report is in Chinese unless asked otherwise.
+  CHECK(html.find("<html lang=\"zh-CN\">") != std::string::npos);
+  CHECK(html.find("<title>城市管理案件考核评价报告（2025-01-01 至 2025-01-30）</title>") !=
+        std::string::npos);
   CHECK(html.find("<script") == std::string::npos);
   CHECK(html.find("<link") == std::string::npos);
   CHECK(html.find("src=") == std::string::npos);
@@ -142,7 +146,8 @@ TEST_CASE("report: errors name the problem") {
   REQUIRE(WriteHtmlReport(**engine, r).ok());
   const std::string html = ReadAll(r.html);
   CHECK(CheckBalanced(html) == "");
-  CHECK(html.find("No open task is past its deadline.") != std::string::npos);
+  CHECK(html.find(std::string(tools::StringsFor(tools::ReportLanguage::kZh).overdue_none)) !=
+        std::string::npos);
 }
 
 TEST_CASE("report: text helpers") {
@@ -227,4 +232,255 @@ TEST_CASE("report: a failed write is an error naming the reason, and leaves noth
     CHECK(Names(dir) == std::set<std::string>{"r.html"});
   }
   std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+// Every label of a language's table that is plain text (no format field, no
+// entity), to look for in a report.
+std::vector<std::string> PlainLabels(const tools::ReportStrings& S) {
+  std::vector<std::string> out;
+  for (std::string_view v :
+       {S.ranking_heading, S.col_unit, S.col_score, S.col_grade, S.on_time_heading, S.inspectors_heading,
+        S.col_inspector, S.col_reports, S.col_valid_rate, S.col_verifications, S.col_verified_on_time,
+        S.centre_heading, S.card_registered, S.card_rejected, S.card_voided, S.card_closed_on_time, S.footer})
+    out.emplace_back(v);
+  return out;
+}
+
+bool AllAscii(const std::string& s) {
+  for (char c : s)
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  return true;
+}
+
+bool SetOffset(Engine& engine, int minutes) {
+  ConfigChange c;
+  c.type = ConfigChangeType::kSetCalendar;
+  c.calendar = engine.CurrentConfig().calendar;
+  c.calendar.utc_offset_minutes = minutes;
+  return engine.Configure(c).ok();
+}
+
+}  // namespace
+
+TEST_CASE("report: --lang zh|en, every label from the language's table; default from the calendar") {
+  EngineOptions eo;
+  eo.clock = std::make_shared<ManualClock>();
+  auto engine = Engine::Open(eo);
+  REQUIRE(engine.ok());
+  const tools::ReportStrings& zh = tools::StringsFor(tools::ReportLanguage::kZh);
+  const tools::ReportStrings& en = tools::StringsFor(tools::ReportLanguage::kEn);
+  ReportOptions r = AWeek(TempPath("lang.html"));
+
+  SUBCASE("en: every label English, nothing of the Chinese table (an empty store has no names)") {
+    r.language = "en";
+    REQUIRE(WriteHtmlReport(**engine, r).ok());
+    const std::string html = ReadAll(r.html);
+    CHECK(html.find("<html lang=\"en\">") != std::string::npos);
+    CHECK_MESSAGE(AllAscii(html), "a non-ASCII character in an English report of an empty store");
+    for (const std::string& l : PlainLabels(en)) CHECK_MESSAGE(html.find(l) != std::string::npos, l);
+    CHECK(CheckBalanced(html) == "");
+  }
+  SUBCASE("zh, and the default at +08:00: every label Chinese, none of the English table") {
+    for (const char* lang : {"zh", ""}) {
+      r.language = lang;
+      REQUIRE(WriteHtmlReport(**engine, r).ok());
+      const std::string html = ReadAll(r.html);
+      CHECK(html.find("<html lang=\"zh-CN\">") != std::string::npos);
+      for (const std::string& l : PlainLabels(zh)) CHECK_MESSAGE(html.find(l) != std::string::npos, l);
+      for (const std::string& l : PlainLabels(en))
+        CHECK_MESSAGE(html.find(">" + l + "<") == std::string::npos, l);
+      CHECK(html.find("No open task") == std::string::npos);
+      CHECK(html.find("（UTC+08:00）") != std::string::npos);
+      CHECK(CheckBalanced(html) == "");
+    }
+  }
+  SUBCASE("a district at -05:00 gets English by default") {
+    REQUIRE(SetOffset(**engine, -5 * 60));
+    REQUIRE(WriteHtmlReport(**engine, r).ok());
+    const std::string html = ReadAll(r.html);
+    CHECK(html.find("<html lang=\"en\">") != std::string::npos);
+    CHECK(html.find("(UTC-05:00)") != std::string::npos);
+  }
+  SUBCASE("an unknown language is refused, naming it") {
+    r.language = "fr";
+    Status s = WriteHtmlReport(**engine, r);
+    CHECK(s.IsInvalidArgument());
+    CHECK(s.message() == "report: unknown report language 'fr' (expected zh or en)");
+  }
+  SUBCASE("the CJK font stack") {
+    REQUIRE(WriteHtmlReport(**engine, r).ok());
+    CHECK(ReadAll(r.html).find("\"Noto Sans CJK SC\", \"PingFang SC\", \"Microsoft YaHei\", sans-serif") !=
+          std::string::npos);
+  }
+}
+
+namespace {
+
+// The text of <section id="ID"> … </section>.
+std::string Section(const std::string& html, const std::string& id) {
+  const auto a = html.find("<section id=\"" + id + "\"");
+  if (a == std::string::npos) return "";
+  return html.substr(a, html.find("</section>", a) - a);
+}
+
+std::size_t Count(const std::string& s, const std::string& what) {
+  std::size_t n = 0;
+  for (auto i = s.find(what); i != std::string::npos; i = s.find(what, i + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("report: names once, bars not coloured by grade, overdue of the period, buckets that fit") {
+  EngineOptions eo;
+  eo.clock = std::make_shared<ManualClock>();
+  auto engine = Engine::Open(eo);
+  REQUIRE(engine.ok());
+  const std::string csv = TempPath("period.csv");
+  {
+    std::ofstream f(csv);
+    f << "id,created,unit,due,closed\n"
+         "A1,2025-01-02 10:00:00,Public Works Department,2025-01-03 10:00:00,\n"  // overdue before the period
+         "A2,2025-02-03 10:00:00,Public Works Department,2025-02-05 10:00:00,\n"  // overdue in it
+         "A3,2025-02-10 10:00:00,Water,2025-02-11 10:00:00,2025-02-11 09:00:00\n"
+         "A4,2025-02-20 10:00:00,Water,2025-03-20 10:00:00,\n";  // due after it
+  }
+  ImportOptions io;
+  io.file = csv;
+  io.id_column = "id";
+  io.created_column = "created";
+  io.unit_column = "unit";
+  io.due_column = "due";
+  io.closed_column = "closed";
+  std::ostringstream out, err;
+  auto imported = ImportCsv(**engine, io, out, err);
+  REQUIRE_MESSAGE(imported.ok(), imported.status().ToString());
+  REQUIRE(imported->imported == 4);
+
+  ReportOptions r;
+  r.from = *ParseInstant("2025-02-01", 480);
+  r.to = *ParseInstant("2025-03-01", 480);
+  r.at = r.to;
+  r.language = "en";
+  r.html = TempPath("period.html");
+  REQUIRE(WriteHtmlReport(**engine, r).ok());
+  const std::string html = ReadAll(r.html);
+  CHECK(CheckBalanced(html) == "");
+
+  // An imported unit's name is its id with blanks: shown once.
+  CHECK(html.find("Public Works Department") != std::string::npos);
+  CHECK(html.find("Public_Works_Department") == std::string::npos);
+
+  // The on-time bars show the rate on a track, in one colour, whatever the grade.
+  const std::string chart = Section(html, "on-time-chart");
+  REQUIRE(!chart.empty());
+  for (const char* grade_colour : {"#1a7f37", "#b08800", "#d4640f", "#cf222e"})
+    CHECK_MESSAGE(chart.find(grade_colour) == std::string::npos, grade_colour);
+  CHECK(chart.find("fill=\"#2f81c7\"") != std::string::npos);
+  CHECK(chart.find("100.0%") != std::string::npos);  // Water: A3 on time
+
+  // Overdue: A2 (due in the period) listed; A1 (due before it) counted, not listed; A4 not yet due.
+  const std::string overdue = Section(html, "overdue");
+  CHECK(overdue.find(">A2<") != std::string::npos);
+  CHECK(overdue.find(">A1<") == std::string::npos);
+  CHECK(overdue.find(">A4<") == std::string::npos);
+  CHECK(overdue.find("1 open task(s) due in the period") != std::string::npos);
+  CHECK(overdue.find("1 more task(s) overdue since before the period") != std::string::npos);
+
+  // 28 days: one column a day, labels without the year.
+  const std::string counts = Section(html, "counts");
+  CHECK(counts.find("per day") != std::string::npos);
+  CHECK(Count(counts, "<tr><td class=\"l\">") == 28);
+  CHECK(counts.find("<tr><td class=\"l\">02-03</td><td>1</td><td>0</td></tr>") != std::string::npos);
+  CHECK(counts.find("<tr><td class=\"l\">02-11</td><td>0</td><td>1</td></tr>") != std::string::npos);
+
+  // Ten years: one column a year, labelled with the year.
+  r.from = *ParseInstant("2016-01-01", 480);
+  r.to = *ParseInstant("2026-01-01", 480);
+  REQUIRE(WriteHtmlReport(**engine, r).ok());
+  const std::string ten = Section(ReadAll(r.html), "counts");
+  CHECK(ten.find("per year") != std::string::npos);
+  CHECK(Count(ten, "<tr><td class=\"l\">") == 10);
+  CHECK(ten.find("<tr><td class=\"l\">2025</td><td>4</td><td>1</td></tr>") != std::string::npos);
+  CHECK(Count(ten, "class=\"tick\"") == 10);
+}
+
+TEST_CASE("report: the rankings as CSV and Excel, without or with the HTML") {
+  EngineOptions eo;
+  eo.clock = std::make_shared<ManualClock>();
+  auto engine = Engine::Open(eo);
+  REQUIRE(engine.ok());
+  const std::string csv = TempPath("export-in.csv");
+  {
+    std::ofstream f(csv);
+    f << "id,created,unit,due,closed\n"
+         "B1,2025-02-03 10:00:00,\"Parks, \"\"Trees\"\"\",2025-02-05 10:00:00,2025-02-04 10:00:00\n"
+         "B2,2025-02-10 10:00:00,Water,2025-02-11 10:00:00,2025-02-12 09:00:00\n"
+         "B3,2025-02-11 10:00:00,Water,2025-02-12 10:00:00,2025-02-12 09:00:00\n";
+  }
+  ImportOptions io;
+  io.file = csv;
+  io.id_column = "id";
+  io.created_column = "created";
+  io.unit_column = "unit";
+  io.due_column = "due";
+  io.closed_column = "closed";
+  std::ostringstream out, err;
+  REQUIRE(ImportCsv(**engine, io, out, err).ok());
+  ReportOptions r;
+  r.from = *ParseInstant("2025-02-01", 480);
+  r.to = *ParseInstant("2025-03-01", 480);
+  r.at = r.to;
+  r.language = "en";
+  r.csv = TempPath("ranking.csv");
+  r.xlsx = TempPath("ranking.xlsx");
+  std::filesystem::remove(r.csv);
+  std::filesystem::remove(r.xlsx);
+  REQUIRE(WriteHtmlReport(**engine, r).ok());  // no HTML asked for: none written, no error
+
+  const std::string text = ReadAll(r.csv);
+  REQUIRE(text.rfind("\xEF\xBB\xBF#,unit id,unit name,due,handled,on time,", 0) == 0);
+  std::vector<std::string> lines;
+  for (std::size_t a = 3, b; (b = text.find("\r\n", a)) != std::string::npos; a = b + 2)
+    lines.push_back(text.substr(a, b - a));
+  REQUIRE(lines.size() == 3);  // the header, two units
+  CHECK(lines[0].find(",on-time (%),") != std::string::npos);
+  CHECK(lines[0].substr(lines[0].size() - 12) == ",score,grade");
+  // Ranked: Parks (1 of 1 on time) before Water (1 of 2); the name quoted as RFC 4180 says.
+  CHECK(lines[1].rfind("1,\"Parks,_\"\"Trees\"\"\",\"Parks, \"\"Trees\"\"\",1,1,1,0,0,", 0) == 0);
+  CHECK(lines[1].find(",100.00,") != std::string::npos);
+  CHECK(lines[2].rfind("2,Water,Water,2,2,1,1,0,", 0) == 0);
+  CHECK(lines[2].find(",50.00,") != std::string::npos);
+
+  const std::string xlsx = ReadAll(r.xlsx);
+  REQUIRE(xlsx.size() > 1000);
+  CHECK(xlsx.rfind("PK\x03\x04", 0) == 0);  // a zip, as every .xlsx
+  // Its sheets and strings, read back with Python's zipfile when there is one.
+  if (std::filesystem::exists("/usr/bin/python3")) {
+    const std::string dump = TempPath("xlsx.txt");
+    const std::string cmd =
+        "/usr/bin/python3 -c \"import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); "
+        "print(z.read('xl/workbook.xml').decode()); "
+        "print(z.read('xl/sharedStrings.xml').decode())\" '" +
+        r.xlsx + "' > '" + dump + "'";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    const std::string xml = ReadAll(dump);
+    CHECK(xml.find("name=\"unit ranking\"") != std::string::npos);
+    CHECK(xml.find("name=\"inspectors\"") != std::string::npos);
+    CHECK(xml.find("<t>Parks, \"Trees\"</t>") != std::string::npos);
+    CHECK(xml.find("on-time (%)") != std::string::npos);
+  }
+
+  // In Chinese, with the HTML too; a file that cannot be written is named.
+  r.language = "zh";
+  r.html = TempPath("ranking.html");
+  REQUIRE(WriteHtmlReport(**engine, r).ok());
+  CHECK(ReadAll(r.csv).rfind("\xEF\xBB\xBF名次,单位编码,单位名称,应处置,", 0) == 0);
+  CHECK(ReadAll(r.html).rfind("<!DOCTYPE html>", 0) == 0);
+  r.xlsx = "/nonexistent-dir/r.xlsx";
+  Status s = WriteHtmlReport(**engine, r);
+  CHECK(s.IsIOError());
+  CHECK(s.message().find("'/nonexistent-dir/r.xlsx'") != std::string::npos);
 }
