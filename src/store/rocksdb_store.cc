@@ -41,6 +41,7 @@
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -68,6 +69,7 @@
 #include <vector>
 
 #include "caseloop/event_store.h"
+#include "store/live_store.h"
 #include "store/postgres_store.h"
 #include "store/projection_store.h"
 #include "store/record_codec.h"
@@ -94,6 +96,21 @@ constexpr std::size_t kReadChunk = 256;
 // iterator each) made them 10x slower: it reads 2 MiB for every chunk.
 constexpr std::uint64_t kLongScanRecords = 16384;
 constexpr std::size_t kLongScanReadahead = 2u << 20;
+
+class RocksDbStore;
+// The stores open read-write in this process, by directory (device, inode),
+// for WithLiveDb (live_store.h). A store registers at the end of a
+// successful Open and leaves at the start of Close, before Close takes
+// db_mu_ exclusively: WithLiveDb takes db_mu_ shared while it holds
+// g_live_mu, so a store it finds is still open.
+std::mutex g_live_mu;
+std::map<std::pair<std::uint64_t, std::uint64_t>, RocksDbStore*> g_live;
+
+std::optional<std::pair<std::uint64_t, std::uint64_t>> DirectoryId(const std::string& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return std::nullopt;
+  return std::make_pair(static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino));
+}
 
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::Ok();
@@ -218,6 +235,13 @@ class RocksDbStore final : public EventStore, public ProjectionStore {
   void set_accept_loss() { accept_loss_ = true; }
   // What an accept_loss open accepted ("" when nothing was wrong).
   const std::string& accepted() const { return accepted_; }
+
+  // Online backups (live_store.h): this store in g_live while it is open
+  // read-write; Unregister is idempotent.
+  void Register();
+  void Unregister();
+  friend Status store_internal::WithLiveDb(const std::string& dir,
+                                           const std::function<Status(const LiveDb&)>& fn);
 
   Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected, std::vector<NewEvent> events,
                               const AppendOptions& options) override;
@@ -346,6 +370,7 @@ class RocksDbStore final : public EventStore, public ProjectionStore {
   // This process's hold on the directory (store_directory.h): shared for a
   // read-only open, recorded for RocksDB's own lock otherwise.
   DirectoryLock lock_;
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> live_id_;  // guarded by g_live_mu
 
   // db_mu_: readers and the leader hold it shared; Close exclusive.
   mutable std::shared_mutex db_mu_;
@@ -554,7 +579,23 @@ Status RocksDbStore::Open() {
     (void)Close();
     return st;
   }
+  if (!options_.read_only) Register();
   return Status::Ok();
+}
+
+void RocksDbStore::Register() {
+  auto id = DirectoryId(path_);
+  if (!id) return;  // not found again: no online backup through this store
+  std::lock_guard g(g_live_mu);
+  if (g_live.emplace(*id, this).second) live_id_ = id;
+}
+
+void RocksDbStore::Unregister() {
+  std::lock_guard g(g_live_mu);
+  if (!live_id_) return;
+  auto it = g_live.find(*live_id_);
+  if (it != g_live.end() && it->second == this) g_live.erase(it);
+  live_id_.reset();
 }
 
 // "DIR/000004.log: dropping 2339 bytes; Corruption: checksum mismatch" (what
@@ -1156,6 +1197,7 @@ Status RocksDbStore::Flush() {
 }
 
 Status RocksDbStore::Close() {
+  Unregister();
   Writer w;
   w.kind = WriterKind::kClose;
   Submit(w);
@@ -1758,6 +1800,22 @@ Result<std::vector<std::string>> RepairRocksDbStore(const std::string& path, con
 Status CheckStoreWritable(const std::string& path) {
   if (path.empty()) return Status::InvalidArgument("store path is empty");
   return CheckWritable(path);
+}
+
+Status store_internal::WithLiveDb(const std::string& dir, const std::function<Status(const LiveDb&)>& fn) {
+  auto id = DirectoryId(dir);
+  if (!id) return Status::NotFound(fmt::format("no store open at {}", dir));
+  std::shared_lock<std::shared_mutex> open;
+  RocksDbStore* store = nullptr;
+  {
+    std::lock_guard g(g_live_mu);
+    auto it = g_live.find(*id);
+    if (it == g_live.end()) return Status::NotFound(fmt::format("no store open at {} in this process", dir));
+    store = it->second;
+    open = std::shared_lock(store->db_mu_);  // a Close waits for it (Close unregisters first)
+  }
+  if (store->db_ == nullptr) return Status::Unavailable(fmt::format("event store {} is closed", dir));
+  return fn(LiveDb{store->db_, store->HeadPosition(), store->path_});
 }
 
 Result<std::unique_ptr<EventStore>> OpenRocksDbStore(const std::string& path, const StoreOptions& options) {
