@@ -33,6 +33,7 @@
 #include "caseloop/status.h"
 #include "caseloop/time.h"
 #include "caseloop/tools.h"
+#include "ops_command.h"
 #include "serve_command.h"
 
 namespace {
@@ -417,6 +418,7 @@ int main(int argc, char** argv) {
   repair->add_flag("--accept-loss", accept_loss,
                    "accept a log that ends before the last acknowledged event and continue from its end");
   caseloop_cli::ServerCommands server_commands(app);  // serve, keys (serve_command.cc)
+  caseloop_cli::OpsCommands ops_commands(app);        // backup, restore, calendar (ops_command.cc)
 
   // help [COMMAND]: the commands, or one command's arguments and options.
   std::string help_topic;
@@ -482,6 +484,7 @@ int main(int argc, char** argv) {
     }
     if (run->parsed()) return RunScript(g, script_file, echo, keep_going);
     if (server_commands.parsed()) return server_commands.Run(g.db, g.durability);
+    if (ops_commands.parsed()) return ops_commands.Run(g.db, g.durability);
     for (auto& q : queries) {
       if (q.app->parsed()) return RunQuery(g, q.name, q.args);
     }

@@ -20,6 +20,7 @@
 #include "caseloop/case_types.h"
 #include "caseloop/status.h"
 #include "caseloop/time.h"
+#include "caseloop/year_calendar.h"
 
 namespace caseloop {
 
@@ -116,6 +117,8 @@ enum class ConfigChangeType : std::uint8_t {
   kDefineRoute = 7,      // route
   kSetWeights = 8,       // weights
   kSetPolicy = 9,        // policy
+  kSetYearCalendar =
+      10,  // year_calendar: one year's holidays and adjusted working days, replacing that year's
 };
 
 struct ConfigChange {
@@ -129,6 +132,7 @@ struct ConfigChange {
   RouteRule route;
   Weights weights;
   Policy policy;
+  YearCalendar year_calendar;
 };
 
 // Applies one change. Errors: InvalidArgument (bad calendar, empty id, bad
@@ -154,7 +158,8 @@ std::string EncodeConfigChange(const ConfigChange& change);
 Result<ConfigChange> DecodeConfigChange(std::string_view payload, std::uint32_t schema_version);
 // The event type name of a change: "calendar_set", "holiday_added",
 // "workday_added", "unit_defined", "inspector_defined", "staff_defined",
-// "category_defined", "route_defined", "weights_set", "policy_set".
+// "category_defined", "route_defined", "weights_set", "policy_set",
+// "year_calendar_set".
 std::string_view ConfigEventTypeName(ConfigChangeType type);
 std::optional<ConfigChangeType> ParseConfigEventType(std::string_view name);
 

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/utf8.h"
 #include "caseloop/unit_metrics.h"
+#include "core/utf8.h"
 #include "domain/domain_util.h"
 
 namespace caseloop {
@@ -88,6 +88,14 @@ Status ApplyConfigChange(Config& config, const ConfigChange& change) {
       config.calendar.holidays.erase(change.date);
       config.calendar.extra_workdays.insert(change.date);
       return Status::Ok();
+    case ConfigChangeType::kSetYearCalendar: {
+      // One year's holidays and adjusted working days, replacing those of
+      // that year (caseloop/year_calendar.h).
+      CASELOOP_RETURN_IF_ERROR(CheckYearCalendar(change.year_calendar));
+      CASELOOP_RETURN_IF_ERROR(CheckYearCalendarAgainst(change.year_calendar, config.calendar));
+      ApplyYearCalendar(config.calendar, change.year_calendar);
+      return Status::Ok();
+    }
     case ConfigChangeType::kDefineUnit: {
       CASELOOP_RETURN_IF_ERROR(CheckId(change.unit.id, "unit"));
       config.units[change.unit.id] = change.unit;
@@ -211,6 +219,8 @@ Status CheckConfigChangeText(const ConfigChange& change) {
       CASELOOP_RETURN_IF_ERROR(check(change.route.code, "route code"));
       CASELOOP_RETURN_IF_ERROR(check(change.route.unit, "route unit"));
       return check(change.route.grid_prefix, "route grid");
+    case ConfigChangeType::kSetYearCalendar:
+      return check(change.year_calendar.name, "year calendar name");
     case ConfigChangeType::kSetCalendar:
     case ConfigChangeType::kAddHoliday:
     case ConfigChangeType::kAddWorkday:
@@ -222,9 +232,10 @@ Status CheckConfigChangeText(const ConfigChange& change) {
 }
 
 namespace {
-constexpr std::string_view kConfigEventNames[] = {
-    "calendar_set",  "holiday_added",    "workday_added", "unit_defined", "inspector_defined",
-    "staff_defined", "category_defined", "route_defined", "weights_set",  "policy_set"};
+constexpr std::string_view kConfigEventNames[] = {"calendar_set",     "holiday_added",     "workday_added",
+                                                  "unit_defined",     "inspector_defined", "staff_defined",
+                                                  "category_defined", "route_defined",     "weights_set",
+                                                  "policy_set",       "year_calendar_set"};
 }  // namespace
 
 std::string_view ConfigEventTypeName(ConfigChangeType type) {

@@ -20,6 +20,8 @@
 //   policy_set:        bool enforce_permissions, bool rework_fresh_limit,
 //                      int32 yellow_percent, int64 auto_supervise_after_working_minutes,
 //                      int32 grid_group_digits
+//   year_calendar_set: int32 year, string name, uint32 n, n × int32 holiday,
+//                      uint32 m, m × int32 workday (dates as days since 1970-01-01)
 // On-disk format: do not reorder; add a schema version and an upcaster.
 #include <fmt/format.h>
 
@@ -79,6 +81,13 @@ std::string EncodeConfigChange(const ConfigChange& c) {
           if (m.weight != nullptr) ar(c.weights.*m.weight);
         }
         break;
+      case ConfigChangeType::kSetYearCalendar:
+        ar(static_cast<std::int32_t>(c.year_calendar.year), c.year_calendar.name);
+        ar(static_cast<std::uint32_t>(c.year_calendar.holidays.size()));
+        for (LocalDate d : c.year_calendar.holidays) ar(static_cast<std::int32_t>(d));
+        ar(static_cast<std::uint32_t>(c.year_calendar.workdays.size()));
+        for (LocalDate d : c.year_calendar.workdays) ar(static_cast<std::int32_t>(d));
+        break;
       case ConfigChangeType::kSetPolicy:
         ar(c.policy.enforce_permissions, c.policy.rework_fresh_limit,
            static_cast<std::int32_t>(c.policy.yellow_percent), c.policy.auto_supervise_after_working_minutes,
@@ -98,7 +107,7 @@ ConfigChange DecodeV1(std::istream& is, std::size_t limit) {
   codec::In ar(is);
   auto str = [&](std::string& out) { codec::GetString(ar, out, limit); };
   ConfigChange c;
-  c.type = GetEnum(ar, ConfigChangeType::kSetPolicy, "configuration change type");
+  c.type = GetEnum(ar, ConfigChangeType::kSetYearCalendar, "configuration change type");
   switch (c.type) {
     case ConfigChangeType::kSetCalendar: {
       std::int32_t offset = 0;
@@ -170,6 +179,23 @@ ConfigChange DecodeV1(std::istream& is, std::size_t limit) {
       ar(yellow, c.policy.auto_supervise_after_working_minutes, digits);
       c.policy.yellow_percent = yellow;
       c.policy.grid_group_digits = digits;
+      break;
+    }
+    case ConfigChangeType::kSetYearCalendar: {
+      std::int32_t year = 0;
+      ar(year);
+      c.year_calendar.year = year;
+      str(c.year_calendar.name);
+      for (auto* list : {&c.year_calendar.holidays, &c.year_calendar.workdays}) {
+        std::uint32_t n = 0;
+        ar(n);
+        if (n > 366) throw codec::DecodeError(fmt::format("{} dates in one year", n));
+        for (std::uint32_t i = 0; i < n; ++i) {
+          std::int32_t d = 0;
+          ar(d);
+          list->push_back(d);
+        }
+      }
       break;
     }
   }

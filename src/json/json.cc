@@ -435,6 +435,16 @@ void WriteConfigChangeFields(const ConfigChange& c, ObjectWriter& out) {
       out.Double("overdue", c.weights.overdue);
       out.Double("extension", c.weights.extension);
       return;
+    case ConfigChangeType::kSetYearCalendar: {
+      out.Int("year", c.year_calendar.year);
+      out.String("name", c.year_calendar.name);
+      std::vector<std::string> holidays, workdays;
+      for (LocalDate d : c.year_calendar.holidays) holidays.push_back(FormatLocalDate(d));
+      for (LocalDate d : c.year_calendar.workdays) workdays.push_back(FormatLocalDate(d));
+      out.Strings("holidays", holidays);
+      out.Strings("workdays", workdays);
+      return;
+    }
     case ConfigChangeType::kSetPolicy:
       out.Bool("enforce_permissions", c.policy.enforce_permissions);
       out.Bool("rework_fresh_limit", c.policy.rework_fresh_limit);
