@@ -161,13 +161,16 @@ Status CheckYearCalendar(const YearCalendar& y) {
   if (y.year < kMinYear || y.year > kMaxYear)
     return Status::InvalidArgument(
         fmt::format("year calendar: year {} is outside {}..{}", y.year, kMinYear, kMaxYear));
+  // Numerically first: a decoded change may hold any int32 as a date.
+  const LocalDate first = *MakeLocalDate(y.year, 1, 1);
+  const LocalDate last = *MakeLocalDate(y.year, 12, 31);
   for (const auto* list : {&y.holidays, &y.workdays}) {
     const char* what = list == &y.holidays ? "holiday" : "workday";
     for (std::size_t i = 0; i < list->size(); ++i) {
       const LocalDate d = (*list)[i];
-      if (YearOf(d) != y.year)
-        return Status::InvalidArgument(
-            fmt::format("year calendar {}: {} {} is not in {}", y.year, what, FormatLocalDate(d), y.year));
+      if (d < first || d > last)
+        return Status::InvalidArgument(fmt::format(
+            "year calendar {}: {} (day {} since 1970-01-01) is not in {}", y.year, what, d, y.year));
       if (i > 0 && (*list)[i - 1] >= d)
         return Status::InvalidArgument(fmt::format("year calendar {}: {} {} is listed twice or out of order",
                                                    y.year, what, FormatLocalDate(d)));
@@ -186,7 +189,7 @@ Status CheckYearCalendarAgainst(const YearCalendar& y, const Calendar& cal) {
     const int wd = WeekdayOf(d);
     if ((cal.workdays >> wd) & 1)
       return Status::InvalidArgument(fmt::format(
-          "year calendar {}: workday {} is a {}, a working day anyway (FormatWorkdays: {}): an adjusted "
+          "year calendar {}: workday {} is a {}, a working day anyway (the week works {}): an adjusted "
           "working day is a day the week keeps off",
           y.year, FormatLocalDate(d), kWeekdayNames[wd], FormatWorkdays(cal.workdays)));
   }
