@@ -42,6 +42,14 @@ struct Command {
   // Idempotency key; a retried command with the same id appends nothing and
   // returns the first result. Empty: the engine generates one.
   std::string command_id;
+  // Optimistic concurrency (HTTP If-Match): when set, Engine::Submit and
+  // SubmitAsync refuse the command with Conflict ("case C7 is at version 5,
+  // not 4") unless the case is at exactly this version when the command is
+  // decided — inside the case's serialization, so of two commands racing
+  // with the same expected version at most one passes. A retry of a command
+  // already appended (same command_id) still returns the first result.
+  // Not a field of the command table. Default: unset (no check).
+  std::optional<std::uint64_t> expected_version;
 
   std::optional<CaseKind> kind;
   std::string category;

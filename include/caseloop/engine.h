@@ -264,6 +264,17 @@ class Engine {
   // Case ids in byte order, starting after `after` (exclusive), at most
   // `max` of them. Errors: Unavailable (closed), Corruption, IOError.
   virtual Result<std::vector<std::string>> ListCases(const std::string& after, std::size_t max) = 0;
+  // The case list: one page of the cases matching `filter` (queries.h),
+  // read from the case-list index (docs/projections.md), never from a scan
+  // of every case; lights at filter.at (default: the clock's now), as show
+  // computes them. Reads wait for the acknowledged commands, as the other
+  // queries. Errors: InvalidArgument (a bad cursor or limit), Unavailable
+  // (closed), Corruption, IOError. (Not pure, so that an engine written
+  // elsewhere still compiles: the default refuses.)
+  virtual Result<CasePage> FindCases(const CaseFilter& filter) {
+    (void)filter;
+    return Status::InvalidArgument("this engine has no case list");
+  }
 
   // Stops accepting commands, acknowledges or refuses (Unavailable) each one
   // in flight, stops timers and subscriptions, flushes and closes the store.

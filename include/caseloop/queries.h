@@ -9,11 +9,15 @@
 #ifndef CASELOOP_QUERIES_H_
 #define CASELOOP_QUERIES_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "caseloop/case_types.h"
 #include "caseloop/time.h"
 
 namespace caseloop {
@@ -87,6 +91,57 @@ struct UnitWorkload {
   std::string unit;
   std::int64_t open_tasks = 0;
   std::int64_t overdue_tasks = 0;  // at the query instant
+};
+
+// One row of the case list (Engine::FindCases): what the case-list index
+// keeps of a case, as its events left it.
+struct CaseSummary {
+  std::string case_id;
+  LifecycleState state = LifecycleState::kNone;
+  PendingRequest pending = PendingRequest::kNone;
+  CaseKind kind = CaseKind::kEvent;
+  std::string category;  // "0102" (the kind says which catalogue)
+  std::string grid;      // "" without one
+  std::string reporter;  // the actor of the report
+  Instant reported_at{};
+  std::string unit;                 // current unit, or the last one once closed ("" if none)
+  std::string verifier;             // the inspector assigned to verify the latest feedback
+  std::optional<Instant> deadline;  // of the open task (dispatched or handling), if it has one
+  std::optional<Light> light;       // of the open task at the query instant (as show); null otherwise
+};
+
+// A filter of the case list: every field that is set must match.
+struct CaseFilter {
+  std::optional<LifecycleState> state;
+  std::string unit;  // the current unit, or the last one once closed
+  // The open task's traffic light at `at` (dispatched or handling, with a
+  // deadline), exactly as show computes it.
+  std::optional<Light> light;
+  std::optional<CaseKind> kind;
+  std::string category;  // the 4-digit code
+  std::string grid;      // a prefix of the case's grid (15 digits: one grid; 9: a community)
+  // Reported in [reported_from, reported_to).
+  std::optional<Instant> reported_from;
+  std::optional<Instant> reported_to;
+  // The instant lights are evaluated at. Default: the engine's clock.
+  std::optional<Instant> at;
+  // Where the previous page stopped (CasePage::next); "" = the first page.
+  // A cursor is valid only with the filter it was returned for.
+  std::string cursor;
+  // At most this many rows per page (1 to 1000).
+  std::size_t limit = 100;
+  // Optional further restriction (e.g. what the caller may see); called on
+  // the querying thread for each candidate row.
+  std::function<bool(const CaseSummary&)> visible;
+};
+
+// One page of the case list, in the order of the index the filter chose.
+// A page examines a bounded number of index entries, so it may hold fewer
+// than `limit` rows (even none) while `next` is not empty: the list ends
+// only when `next` is "".
+struct CasePage {
+  std::vector<CaseSummary> cases;
+  std::string next;  // opaque cursor for the next page; "" = no more
 };
 
 // The instant a query is evaluated at when it names none (domain.md §7): the

@@ -531,6 +531,20 @@ EngineImpl::Decision EngineImpl::DecideOwned(const Command& command, const std::
   const CaseState& state = d.state;
   const Instant now = timer ? std::max(at, state.last_event_time) : at;
 
+  // If-Match: checked here, under the case's stripe, not before the submit.
+  if (command.expected_version && state.version != *command.expected_version) {
+    if (!command.command_id.empty() && state.version > 0) {
+      Result<std::optional<CommandAck>> earlier = FindCommand(id, command.command_id);
+      if (earlier.ok() && earlier->has_value()) {
+        d.answer = std::move(**earlier);
+        return d;
+      }
+    }
+    d.answer = Status::Conflict("case " + id + " is at version " + std::to_string(state.version) + ", not " +
+                                std::to_string(*command.expected_version));
+    return d;
+  }
+
   // A merge target must exist and be open: the decider asks for its state.
   CaseLookup lookup;
   if (command.type == CommandType::kMerge) {

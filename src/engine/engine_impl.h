@@ -90,6 +90,8 @@ class EngineImpl final : public Engine {
   std::uint64_t SyncCount() const override { return store_->SyncCount(); }
   std::uint64_t HeadPosition() const override;
   Result<std::vector<std::string>> ListCases(const std::string& after, std::size_t max) override;
+  // In find_cases.cc.
+  Result<CasePage> FindCases(const CaseFilter& filter) override;
 
   Status Close() override;
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "projections/case_list_projection.h"
 #include "projections/catch_up.h"
 #include "projections/deadline_projection.h"
 #include "projections/evaluation_projection.h"
@@ -27,6 +28,7 @@ char GradeOf(double score) {
 
 namespace {
 
+using projections::CaseListProjection;
 using projections::CatchUpLoop;
 using projections::DeadlineProjection;
 using projections::EvaluationProjection;
@@ -38,7 +40,8 @@ class ProjectionsImpl final : public Projections {
         store_(log != nullptr ? store : nullptr),
         deadline_(store),
         evaluation_(store),
-        loop_(log, store_, options, {&deadline_, &evaluation_}) {}
+        case_list_(store),
+        loop_(log, store_, options, {&deadline_, &evaluation_, &case_list_}) {}
 
   Status CatchUp(std::uint64_t until) override {
     if (store_ == nullptr) return NoStore();
@@ -99,6 +102,11 @@ class ProjectionsImpl final : public Projections {
     if (store_ == nullptr) return NoStore();
     return evaluation_.Centre(q, config);
   }
+  Result<CasePage> FindCases(const CaseFilter& filter, Instant at,
+                             const std::function<bool(CaseSummary&)>& accept) override {
+    if (store_ == nullptr) return NoStore();
+    return case_list_.Find(filter, at, accept);
+  }
 
  private:
   static Status NoStore() { return Status::InvalidArgument("projections: created without a store"); }
@@ -107,7 +115,8 @@ class ProjectionsImpl final : public Projections {
   ProjectionStore* store_;  // null when the log or the store is: every call fails
   DeadlineProjection deadline_;
   EvaluationProjection evaluation_;
-  CatchUpLoop loop_;  // the registered projections: deadline, then evaluation
+  CaseListProjection case_list_;
+  CatchUpLoop loop_;  // the registered projections: deadline, evaluation, case list
   std::mutex mu_;     // serializes CatchUp / Rebuild / Check
 };
 

@@ -15,6 +15,7 @@
 #define CASELOOP_PROJECTIONS_PROJECTIONS_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -66,6 +67,12 @@ class Projections {
   virtual Result<std::vector<UnitRates>> Rates(const PeriodQuery& q, const Config& config) = 0;
   virtual Result<std::vector<InspectorRates>> Inspectors(const PeriodQuery& q) = 0;
   virtual Result<CentreFigures> Centre(const PeriodQuery& q, const Config& config) = 0;
+
+  // Case-list projection: one page of the cases matching `filter` (lights
+  // at `at`), read from the index the filter narrows most; `accept` decides
+  // each candidate that matches the indexed fields (may fill its light).
+  virtual Result<CasePage> FindCases(const CaseFilter& filter, Instant at,
+                                     const std::function<bool(CaseSummary&)>& accept) = 0;
 };
 
 }  // namespace caseloop
