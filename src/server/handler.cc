@@ -3,6 +3,8 @@
 // CommandFromFields); every query's answer is the JSON of caseloop/json.h.
 #include "server/handler.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -11,8 +13,10 @@
 
 #include "caseloop/commands.h"
 #include "caseloop/json.h"
+#include "caseloop/script.h"
 #include "caseloop/time.h"
 #include "core/utf8.h"
+#include "script/syntax.h"
 
 namespace caseloop::server {
 namespace {
@@ -133,25 +137,46 @@ Who KindOf(const Config& config, const std::string& actor) {
 // case is, or was last, dispatched to it); an inspector the cases they
 // reported, the ones they verify, those in the grids they patrol and those
 // without a grid that no inspector reported.
-bool Sees(Who who, const Config& config, const std::string& actor, const CaseState& s) {
+bool SeesFields(Who who, const Config& config, const std::string& actor, const std::string& unit,
+                const std::string& reporter, const std::string& verifier, const std::string& grid) {
   switch (who) {
     case Who::kAdmin:
     case Who::kStaff:
       return true;
     case Who::kUnit:
-      return s.unit == actor;
+      return unit == actor;
     case Who::kInspector: {
-      if (s.reporter == actor || s.verifier == actor) return true;
+      if (reporter == actor || verifier == actor) return true;
       // Any inspector may verify a case without a grid that no inspector reported (§2).
-      if (s.grid.empty() && config.inspectors.count(s.reporter) == 0) return true;
+      if (grid.empty() && config.inspectors.count(reporter) == 0) return true;
       auto it = config.inspectors.find(actor);
       return it != config.inspectors.end() && !it->second.grid_prefix.empty() &&
-             s.grid.rfind(it->second.grid_prefix, 0) == 0;
+             grid.rfind(it->second.grid_prefix, 0) == 0;
     }
     case Who::kUnknown:
       return false;
   }
   return false;
+}
+bool Sees(Who who, const Config& config, const std::string& actor, const CaseState& s) {
+  return SeesFields(who, config, actor, s.unit, s.reporter, s.verifier, s.grid);
+}
+
+// One row of the case list.
+Json SummaryJson(const CaseSummary& c, int offset) {
+  Json j = Json::object();
+  j["case"] = c.case_id;
+  j["state"] = std::string(Name(c.state));
+  j["pending"] = std::string(Name(c.pending));
+  j["kind"] = std::string(Name(c.kind));
+  j["category"] = c.category;
+  j["grid"] = c.grid.empty() ? Json(nullptr) : Json(c.grid);
+  j["unit"] = c.unit.empty() ? Json(nullptr) : Json(c.unit);
+  j["reporter"] = c.reporter;
+  j["reported"] = FormatInstant(c.reported_at, offset);
+  j["deadline"] = c.deadline ? Json(FormatInstant(*c.deadline, offset)) : Json(nullptr);
+  j["light"] = c.light ? Json(std::string(Name(*c.light))) : Json(nullptr);
+  return j;
 }
 
 std::string AckJson(const CommandAck& ack) {
@@ -278,6 +303,7 @@ void Handler::Handle(const HttpRequest& req, std::function<void(HttpResponse)> d
     r.body += "# HELP caseloop_log_head_position The position of the last event in the log.\n";
     r.body += "# TYPE caseloop_log_head_position gauge\ncaseloop_log_head_position " +
               std::to_string(engine_->HeadPosition()) + "\n";
+    r.body += CaseGauges();
     return call.Answer(std::move(r));
   }
   static constexpr std::string_view kPrefix = "/api/v1";
@@ -311,6 +337,8 @@ void Handler::Api(Call& call) {
     call.route = "/api/v1/cases/{id}";
   else if (s.size() == 3 && s[0] == "cases")
     call.route = s[2] == "history" ? "/api/v1/cases/{id}/history" : "/api/v1/cases/{id}/{command}";
+  else if (s.size() == 2 && s[0] == "config")
+    call.route = "/api/v1/config/{verb}";
   else if (s.size() == 1)
     call.route = "/api/v1/" + (s[0].size() <= 16 ? s[0] : std::string("other"));
   else
@@ -347,6 +375,10 @@ void Handler::Api(Call& call) {
     if (method == "POST") return Command(call, s[1], s[2]);
     return call.Fail(405, "use POST for a command: POST /api/v1/cases/{id}/{command}", "method");
   }
+  if (s.size() == 2 && s[0] == "config") {
+    if (method == "POST") return ConfigVerb(call, s[1]);
+    return call.Fail(405, "use POST on /api/v1/config/{verb}", "method");
+  }
   if (s.size() == 1 && s[0] == "events") {
     if (method == "GET") return Events(call);
     return call.Fail(405, "use GET on /api/v1/events", "method");
@@ -367,54 +399,21 @@ void Handler::Command(Call& call, const std::string& given_id, const std::string
     }
     return call.Fail(404, "unknown command '" + name + "' (commands: " + names + ")", "path");
   }
+  if (call.who == Who::kAdmin)
+    return call.Fail(
+        403, "an administrator key issues no lifecycle command (it is nobody of the configuration)", "role");
   if (draining_) return call.Fail(503, "the server is shutting down: command not accepted", "server");
   // The body: one flat JSON object whose keys are the command's fields.
   TextFields fields;
-  const std::string& body = call.req.body;
-  if (body.find_first_not_of(" \t\r\n") != std::string::npos) {
-    if (JsonDepth(body) > options_.max_json_depth)
-      return call.Fail(400, "the JSON body nests deeper than " + std::to_string(options_.max_json_depth),
-                       "body");
-    Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) {
-      // Parse again for the parser's message (where the text went wrong).
-      std::string why = "malformed JSON";
-      try {
-        Json again = Json::parse(body);
-        (void)again;
-      } catch (const Json::exception& e) {
-        why = e.what();
-      }
-      return call.Fail(400, "the body is not JSON: " + why, "body");
-    }
-    if (!j.is_object())
-      return call.Fail(400, "the body must be a JSON object of the command's fields", "body");
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      const std::string& key = it.key();
-      const auto& v = it.value();
-      if (key == "by")
-        return call.Fail(400, "field 'by' is not accepted: the actor is the API key's", "body.by");
-      if (key == "command_id")
-        return call.Fail(400, "field 'command_id' is not accepted: send an Idempotency-Key header",
-                         "body.command_id");
-      if (key == "at" && !options_.replay_time)
-        return call.Fail(400, "field 'at' is not accepted: the server's clock times every command",
-                         "body.at");
-      std::string text;
-      if (v.is_string())
-        text = v.get<std::string>();
-      else if (v.is_boolean())
-        text = v.get<bool>() ? "true" : "false";
-      else if (v.is_number_integer() || v.is_number_unsigned())
-        text = v.dump();
-      else if (v.is_number_float())
-        text = v.dump();
-      else if (v.is_null())
-        continue;
-      else
-        return call.Fail(400, "field '" + key + "' must be a string, number or boolean", "body." + key);
-      fields.emplace_back(key, std::move(text));
-    }
+  if (!BodyFields(call, &fields)) return;
+  for (const auto& [key, value] : fields) {
+    if (key == "by")
+      return call.Fail(400, "field 'by' is not accepted: the actor is the API key's", "body.by");
+    if (key == "command_id")
+      return call.Fail(400, "field 'command_id' is not accepted: send an Idempotency-Key header",
+                       "body.command_id");
+    if (key == "at" && !options_.replay_time)
+      return call.Fail(400, "field 'at' is not accepted: the server's clock times every command", "body.at");
   }
   std::string case_id = given_id;
   const bool assigned = case_id.empty();
@@ -461,12 +460,9 @@ void Handler::Command(Call& call, const std::string& given_id, const std::string
       for (char c : v) digits = digits && c >= '0' && c <= '9';
       if (!digits) return call.Fail(400, "If-Match must be the case's version, e.g. \"7\"", "if-match");
       want = std::stoull(v);
-      if (state->version != want) {
-        return call.Fail(412,
-                         "case " + case_id + " is at version " + std::to_string(state->version) + ", not " +
-                             std::to_string(want),
-                         "if-match");
-      }
+      // Checked by the engine when it decides the command, under the case's
+      // serialization: a command racing on the same version cannot pass too.
+      command->expected_version = want;
     }
   }
   // Replayed history: the command's own time moves a manual clock forward.
@@ -487,10 +483,16 @@ void Handler::Command(Call& call, const std::string& given_id, const std::string
   Metrics* metrics = metrics_;
   auto done = std::move(call.done);
   std::string route = call.route, actor = call.actor;
+  const bool expected = command->expected_version.has_value();
   engine_->SubmitAsync(*command, [=, done = std::move(done)](Result<CommandAck> ack) {
     HttpResponse r;
     if (!ack.ok()) {
-      r = FromStatus(ack.status(), assigned && ack.status().IsConflict() ? "case" : "command");
+      metrics->CountCommandFailure();
+      const Status& st = ack.status();
+      if (expected && st.IsConflict() && st.message().find(" is at version ") != std::string::npos)
+        r = Handler::Error(412, st.message(), "if-match");
+      else
+        r = FromStatus(st, assigned && st.IsConflict() ? "case" : "command");
     } else {
       CommandAck a = std::move(ack).value();
       if (a.duplicate && a.first_position > 0) {
@@ -507,6 +509,161 @@ void Handler::Command(Call& call, const std::string& given_id, const std::string
     r.actor = actor;
     done(std::move(r));
   });
+}
+
+bool Handler::BodyFields(Call& call, TextFields* fields) {
+  const std::string& body = call.req.body;
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos) return true;
+  if (JsonDepth(body) > options_.max_json_depth) {
+    call.Fail(400, "the JSON body nests deeper than " + std::to_string(options_.max_json_depth), "body");
+    return false;
+  }
+  Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    // Parse again for the parser's message (where the text went wrong).
+    std::string why = "malformed JSON";
+    try {
+      Json again = Json::parse(body);
+      (void)again;
+    } catch (const Json::exception& e) {
+      why = e.what();
+    }
+    call.Fail(400, "the body is not JSON: " + why, "body");
+    return false;
+  }
+  if (!j.is_object()) {
+    call.Fail(400, "the body must be a JSON object of the command's fields", "body");
+    return false;
+  }
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& key = it.key();
+    const auto& v = it.value();
+    std::string text;
+    if (v.is_string())
+      text = v.get<std::string>();
+    else if (v.is_boolean())
+      text = v.get<bool>() ? "true" : "false";
+    else if (v.is_number())
+      text = v.dump();
+    else if (v.is_null())
+      continue;
+    else {
+      call.Fail(400, "field '" + key + "' must be a string, number or boolean", "body." + key);
+      return false;
+    }
+    fields->emplace_back(key, std::move(text));
+  }
+  return true;
+}
+
+// POST /api/v1/config/{verb}: a configuration line of the script language
+// (unit, staff, category, route, calendar, holiday, ...), its positional
+// arguments named in lower case ("id", "kind", "code", "unit", "date") and
+// its keys as they are. The script's own table and mapping (script/syntax.h,
+// ScriptSession) decide, so the verbs, keys and messages are the script's.
+void Handler::ConfigVerb(Call& call, const std::string& verb) {
+  const script::CommandSpec* spec = script::FindCommand(verb);
+  if (spec == nullptr || spec->cls != script::CommandClass::kSetup) {
+    std::string names;
+    for (const auto& c : script::Commands()) {
+      if (c.cls == script::CommandClass::kSetup) names += (names.empty() ? "" : ", ") + std::string(c.name);
+    }
+    return call.Fail(404, "unknown configuration verb '" + verb + "' (verbs: " + names + ")", "path");
+  }
+  if (call.who != Who::kAdmin)
+    return call.Fail(403, "only an administrator key changes the configuration", "role");
+  if (draining_) return call.Fail(503, "the server is shutting down: change not accepted", "server");
+  TextFields fields;
+  if (!BodyFields(call, &fields)) return;
+  // The words of the line: the verb, its positionals in order, then key=value.
+  std::vector<std::string> words{verb};
+  for (std::string_view pos : spec->positionals) {
+    std::string key(pos);
+    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto it = std::find_if(fields.begin(), fields.end(), [&](const auto& f) { return f.first == key; });
+    if (it == fields.end() || it->second.empty())
+      return call.Fail(400,
+                       "missing field '" + key + "' for '" + verb + "' (usage: " + script::Usage(*spec) + ")",
+                       "body." + key);
+    if (it->second.find('=') != std::string::npos)
+      return call.Fail(400, "field '" + key + "' must not contain '='", "body." + key);
+    words.push_back(it->second);
+    fields.erase(it);
+  }
+  for (const auto& [key, value] : fields) {
+    if (key == "by" || key == "at")
+      return call.Fail(400, "field '" + key + "' is not accepted for a configuration change", "body." + key);
+    words.push_back(key + "=" + value);
+  }
+  auto session = ScriptSession::Create(engine_);
+  if (!session.ok()) return call.Answer(FromStatus(session.status(), "server"));
+  auto done = (*session)->ExecuteWords(words);
+  if (!done.ok()) {
+    // The script's message; a malformed line or value is the caller's 400.
+    const Status& st = done.status();
+    return call.Answer(FromStatus(st, st.IsInvalidArgument() ? "body" : "config"));
+  }
+  Json j = Json::object();
+  j["verb"] = verb;
+  j["head_position"] = engine_->HeadPosition();
+  return call.Answer(Ok(200, Dump(j)));
+}
+
+// The gauges read from the projections: open and overdue tasks (the deadline
+// projection's per-unit counters and overdue index) and open tasks by light
+// (the case list's deadline index; green and yellow need each task's state,
+// so these are recomputed at most every kCaseGaugeSeconds).
+std::string Handler::CaseGauges() {
+  using Clock = std::chrono::steady_clock;
+  constexpr int kCaseGaugeSeconds = 15;
+  std::lock_guard<std::mutex> lock(gauges_mu_);
+  const auto now = Clock::now();
+  if (!gauges_text_.empty() && now - gauges_at_ < std::chrono::seconds(kCaseGaugeSeconds))
+    return gauges_text_;
+  const Instant at = options_.replay_time ? engine_->LatestRecordedTime() : engine_->Now();
+  std::string out;
+  auto w = engine_->Workload(at);
+  if (w.ok()) {
+    std::int64_t open = 0, overdue = 0;
+    for (const UnitWorkload& u : *w) {
+      open += u.open_tasks;
+      overdue += u.overdue_tasks;
+    }
+    out += "# HELP caseloop_open_tasks Open tasks (cases dispatched or in handling).\n";
+    out += "# TYPE caseloop_open_tasks gauge\ncaseloop_open_tasks " + std::to_string(open) + "\n";
+    out += "# HELP caseloop_overdue_tasks Open tasks past their deadline.\n";
+    out += "# TYPE caseloop_overdue_tasks gauge\ncaseloop_overdue_tasks " + std::to_string(overdue) + "\n";
+  }
+  std::string by_light;
+  for (Light light : {Light::kGreen, Light::kYellow, Light::kRed}) {
+    CaseFilter f;
+    f.light = light;
+    f.at = at;
+    f.limit = 1000;
+    std::int64_t n = 0;
+    bool ok = true;
+    do {
+      auto page = engine_->FindCases(f);
+      if (!page.ok()) {
+        ok = false;
+        break;
+      }
+      n += static_cast<std::int64_t>(page->cases.size());
+      f.cursor = page->next;
+    } while (!f.cursor.empty());
+    if (!ok) continue;
+    by_light += "caseloop_open_tasks_by_light{light=\"" + std::string(Name(light)) + "\"} " +
+                std::to_string(n) + "\n";
+  }
+  if (!by_light.empty()) {
+    out +=
+        "# HELP caseloop_open_tasks_by_light Open tasks with a deadline by traffic light (refreshed every " +
+        std::to_string(kCaseGaugeSeconds) + " s).\n";
+    out += "# TYPE caseloop_open_tasks_by_light gauge\n" + by_light;
+  }
+  gauges_text_ = out;
+  gauges_at_ = now;
+  return out;
 }
 
 // Positions: 1 to 20 digits, within uint64.
@@ -565,7 +722,7 @@ void Handler::Query(Call& call, const std::string& name, const std::string& case
   else if (name == "inspectors" || name == "centre")
     allowed = {"from", "to", "at"};
   else if (name == "list")
-    allowed = {"after", "limit"};
+    allowed = {"state", "unit", "light", "kind", "category", "grid", "from", "to", "at", "cursor", "limit"};
   std::map<std::string, std::string> p;
   for (const auto& [k, v] : call.params) {
     if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
@@ -607,25 +764,85 @@ void Handler::Query(Call& call, const std::string& name, const std::string& case
     return call.Answer(Ok(200, JsonArray(items)));
   }
   if (name == "list") {
-    if (!staff) return call.Fail(403, "only centre staff list all cases", "role");
-    std::size_t limit = 100;
+    CaseFilter f;
     if (auto it = p.find("limit"); it != p.end()) {
       const std::string& v = it->second;
       bool digits = !v.empty() && v.size() <= 4;
       for (char c : v) digits = digits && c >= '0' && c <= '9';
       if (!digits || std::stoul(v) == 0 || std::stoul(v) > 1000)
         return call.Fail(400, "limit must be 1 to 1000, not '" + v + "'", "query.limit");
-      limit = std::stoul(v);
+      f.limit = std::stoul(v);
     }
-    const std::string after = p.count("after") ? p["after"] : std::string();
-    auto ids = engine_->ListCases(after, limit);
-    if (!ids.ok()) return call.Answer(FromStatus(ids.status(), "cases"));
+    if (auto it = p.find("state"); it != p.end()) {
+      f.state = ParseLifecycleState(it->second);
+      if (!f.state || *f.state == LifecycleState::kNone)
+        return call.Fail(400,
+                         "unknown state '" + it->second +
+                             "' (reported, registered, coordinating, dispatched, handling, suspended, "
+                             "awaiting_verification, closed, rejected, voided, merged)",
+                         "query.state");
+    }
+    if (auto it = p.find("light"); it != p.end()) {
+      for (Light l : {Light::kGreen, Light::kYellow, Light::kRed}) {
+        if (it->second == Name(l)) f.light = l;
+      }
+      if (!f.light)
+        return call.Fail(400, "unknown light '" + it->second + "' (green, yellow, red)", "query.light");
+    }
+    if (auto it = p.find("kind"); it != p.end()) {
+      f.kind = ParseCaseKind(it->second);
+      if (!f.kind)
+        return call.Fail(400, "unknown kind '" + it->second + "' (component, event)", "query.kind");
+    }
+    auto digits_of = [&](const char* key, std::size_t min, std::size_t max) -> std::optional<std::string> {
+      auto it = p.find(key);
+      if (it == p.end()) return std::string();
+      const std::string& v = it->second;
+      bool ok = v.size() >= min && v.size() <= max;
+      for (char c : v) ok = ok && c >= '0' && c <= '9';
+      if (!ok) return std::nullopt;
+      return v;
+    };
+    auto category = digits_of("category", 4, 4);
+    if (!category)
+      return call.Fail(400, "category must be a 4-digit code, not '" + p["category"] + "'", "query.category");
+    f.category = *category;
+    auto grid = digits_of("grid", 1, 15);
+    if (!grid)
+      return call.Fail(400, "grid must be 1 to 15 digits (a grid or its prefix), not '" + p["grid"] + "'",
+                       "query.grid");
+    f.grid = *grid;
+    auto from = time("from");
+    if (!from.ok()) return call.Fail(400, from.status().message(), "query.from");
+    auto to = time("to");
+    if (!to.ok()) return call.Fail(400, to.status().message(), "query.to");
+    f.reported_from = *from;
+    f.reported_to = *to;
+    if (f.reported_from && f.reported_to && *f.reported_to <= *f.reported_from)
+      return call.Fail(400, "empty period: to=" + p["to"] + " is not after from=" + p["from"], "query.to");
+    f.at = at->value_or(now);
+    f.unit = p.count("unit") ? p["unit"] : std::string();
+    f.cursor = p.count("cursor") ? p["cursor"] : std::string();
+    // §2: a unit sees its own tasks; an inspector what it may verify.
+    if (call.who == Who::kUnit) {
+      if (!f.unit.empty() && f.unit != call.actor)
+        return call.Fail(403, "a unit sees only its own tasks", "query.unit");
+      f.unit = call.actor;
+    } else if (call.who == Who::kInspector) {
+      f.visible = [who = call.who, &config = call.config, &actor = call.actor](const CaseSummary& c) {
+        return SeesFields(who, config, actor, c.unit, c.reporter, c.verifier, c.grid);
+      };
+    }
+    auto page = engine_->FindCases(f);
+    if (!page.ok()) {
+      return call.Answer(
+          FromStatus(page.status(), page.status().IsInvalidArgument() ? "query.cursor" : "cases"));
+    }
+    Json rows = Json::array();
+    for (const CaseSummary& c : page->cases) rows.push_back(SummaryJson(c, offset));
     Json j = Json::object();
-    j["cases"] = *ids;
-    if (ids->size() == limit)
-      j["next"] = ids->back();
-    else
-      j["next"] = nullptr;
+    j["cases"] = std::move(rows);
+    j["next"] = page->next.empty() ? Json(nullptr) : Json(page->next);
     return call.Answer(Ok(200, Dump(j)));
   }
   if (name == "rates" || name == "inspectors" || name == "centre") {

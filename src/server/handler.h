@@ -5,7 +5,9 @@
 #define CASELOOP_SERVER_HANDLER_H_
 
 #include <atomic>
+#include <chrono>
 #include <functional>
+#include <mutex>
 #include <string>
 
 #include "caseloop/engine.h"
@@ -39,6 +41,11 @@ class Handler {
   void Command(Call& call, const std::string& case_id, const std::string& command);
   void Query(Call& call, const std::string& name, const std::string& case_id);
   void Events(Call& call);
+  void ConfigVerb(Call& call, const std::string& verb);
+  std::string CaseGauges();
+  // Parses a command's or a verb's body: one flat JSON object of fields.
+  // False: the call was answered (400).
+  bool BodyFields(Call& call, std::vector<std::pair<std::string, std::string>>* fields);
 
   Engine* const engine_;
   const ServerOptions options_;
@@ -46,6 +53,9 @@ class Handler {
   Metrics* const metrics_;
   std::atomic<bool> draining_{false};
   std::atomic<std::uint64_t> next_case_number_{0};
+  std::mutex gauges_mu_;  // guards the two below
+  std::string gauges_text_;
+  std::chrono::steady_clock::time_point gauges_at_{};
 };
 
 }  // namespace caseloop::server

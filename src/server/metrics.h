@@ -36,6 +36,12 @@ class Metrics {
     ++count_;
     sum_ += s;
   }
+  // A command the engine refused or could not make durable (the histogram
+  // holds the acknowledged ones).
+  void CountCommandFailure() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++failed_;
+  }
   std::atomic<std::int64_t> connections{0};
   std::atomic<std::int64_t> subscribers{0};
 
@@ -58,6 +64,9 @@ class Metrics {
     out += "caseloop_command_seconds_bucket{le=\"+Inf\"} " + std::to_string(count_) + "\n";
     out += "caseloop_command_seconds_sum " + Num(sum_) + "\n";
     out += "caseloop_command_seconds_count " + std::to_string(count_) + "\n";
+    out += "# HELP caseloop_commands_failed_total Commands refused by the engine or not made durable.\n";
+    out += "# TYPE caseloop_commands_failed_total counter\ncaseloop_commands_failed_total " +
+           std::to_string(failed_) + "\n";
     out +=
         "# HELP caseloop_http_connections Open HTTP connections.\n# TYPE caseloop_http_connections gauge\n";
     out += "caseloop_http_connections " + std::to_string(connections.load()) + "\n";
@@ -76,6 +85,7 @@ class Metrics {
   std::map<std::pair<std::string, int>, std::uint64_t> requests_;
   std::array<std::uint64_t, kBuckets.size()> buckets_{};
   std::uint64_t count_ = 0;
+  std::uint64_t failed_ = 0;
   double sum_ = 0;
 };
 

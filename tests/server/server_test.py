@@ -242,9 +242,10 @@ def test_roles_and_errors(tmp):
         check(r.status_code == 200 and all(x["unit"] == "WATER" for x in r.json()), "a unit sees its own rates")
         error_of(srv.req("GET", "/api/v1/rates", keys["WATER"],
                          params={"from": "2025-03-01T00:00", "to": "2025-04-01T00:00", "unit": "STREET"}), 403)
-        error_of(srv.req("GET", "/api/v1/cases", keys["WATER"]), 403)
+        r = srv.req("GET", "/api/v1/cases", keys["WATER"])
+        check(r.status_code == 200 and r.json()["cases"] == [], "WATER has no task: %s" % r.text)
         r = srv.req("GET", "/api/v1/cases", keys["L1"])
-        check(r.status_code == 200 and r.json()["cases"] == ["B1"], r.text)
+        check(r.status_code == 200 and [c["case"] for c in r.json()["cases"]] == ["B1"], r.text)
         # 400s name what and where.
         e = error_of(srv.req("POST", "/api/v1/cases/B1/feedback", keys["STREET"], data="{\"note\": ",
                              headers={"Content-Type": "application/json"}), 400)
@@ -391,15 +392,15 @@ def test_kill9_under_load(tmp):
     srv2 = Server(db, "--quiet")
     try:
         seen = []
-        after = ""
+        cursor = ""
         while True:
-            r = srv2.req("GET", "/api/v1/cases", keys["L1"], params={"after": after, "limit": 1000})
+            r = srv2.req("GET", "/api/v1/cases", keys["L1"], params={"cursor": cursor, "limit": 1000})
             check(r.status_code == 200, r.text)
             page = r.json()
-            seen += page["cases"]
+            seen += [c["case"] for c in page["cases"]]
             if page["next"] is None:
                 break
-            after = page["next"]
+            cursor = page["next"]
         missing = set(acked) - set(seen)
         check(not missing, "acknowledged but lost after kill -9: %s" % sorted(missing)[:10])
         for c in acked:
@@ -514,9 +515,256 @@ def test_events(tmp):
         check(srv.stop() == 0, "serve exits 0")
 
 
+def list_all(srv, key, **params):
+    """Every page of GET /api/v1/cases: the case ids in order, and the rows."""
+    rows, cursor, pages = [], None, 0
+    while True:
+        q = dict(params)
+        if cursor:
+            q["cursor"] = cursor
+        r = srv.req("GET", "/api/v1/cases", key, params=q)
+        check(r.status_code == 200, r.text)
+        page = r.json()
+        check(len(page["cases"]) <= int(params.get("limit", 100)), "a page holds at most limit rows")
+        rows += page["cases"]
+        pages += 1
+        if page["next"] is None:
+            return [c["case"] for c in rows], rows, pages
+        cursor = page["next"]
+
+
+def test_case_list(tmp):
+    """GET /api/v1/cases: filters, cursor pages, lights as show's, and §2 visibility."""
+    db, keys = prepared_db(tmp, "list")
+    srv = Server(db, "--replay-time")
+    try:
+        def post(actor, case, command, **body):
+            body.setdefault("at", "2025-03-31T09:00")
+            r = srv.req("POST", "/api/v1/cases/%s/%s" % (case, command), keys[actor], json=body)
+            check(r.status_code in (200, 201), "%s %s: %s" % (command, case, r.text))
+        # L1..L6 water cases (4 wh), S1..S3 street cases (1 wd), one only reported, one in another grid.
+        for i in range(1, 7):
+            post("I1", "L%d" % i, "report", kind="component", category="0101", source="inspector",
+                 grid="620102001001001")
+            post("L1", "L%d" % i, "register")
+            post("D1", "L%d" % i, "dispatch")
+        for i in range(1, 4):
+            post("R1", "S%d" % i, "report", kind="event", category="0102", source="hotline",
+                 grid="620102002001001", at="2025-03-31T10:00")
+            post("L1", "S%d" % i, "register", at="2025-03-31T10:00")
+            post("D1", "S%d" % i, "dispatch", at="2025-03-31T10:00")
+        post("R1", "N1", "report", kind="event", category="0102", source="hotline", at="2025-03-31T11:00")
+        post("R1", "O1", "report", kind="event", category="0102", source="hotline", grid="620103001001001",
+             at="2025-03-31T11:00")
+        post("WATER", "L1", "accept", at="2025-03-31T11:00")
+        post("WATER", "L1", "feedback", note="done", at="2025-03-31T11:30")
+        everything = {"L1", "L2", "L3", "L4", "L5", "L6", "S1", "S2", "S3", "N1", "O1"}
+        ids, rows, _ = list_all(srv, keys["L1"])
+        check(ids == sorted(ids) and set(ids) == everything, ids)
+        ids, rows, pages = list_all(srv, keys["L1"], limit="2")
+        check(pages >= 6 and set(ids) == everything and len(ids) == len(everything), "pages of 2: %s in %d" % (ids, pages))
+        ids, _, _ = list_all(srv, keys["L1"], state="dispatched")
+        check(ids == ["L2", "L3", "L4", "L5", "L6", "S1", "S2", "S3"], ids)
+        ids, _, _ = list_all(srv, keys["L1"], state="awaiting_verification")
+        check(ids == ["L1"], ids)
+        ids, _, _ = list_all(srv, keys["L1"], unit="STREET", limit="1")
+        check(ids == ["S1", "S2", "S3"], ids)
+        ids, _, _ = list_all(srv, keys["L1"], category="0102", kind="event")
+        check(ids == ["N1", "O1", "S1", "S2", "S3"], ids)
+        ids, _, _ = list_all(srv, keys["L1"], grid="620102002")
+        check(ids == ["S1", "S2", "S3"], ids)
+        ids, _, _ = list_all(srv, keys["L1"], **{"from": "2025-03-31T09:30", "to": "2025-03-31T10:30"})
+        check(ids == ["S1", "S2", "S3"], ids)
+        # Lights at `at`, exactly as show's: the water tasks (4 wh from Mon 09:00, due 14:00) are green at
+        # 10:00, yellow at 13:30 (3.5 h of 4 gone, over 80 %), red at 15:00.
+        for at, want in [("2025-03-31T10:00", "green"), ("2025-03-31T13:30", "yellow"), ("2025-03-31T15:00", "red")]:
+            ids, rows, _ = list_all(srv, keys["L1"], light=want, unit="WATER", at=at)
+            check(ids == ["L2", "L3", "L4", "L5", "L6"], "%s at %s: %s" % (want, at, ids))
+            shown = srv.req("GET", "/api/v1/cases/L2", keys["L1"], params={"at": at}).json()
+            check(shown["light"] == want and all(r["light"] == want for r in rows), "%s / %s" % (shown, rows))
+            ids, _, _ = list_all(srv, keys["L1"], light=want, at=at, limit="3")
+            check(set(["L2", "L3", "L4", "L5", "L6"]) <= set(ids), ids)
+        # §2: a unit sees its own tasks only; an inspector what it may verify; staff everything.
+        ids, _, _ = list_all(srv, keys["STREET"])
+        check(ids == ["S1", "S2", "S3"], "STREET: %s" % ids)
+        ids, _, _ = list_all(srv, keys["WATER"], state="dispatched")
+        check(ids == ["L2", "L3", "L4", "L5", "L6"], "WATER: %s" % ids)
+        error_of(srv.req("GET", "/api/v1/cases", keys["WATER"], params={"unit": "STREET"}), 403)
+        ids, _, _ = list_all(srv, keys["I1"])
+        # I1 patrols grid 620102 (worked.cl) and reported the L cases; N1 has no grid (any inspector's);
+        # O1 lies in another district's grid and was reported by the hotline.
+        check("O1" not in ids and {"N1", "S1", "L1"} <= set(ids), "I1: %s" % ids)
+        shown = [c for c in ids if srv.req("GET", "/api/v1/cases/" + c, keys["I1"]).status_code == 200]
+        check(ids == shown, "an inspector lists exactly what it may show: %s / %s" % (ids, shown))
+        # Bad parameters name what and where.
+        for params, where in [({"state": "open"}, "query.state"), ({"light": "blue"}, "query.light"),
+                              ({"limit": "0"}, "query.limit"), ({"grid": "62x"}, "query.grid"),
+                              ({"category": "12"}, "query.category"), ({"cursor": "zz"}, "query.cursor"),
+                              ({"from": "2025-04-01T00:00", "to": "2025-03-01T00:00"}, "query.to"),
+                              ({"after": "L1"}, "query.after")]:
+            e = error_of(srv.req("GET", "/api/v1/cases", keys["L1"], params=params), 400)
+            check(e["where"] == where, "%s: %s" % (params, e))
+        page = srv.req("GET", "/api/v1/cases", keys["L1"], params={"limit": "1"}).json()
+        e = error_of(srv.req("GET", "/api/v1/cases", keys["L1"], params={"cursor": page["next"], "unit": "WATER"}), 400)
+        check("another filter" in e["message"], e)
+    finally:
+        check(srv.stop() == 0, "serve exits 0")
+
+
+# domain.md §2: who may issue each command (written from the spec's text, not read from the command table).
+ROLE_MATRIX = {
+    "report": {"inspector", "receiver"},
+    "register": {"shift_leader"},
+    "reject": {"receiver", "shift_leader"},
+    "merge": {"receiver", "shift_leader"},
+    "dispatch": {"dispatcher"},
+    "accept": {"unit"},
+    "return": {"unit"},
+    "extend": {"unit"},
+    "suspend": {"unit"},
+    "approve": {"dispatcher"},
+    "deny": {"dispatcher"},
+    "resume": {"dispatcher"},
+    "feedback": {"unit"},
+    "verify": {"inspector"},
+    "void": {"shift_leader"},
+    "supervise": {"supervisor"},
+}
+ROLE_ACTORS = {"inspector": "I1", "receiver": "R1", "shift_leader": "L1", "dispatcher": "D1", "unit": "WATER",
+               "supervisor": "S1", "admin": "$admin"}
+# The state each command needs (a water case: component 0101, routed to WATER, in I1's grid).
+PREPARE = {"report": None, "register": "reported", "reject": "reported", "merge": "reported",
+           "dispatch": "registered", "accept": "dispatched", "return": "dispatched", "extend": "handling",
+           "suspend": "handling", "approve": "pending", "deny": "pending", "resume": "suspended",
+           "feedback": "handling", "verify": "awaiting_verification", "void": "reported",
+           "supervise": "dispatched"}
+STEPS = [("reported", "I1", "report", {"kind": "component", "category": "0101", "source": "inspector",
+                                       "grid": "620102001001001"}),
+         ("registered", "L1", "register", {}),
+         ("dispatched", "D1", "dispatch", {}),
+         ("handling", "WATER", "accept", {}),
+         ("pending", "WATER", "suspend", {"reason": "waiting for parts"}),
+         ("suspended", "D1", "approve", {})]
+BODIES = {"reject": {"reason": "not valid"}, "merge": {"into": "M0"}, "return": {"reason": "not ours"},
+          "extend": {"limit": "2wh", "reason": "more time"}, "suspend": {"reason": "parts"},
+          "deny": {"reason": "no"}, "verify": {"result": "pass"}, "void": {"reason": "test"}}
+
+
+def test_role_matrix(tmp):
+    """Every role x every command: allowed (2xx) or 403 as domain.md §2 says; a unit never sees others' cases."""
+    db, keys = prepared_db(tmp, "matrix")
+    srv = Server(db, "--quiet", durability="none")
+    try:
+        # A supervisor, added over HTTP with the admin key (a configuration verb), then its key.
+        r = srv.req("POST", "/api/v1/config/staff", keys["$admin"], json={"id": "S1", "role": "supervisor"})
+        check(r.status_code == 200, r.text)
+        keys["S1"] = cli(db, "keys", "issue", "S1").stdout.strip()
+        time.sleep(1.2)  # the server rereads the keys file at most once a second
+
+        def post(actor, case, command, body):
+            return srv.req("POST", "/api/v1/cases/%s/%s" % (case, command), keys[actor], json=body)
+
+        def prepare(case, state):
+            for reached, actor, command, body in STEPS:
+                if state == "awaiting_verification" and reached == "pending":
+                    r = post("WATER", case, "feedback", {"note": "done"})
+                    check(r.status_code == 200, r.text)
+                    return
+                r = post(actor, case, command, body)
+                check(r.status_code in (200, 201), "prepare %s %s: %s" % (case, command, r.text))
+                if reached == state:
+                    return
+        prepare("M0", "reported")
+        n = 0
+        seen = set()
+        for command, allowed in ROLE_MATRIX.items():
+            for role, actor in ROLE_ACTORS.items():
+                n += 1
+                case = "X%d" % n
+                body = dict(BODIES.get(command, {}))
+                if command == "report":
+                    body = {"kind": "component", "category": "0101", "grid": "620102001001001",
+                            "source": "inspector" if role == "inspector" else "hotline"}
+                else:
+                    prepare(case, PREPARE[command])
+                    before = srv.req("GET", "/api/v1/cases/%s/history" % case, keys["L1"]).json()
+                r = post(actor, case, command, body)
+                if role in allowed:
+                    want = 201 if command == "report" else 200
+                    check(r.status_code == want, "%s by %s: expected %d, got %s" % (command, role, want, r.text))
+                elif role == "unit" and PREPARE[command] in ("reported", "registered"):
+                    # Not dispatched to the unit: to it the case does not exist (no hint), as for reads.
+                    e = error_of(r, 404)
+                    check(e["message"] == "unknown case " + case, e)
+                else:
+                    e = error_of(r, 403)
+                    check(e["where"] in ("command", "role"), "%s by %s: %s" % (command, role, e))
+                if role not in allowed and command != "report":  # a refusal appends nothing
+                    after = srv.req("GET", "/api/v1/cases/%s/history" % case, keys["L1"]).json()
+                    check(after == before, "%s by %s appended: %s" % (command, role, after[len(before):]))
+                seen.add((command, role))
+        check(len(seen) == len(ROLE_MATRIX) * len(ROLE_ACTORS), "every pair tried")
+        # Another unit on WATER's task: an unknown case to it, for commands and reads alike.
+        prepare("Y1", "handling")
+        e = error_of(post("STREET", "Y1", "feedback", {}), 404)
+        check(e["message"] == "unknown case Y1", e)
+        error_of(srv.req("GET", "/api/v1/cases/Y1", keys["STREET"]), 404)
+        # Configuration verbs: the admin's only.
+        for actor in ["L1", "D1", "WATER", "I1"]:
+            error_of(srv.req("POST", "/api/v1/config/unit", keys[actor], json={"id": "GAS"}), 403)
+    finally:
+        check(srv.stop() == 0, "serve exits 0")
+
+
+def test_config_verbs(tmp):
+    """POST /api/v1/config/{verb}: the script's setup lines for an admin key, their errors as 400."""
+    db, keys = prepared_db(tmp, "config")
+    srv = Server(db, "--quiet")
+    try:
+        admin = keys["$admin"]
+
+        def verb(name, body, key=admin):
+            return srv.req("POST", "/api/v1/config/" + name, key, json=body)
+        check(verb("unit", {"id": "GAS", "name": "Gas company"}).status_code == 200, "unit")
+        check(verb("category", {"kind": "event", "code": "0501", "limit": "2wd"}).status_code == 200, "category")
+        r = verb("route", {"kind": "event", "code": "0501", "unit": "GAS"})
+        check(r.status_code == 200 and r.json()["verb"] == "route", r.text)
+        check(verb("staff", {"id": "D2", "role": "dispatcher"}).status_code == 200, "staff")
+        check(verb("holiday", {"date": "2025-05-01"}).status_code == 200, "holiday")
+        check(verb("policy", {"yellow_percent": 75}).status_code == 200, "policy")
+        # The change is in the log and used at once: a 0501 event is routed to GAS.
+        keys["D2"] = cli(db, "keys", "issue", "D2").stdout.strip()
+        time.sleep(1.2)
+        body = {"kind": "event", "category": "0501", "source": "hotline"}
+        check(srv.req("POST", "/api/v1/cases/G1/report", keys["R1"], json=body).status_code == 201, "report")
+        check(srv.req("POST", "/api/v1/cases/G1/register", keys["L1"], json={}).status_code == 200, "register")
+        r = srv.req("POST", "/api/v1/cases/G1/dispatch", keys["D2"], json={})
+        check(r.status_code == 200, "the new dispatcher dispatches: " + r.text)
+        shown = srv.req("GET", "/api/v1/cases/G1", keys["L1"]).json()
+        check(shown["unit"] == "GAS", "routed by the new route: %s" % shown)
+        # Errors: the script's messages, named.
+        e = error_of(verb("unit", {}), 400)
+        check(e["where"] == "body.id" and "usage" in e["message"], e)
+        e = error_of(verb("category", {"kind": "event", "code": "0502", "limit": "2 weeks"}), 400)
+        check("limit" in e["message"], e)
+        e = error_of(verb("staff", {"id": "X", "role": "boss"}), 400)
+        check("boss" in e["message"], e)
+        e = error_of(verb("unit", {"id": "GAS2", "colour": "red"}), 400)
+        check("colour" in e["message"], e)
+        e = error_of(verb("unit", {"id": "A=B"}), 400)
+        e = error_of(verb("dispatch", {"id": "A1"}), 404)
+        check("verbs:" in e["message"], e)
+        error_of(srv.req("GET", "/api/v1/config/unit", admin), 405)
+        error_of(verb("unit", {"id": "GAS3"}, key=keys["L1"]), 403)
+        error_of(srv.req("POST", "/api/v1/cases/Z1/report", admin, json=body), 403)
+    finally:
+        check(srv.stop() == 0, "serve exits 0")
+
+
 TESTS = {f.__name__[5:]: f for f in [test_worked_over_http, test_roles_and_errors, test_idempotency,
                                       test_sigterm_drain, test_kill9_under_load, test_slow_client,
-                                      test_events]}
+                                      test_events, test_case_list,
+                                      test_role_matrix, test_config_verbs]}
 
 
 def main():
