@@ -607,6 +607,11 @@ def test_case_list(tmp):
         page = srv.req("GET", "/api/v1/cases", keys["L1"], params={"limit": "1"}).json()
         e = error_of(srv.req("GET", "/api/v1/cases", keys["L1"], params={"cursor": page["next"], "unit": "WATER"}), 400)
         check("another filter" in e["message"], e)
+        # /metrics at the latest recorded instant (11:30): 8 open tasks, all green, none overdue.
+        m = srv.req("GET", "/metrics").text
+        for line in ['caseloop_open_tasks 8', 'caseloop_overdue_tasks 0', 'caseloop_open_tasks_by_light{light="green"} 8',
+                     'caseloop_open_tasks_by_light{light="yellow"} 0', 'caseloop_open_tasks_by_light{light="red"} 0']:
+            check(line + "\n" in m, "metrics lack %r: %s" % (line, m[-1500:]))
     finally:
         check(srv.stop() == 0, "serve exits 0")
 
