@@ -85,8 +85,8 @@ TEST_CASE("random history: incremental == rebuild == resumed after a crash") {
   }
 
   SUBCASE("a crash in the middle of projecting: resume counts every event once") {
-    // Commits alternate deadline, evaluation: odd counts leave the two
-    // projections at different checkpoints.
+    // Commits go deadline, evaluation, case list in turn: most counts leave
+    // the projections at different checkpoints.
     for (int ok_commits : {0, 1, 7, 40, 151}) {
       CAPTURE(ok_commits);
       auto other = StoreWith(rh.h.events);
@@ -118,9 +118,10 @@ TEST_CASE("random history: incremental == rebuild == resumed after a crash") {
       Status s = bulk->CatchUp();
       if (ok_commits < 1000) {
         CHECK(s.IsIOError());
-        // 7 commits: deadline 4, evaluation 3 batches of 500 events (small
-        // batches would have reached 3 x 64).
-        CHECK(bulk->Checkpoint() == static_cast<std::uint64_t>(ok_commits / 2) * 500);
+        // 7 commits over the three projections in turn: deadline 3,
+        // evaluation 2, case list 2 batches of 500 events (small batches
+        // would have reached 2 x 64).
+        CHECK(bulk->Checkpoint() == static_cast<std::uint64_t>(ok_commits / 3) * 500);
         auto resumed =
             Projections::Create(other.log.get(), other.projections.get(), ProjectionOptions{1000, 0});
         REQUIRE(resumed->CatchUp().ok());
