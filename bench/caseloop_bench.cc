@@ -62,6 +62,8 @@ const Scenario kScenarios[] = {
     {"query", "quarter rates and show as history grows", RunQuery},
     {"import", "ImportCsv of a Boston-shaped CSV", RunImport},
     {"memory", "peak RSS of an engine after closed and open cases", RunMemory},
+    {"http", "whole cases over HTTP (caseloop serve) vs Engine::Submit, 1/8/64 connections", RunHttp},
+    {"case_list", "case list pages (Engine::FindCases) at 10^6 cases", RunCaseList},
     {"postgres", "lifecycle on PostgreSQL (1, 3 engines) vs raw libpq inserts; named only", RunPostgres},
 };
 
@@ -86,6 +88,9 @@ std::string Today() {
 
 int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "--http-child") {
+    return HttpChildMain(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
   if (!args.empty() && args[0] == "--memory-child") {
     return MemoryChildMain(std::vector<std::string>(args.begin() + 1, args.end()));
   }

@@ -57,6 +57,10 @@ Status RunRebuild(Context& ctx, Report& report);
 Status RunQuery(Context& ctx, Report& report);
 Status RunImport(Context& ctx, Report& report);
 Status RunMemory(Context& ctx, Report& report);
+// http_bench.cc: lifecycles over HTTP next to Engine::Submit; the case list's pages.
+Status RunHttp(Context& ctx, Report& report);
+Status RunCaseList(Context& ctx, Report& report);
+int HttpChildMain(const std::vector<std::string>& args);
 // postgres_bench.cc: needs a server (CASELOOP_BENCH_POSTGRES_URL); not in the default run.
 Status RunPostgres(Context& ctx, Report& report);
 
