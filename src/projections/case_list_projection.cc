@@ -12,6 +12,7 @@ namespace {
 constexpr char kCasePrefix[] = "cl/c/";
 constexpr char kStatePrefix[] = "cl/s/";
 constexpr char kUnitPrefix[] = "cl/u/";
+constexpr char kUnitStatePrefix[] = "cl/n/";
 constexpr char kCategoryPrefix[] = "cl/k/";
 constexpr char kGridPrefix[] = "cl/g/";
 constexpr char kReportedPrefix[] = "cl/r/";
@@ -80,7 +81,12 @@ std::vector<std::string> IndexKeys(const CaseSummary& c) {
   std::string s = kStatePrefix;
   s.push_back(static_cast<char>(c.state));
   keys.push_back(s + c.case_id);
-  if (!c.unit.empty()) keys.push_back(WithCase(kUnitPrefix, c.unit, c.case_id));
+  if (!c.unit.empty()) {
+    keys.push_back(WithCase(kUnitPrefix, c.unit, c.case_id));
+    // A unit's cases in one state (its open tasks): the console's usual list.
+    std::string state_and_case(1, static_cast<char>(c.state));
+    keys.push_back(WithCase(kUnitStatePrefix, c.unit, state_and_case + c.case_id));
+  }
   if (!c.category.empty()) keys.push_back(WithCase(kCategoryPrefix, c.category, c.case_id));
   if (!c.grid.empty()) keys.push_back(WithCase(kGridPrefix, c.grid, c.case_id));
   keys.push_back(TimeKey(kReportedPrefix, c.reported_at, c.case_id));
@@ -246,8 +252,8 @@ Status CaseListProjection::Check(std::vector<std::string>* problems) {
   if (!s.ok()) return s;
   if (!bad.ok()) return bad;
   std::size_t entries = 0;
-  for (const char* p :
-       {kStatePrefix, kUnitPrefix, kCategoryPrefix, kGridPrefix, kReportedPrefix, kDeadlinePrefix}) {
+  for (const char* p : {kStatePrefix, kUnitPrefix, kUnitStatePrefix, kCategoryPrefix, kGridPrefix,
+                        kReportedPrefix, kDeadlinePrefix}) {
     s = store_->Scan(p, PastPrefix(p), [&](std::string_view, std::string_view) {
       ++entries;
       return true;
@@ -267,7 +273,11 @@ Result<CasePage> CaseListProjection::Find(const CaseFilter& f, Instant at,
   // cases, red tasks, a grid, a category, a period, a state), else every case.
   char driver = 'c';
   std::string start, end;
-  if (!f.unit.empty()) {
+  if (!f.unit.empty() && f.state) {
+    driver = 'n';
+    start = std::string(kUnitStatePrefix) + f.unit + '\0' + static_cast<char>(*f.state);
+    end = PastPrefix(start);
+  } else if (!f.unit.empty()) {
     driver = 'u';
     start = std::string(kUnitPrefix) + f.unit + '\0';
     end = PastPrefix(start);

@@ -5,6 +5,7 @@
 //   cl/c/<case>                     -> the case's summary (below)
 //   cl/s/<state byte><case>         -> the summary   (by lifecycle state)
 //   cl/u/<unit>\0<case>             -> the summary   (by current or last unit)
+//   cl/n/<unit>\0<state byte><case> -> the summary   (a unit's cases in one state)
 //   cl/k/<category>\0<case>         -> the summary   (by category code)
 //   cl/g/<grid>\0<case>             -> the summary   (by grid; a prefix scan finds a street or community)
 //   cl/r/<be64 reported><case>      -> the summary   (by report time)
