@@ -334,7 +334,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"sync", "buffered", "none"}))
       ->capture_default_str();
   app.add_flag("--now", g.now,
-               "queries without at= evaluate at the system time (default: the latest recorded instant)");
+               "the system clock: queries without at= evaluate at the system time (default: the latest "
+               "recorded instant); run stamps every command with it and refuses at/advance lines");
 
   // run
   std::string script_file;
@@ -460,6 +461,23 @@ int main(int argc, char** argv) {
     return UsageError("--db :memory: holds nothing to " + std::string(check->parsed()     ? "check"
                                                                       : rebuild->parsed() ? "rebuild"
                                                                                           : "repair"));
+  // Every global option works where it is given, or is refused (issue 22).
+  {
+    const std::vector<CLI::App*> parsed = app.get_subcommands();
+    const std::string command = parsed.empty() ? std::string() : parsed.front()->get_name();
+    bool query = false;
+    for (const auto& q : queries) query = query || q.app->parsed();
+    if (g.now && !(run->parsed() || query || rep->parsed()))
+      return UsageError("--now (the system clock) applies to run, the queries and report, not to '" +
+                        command + "'");
+    if (app.count("--durability") > 0 &&
+        !(run->parsed() || imp->parsed() || dem->parsed() || rebuild->parsed() || server_commands.parsed()))
+      return UsageError(
+          "--durability applies to the commands that write (run, import, demo, rebuild, serve, "
+          "keys), not to '" +
+          command + "'");
+    if (help->parsed() && app.count("--db") > 0) return UsageError("--db does not apply to 'help'");
+  }
   // --echo promises that line N is durably acknowledged; with no write-ahead
   // log nothing is durable until the run ends.
   if (run->parsed() && echo && g.durability == "none")

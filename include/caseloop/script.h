@@ -36,8 +36,12 @@ struct ScriptOptions {
   // Print "ok N" on the output after line N's command is durably acknowledged.
   // Default: false.
   bool echo = false;
-  // Queries without at= evaluate at the system time instead of the latest
-  // recorded instant. Default: false.
+  // The system clock: queries without at= evaluate at the system time
+  // instead of the latest recorded instant, and the script clock is the
+  // system time — each command and setup line is stamped with the time it
+  // runs at, and `at`, `advance` and a command's at= are refused (a database
+  // whose latest recorded instant is after the system time refuses commands).
+  // Default: false (the manual script clock).
   bool system_now = false;
 };
 
@@ -66,7 +70,11 @@ class ScriptSession {
 
   // Runs a whole script: JSON lines (and "ok N" with echo) to `out`, errors
   // as "line N: message" to `err`. Returns OK, or the first error (after
-  // running on with keep_going).
+  // running on with keep_going). The setup lines before the first clock
+  // line, case command or query are checked as they are read and applied
+  // only once that line is known to be good (or at the end): a script that
+  // fails on a setup or clock line before its first command applies nothing
+  // of it (without keep_going).
   virtual Status Run(std::istream& in, std::ostream& out, std::ostream& err) = 0;
 
   // The script clock.

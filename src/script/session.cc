@@ -14,10 +14,12 @@
 #include <exception>
 #include <istream>
 #include <new>
+#include <optional>
 #include <ostream>
 #include <streambuf>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "caseloop/calendar.h"
 #include "caseloop/case.h"
@@ -267,34 +269,74 @@ class SessionImpl final : public ScriptSession {
     return r;
   }
 
+  // The setup lines before a script's first clock line, case command or
+  // query are held: checked against a copy of the configuration as they are
+  // read, applied only once the line after them is known to be good (a clock
+  // line that moves the clock, a case command whose time is not before the
+  // clock), or at the end of the script. A script that fails on a setup or
+  // clock line before its first command applies nothing of it.
   Status Run(std::istream& in, std::ostream& out, std::ostream& err) override {
     std::string line;
     int line_no = 0;
     Status first;
     bool too_long = false;
     bool pending_cr = false;
+    StartHolding();
+    // "ok N" of the held lines applied by the line just run (echo), before its own.
+    auto print_released = [&] {
+      if (options_.echo) {
+        for (int n : released_) out << "ok " << n << '\n';
+      }
+      released_.clear();
+    };
     while (ReadLine(in, line, too_long, pending_cr)) {
       ++line_no;
+      current_line_ = line_no;
       std::string_view text = line;
       if (line_no == 1 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM
       bool had_command = false;
       auto r = too_long ? Result<Lines>(LineTooLong()) : ExecuteLine(text, &had_command);
+      print_released();
       if (r.ok()) {
         for (const auto& s : *r) out << s << '\n';
-        if (options_.echo && had_command) out << "ok " << line_no << '\n';
+        // A held setup line is acknowledged when it is applied.
+        if (options_.echo && had_command && !held_line_) out << "ok " << line_no << '\n';
+        held_line_ = false;
         out.flush();
         continue;
       }
+      held_line_ = false;
       Status s = WithLine(r.status(), line_no);
       err << s.message() << '\n';
+      if (!options_.keep_going || IsStorageError(s)) {
+        if (!held_.empty()) {
+          err << "nothing of the script was applied (lines " << held_.front().line << " to "
+              << held_.back().line << " held setup that was to be applied with the first command)\n";
+        }
+        StopHolding();
+      }
       err.flush();
+      out.flush();
       if (IsStorageError(s)) return s;  // nothing more can work
       if (first.ok()) first = s;
       if (!options_.keep_going) return first;  // a line too long is not read to its end
       if (too_long) SkipRestOfLine(in, pending_cr);
     }
-    if (in.bad() && first.ok())
-      first = Status::IOError("reading the script failed after line " + std::to_string(line_no));
+    current_line_ = 0;
+    if (in.bad()) {
+      StopHolding();  // a script that could not be read to its end is not a prefix to apply
+      if (first.ok())
+        first = Status::IOError("reading the script failed after line " + std::to_string(line_no));
+      return first;
+    }
+    Status released = Release();
+    print_released();
+    out.flush();
+    if (!released.ok()) {
+      err << released.message() << '\n';
+      err.flush();
+      if (first.ok() || IsStorageError(released)) first = released;
+    }
     return first;
   }
 
@@ -349,7 +391,10 @@ class SessionImpl final : public ScriptSession {
   // `at`, or by the host moving the engine's manual clock directly.
   bool ClockSet() const { return clock_set_ || MicrosOf(engine_->Now()) > 0; }
 
-  int Offset() const { return engine_->CurrentConfig().calendar.utc_offset_minutes; }
+  // The configuration the next line sees: the engine's, with the held setup lines applied.
+  Config Cfg() const { return held_config_ ? *held_config_ : engine_->CurrentConfig(); }
+
+  int Offset() const { return Cfg().calendar.utc_offset_minutes; }
 
   std::string Format(Instant t) const { return FormatInstant(t, Offset()); }
 
@@ -358,21 +403,90 @@ class SessionImpl final : public ScriptSession {
     return engine_->Now();
   }
 
-  // Moves the script clock forward to `t` (firing the deadline timers it passes).
-  Status MoveClockTo(Instant t) {
+  // Whether the script clock may move to `t` (it only moves forward).
+  Status CheckClockMove(Instant t) const {
     if (ClockSet() && t < engine_->Now()) {
       return Status::InvalidArgument(
           "time " + Format(t) + " is before the script clock " + Format(engine_->Now()) +
           " (the clock starts at the latest recorded instant and only moves forward)");
     }
+    return Status::Ok();
+  }
+
+  // Moves the script clock forward to `t` (firing the deadline timers it passes).
+  Status MoveClockTo(Instant t) {
+    CASELOOP_RETURN_IF_ERROR(CheckClockMove(t));
     if (t > engine_->Now()) CASELOOP_RETURN_IF_ERROR(engine_->AdvanceTo(t));
     clock_set_ = true;
     return Status::Ok();
   }
 
+  // The system-clock mode (ScriptOptions::system_now): the script clock is
+  // moved to the system time before each command.
+  Status SyncSystemClock() {
+    const Instant t = std::chrono::time_point_cast<Micros>(std::chrono::system_clock::now());
+    if (t < engine_->Now()) {
+      return Status::InvalidArgument("the system time " + Format(t) +
+                                     " is before the latest recorded instant " + Format(engine_->Now()) +
+                                     " of the database: on the system clock (--now) no command can be "
+                                     "stamped before it");
+    }
+    return MoveClockTo(t);
+  }
+
+  static Status SystemClockRefusal(std::string_view what) {
+    return Status::InvalidArgument(
+        std::string(what) +
+        " sets the script clock, and this script runs on the system clock (--now): "
+        "every command is stamped with the system time. Remove it, or run the "
+        "script without --now");
+  }
+
+  // ---- Held setup (Run) -------------------------------------------------------
+  struct HeldChange {
+    ConfigChange change;
+    int line = 0;
+  };
+
+  void StartHolding() {
+    holding_ = true;
+    held_.clear();
+    held_config_.reset();
+    released_.clear();
+  }
+
+  void StopHolding() {
+    holding_ = false;
+    held_.clear();
+    held_config_.reset();
+  }
+
+  // Applies the held setup lines, in order; they stop being held either way.
+  Status Release() {
+    if (!holding_) return Status::Ok();
+    std::vector<HeldChange> held = std::move(held_);
+    StopHolding();
+    for (const HeldChange& h : held) {
+      Status applied = ApplyConfiguration(h.change);
+      if (!applied.ok())
+        return Status(applied.code(), "applying line " + std::to_string(h.line) + ": " + applied.message());
+      released_.push_back(h.line);
+    }
+    return Status::Ok();
+  }
+
+  // One configuration change, stamped with the script clock once it is set.
+  Status ApplyConfiguration(const ConfigChange& ch) {
+    if (options_.system_now) CASELOOP_RETURN_IF_ERROR(SyncSystemClock());
+    std::optional<Instant> at;
+    if (ClockSet()) at = engine_->Now();
+    auto ack = engine_->Configure(ch, at);
+    return ack.status();
+  }
+
   // ---- Setup ----------------------------------------------------------------
   Result<Lines> DoSetup(const Args& a) {
-    const Config cfg = engine_->CurrentConfig();
+    const Config cfg = Cfg();
     const std::string_view name = a.spec->name;
     ConfigChange ch;
     if (name == "calendar") {
@@ -519,18 +633,28 @@ class SessionImpl final : public ScriptSession {
     } else {
       return Status::InvalidArgument("unhandled setup command " + Q(name));
     }
-    std::optional<Instant> at;
-    if (ClockSet()) at = engine_->Now();
-    auto ack = engine_->Configure(ch, at);
-    if (!ack.ok()) return ack.status();
+    if (holding_) {
+      // Checked as Engine::Configure checks it, applied with the first command (Run).
+      CASELOOP_RETURN_IF_ERROR(CheckConfigChangeText(ch));
+      Config next = cfg;
+      CASELOOP_RETURN_IF_ERROR(ApplyConfigChange(next, ch));
+      held_config_ = std::move(next);
+      held_.push_back({std::move(ch), current_line_});
+      held_line_ = true;
+      return Lines{};
+    }
+    CASELOOP_RETURN_IF_ERROR(ApplyConfiguration(ch));
     return Lines{};
   }
 
   // ---- Clock ----------------------------------------------------------------
   Result<Lines> DoClock(const Args& a) {
+    if (options_.system_now) return SystemClockRefusal(Q(a.spec->name));
     if (a.spec->name == "at") {
       auto t = ParseTimeText("at", a.positionals[0], Offset());
       if (!t.ok()) return t.status();
+      CASELOOP_RETURN_IF_ERROR(CheckClockMove(*t));
+      CASELOOP_RETURN_IF_ERROR(Release());
       CASELOOP_RETURN_IF_ERROR(MoveClockTo(*t));
       return Lines{};
     }
@@ -541,6 +665,7 @@ class SessionImpl final : public ScriptSession {
       return Status::InvalidArgument(
           "'advance' before the first 'at': the clock of a new database is not set");
     }
+    CASELOOP_RETURN_IF_ERROR(Release());
     const Config cfg = engine_->CurrentConfig();
     CASELOOP_RETURN_IF_ERROR(MoveClockTo(DeadlineAfter(cfg.calendar, engine_->Now(), *d)));
     return Lines{};
@@ -553,12 +678,20 @@ class SessionImpl final : public ScriptSession {
     for (const auto& flag : a.flags) fields.emplace_back(flag, "true");
     auto c = CommandFromFields(a.spec->command->type, a.positionals[0], fields, Offset());
     if (!c.ok()) return c.status();
-    if (c->at) {
+    if (options_.system_now) {
+      if (c->at) return SystemClockRefusal(Q(a.spec->name) + "'s at=");
+      CASELOOP_RETURN_IF_ERROR(Release());
+      CASELOOP_RETURN_IF_ERROR(SyncSystemClock());
+    } else if (c->at) {
+      CASELOOP_RETURN_IF_ERROR(CheckClockMove(*c->at));
+      CASELOOP_RETURN_IF_ERROR(Release());
       CASELOOP_RETURN_IF_ERROR(MoveClockTo(*c->at));
     } else if (!ClockSet()) {
       return Status::InvalidArgument(Q(a.spec->name) +
                                      " before the first 'at': the clock of a new database is not set (write "
                                      "'at TIME' first, or give the command at=TIME)");
+    } else {
+      CASELOOP_RETURN_IF_ERROR(Release());
     }
     c->at = engine_->Now();
     auto ack = engine_->Submit(*c);
@@ -595,6 +728,7 @@ class SessionImpl final : public ScriptSession {
   }
 
   Result<Lines> DoQuery(const Args& a) {
+    CASELOOP_RETURN_IF_ERROR(Release());  // a query sees the setup before it
     const int offset = Offset();
     const std::string_view name = a.spec->name;
     Lines out;
@@ -610,8 +744,11 @@ class SessionImpl final : public ScriptSession {
     } else if (name == "history") {
       auto at = OptionalTime(a, "at", offset);
       if (!at.ok()) return at.status();
-      // The whole history; with at=, the events up to it (what show at= replays).
-      auto h = engine_->History(a.positionals[0], *at);
+      // The whole history; with at=, the events up to it (what show at= replays);
+      // --now: those up to the system time.
+      std::optional<Instant> when = *at;
+      if (!when && options_.system_now) when = QueryNow();
+      auto h = engine_->History(a.positionals[0], when);
       if (!h.ok()) return h.status();
       for (const auto& e : *h) out.push_back(ToJson(e, offset));
     } else if (name == "rates" || name == "inspectors" || name == "centre") {
@@ -659,6 +796,8 @@ class SessionImpl final : public ScriptSession {
         return Status::InvalidArgument("unknown field " + Q(key) + " for 'expect' (fields: " + names + ")");
       }
     }
+    CASELOOP_RETURN_IF_ERROR(Release());
+    if (options_.system_now) CASELOOP_RETURN_IF_ERROR(SyncSystemClock());
     const int offset = Offset();
     auto v = engine_->Show(a.positionals[0], engine_->Now());
     if (!v.ok()) return v.status();
@@ -681,6 +820,13 @@ class SessionImpl final : public ScriptSession {
   Engine* engine_;
   ScriptOptions options_;
   bool clock_set_ = false;
+  // Run's held setup lines (see Run).
+  bool holding_ = false;
+  std::vector<HeldChange> held_;
+  std::optional<Config> held_config_;  // the configuration with them applied
+  std::vector<int> released_;          // lines applied by the line just run, for echo
+  bool held_line_ = false;             // the line just run was held
+  int current_line_ = 0;
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 // class, the script clock, the JSON of the queries and every error path.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -406,4 +407,152 @@ TEST_CASE("setup lines change the configuration") {
   // A unit without a name is named by its id.
   f.Ok("unit PARKS");
   CHECK(f.engine->CurrentConfig().units.at("PARKS").name == "PARKS");
+}
+
+namespace {
+
+struct RunResult {
+  Status status;
+  std::string out, err;
+};
+
+RunResult RunScript(Fixture& f, const std::string& text) {
+  std::istringstream in(text);
+  std::ostringstream out, err;
+  Status s = f.session->Run(in, out, err);
+  return {s, out.str(), err.str()};
+}
+
+}  // namespace
+
+// Issue 22: worked.cl on the demo's database failed on line 25 (an `at`
+// before the script clock) and left lines 1-24 (its setup) applied.
+TEST_CASE("a script that fails on a setup or clock line before its first command applies nothing of it") {
+  SUBCASE("a clock line before the script clock") {
+    Fixture f;
+    DispatchA1(f);  // the clock is at 2025-03-31T10:30
+    const Instant head = f.engine->LatestRecordedTime();
+    RunResult r = RunScript(f,
+                            "unit PARKS name=\"园林局\"\n"
+                            "category event 0999 name=\"其他\" limit=1wd\n"
+                            "\n"
+                            "at 2025-01-01T09:00\n"
+                            "report B1 kind=event category=0999 source=inspector by=I1\n");
+    CHECK(r.status.IsInvalidArgument());
+    CHECK(r.status.message().rfind("line 4: time 2025-01-01T09:00:00+08:00 is before the script clock", 0) ==
+          0);
+    CHECK(r.err.find("nothing of the script was applied (lines 1 to 2 held setup") != std::string::npos);
+    Config c = f.engine->CurrentConfig();
+    CHECK(c.units.count("PARKS") == 0);
+    CHECK(c.FindCategory(CaseKind::kEvent, "0999") == nullptr);
+    CHECK(f.engine->LatestRecordedTime() == head);
+  }
+  SUBCASE("a refused setup line") {
+    Fixture f;
+    f.District();
+    RunResult r = RunScript(f, "unit PARKS\nroute event 0999 NOPE\nat 2025-03-31T09:00\n");
+    CHECK_FALSE(r.status.ok());
+    CHECK(r.status.message().rfind("line 2: ", 0) == 0);
+    CHECK(f.engine->CurrentConfig().units.count("PARKS") == 0);
+  }
+  SUBCASE("'advance' on a new database") {
+    Fixture f;
+    RunResult r = RunScript(f, kDistrict + std::string("advance 1h\n"));
+    CHECK(r.status.message().find("'advance' before the first 'at'") != std::string::npos);
+    CHECK(f.engine->CurrentConfig().units.empty());
+  }
+  SUBCASE("a case command's at= before the clock") {
+    Fixture f;
+    DispatchA1(f);
+    RunResult r = RunScript(f,
+                            "unit PARKS\nreport B1 kind=event category=0102 source=inspector by=I1 "
+                            "at=2025-03-01T09:00\n");
+    CHECK(r.status.message().find("is before the script clock") != std::string::npos);
+    CHECK(f.engine->CurrentConfig().units.count("PARKS") == 0);
+  }
+  SUBCASE("held lines see each other, and are applied with the first command, acknowledged in order") {
+    ScriptOptions o;
+    o.echo = true;
+    Fixture f(o);
+    // The `at` is read in the zone the held calendar line sets.
+    RunResult r =
+        RunScript(f, kDistrict + std::string("calendar tz=-05:00\nat 2025-04-01T09:00\nshow NOPE\n"));
+    CHECK_FALSE(r.status.ok());  // line 20: no case NOPE; lines 2-19 are applied
+    CHECK(f.engine->CurrentConfig().calendar.utc_offset_minutes == -300);
+    CHECK(f.engine->CurrentConfig().units.count("WATER") == 1);
+    CHECK(f.session->Now() == *ParseInstant("2025-04-01T09:00-05:00", 0));
+    CHECK(r.out.rfind("ok 2\nok 3\nok 4\n", 0) == 0);  // line 1 is a comment
+    CHECK(r.out.find("ok 17\nok 18\nok 19\n") != std::string::npos);  // the setup, then the `at`
+    CHECK(r.out.find("ok 20") == std::string::npos);
+  }
+  SUBCASE("a script of setup only is applied at its end") {
+    Fixture f;
+    RunResult r = RunScript(f, "unit PARKS\nunit ROADS\n");
+    CHECK(r.status.ok());
+    CHECK(f.engine->CurrentConfig().units.size() == 2);
+  }
+  SUBCASE("a query releases the setup before it") {
+    Fixture f;
+    DispatchA1(f);
+    RunResult r = RunScript(f, "unit PARKS\nrates from=2025-03-01 to=2025-04-01 unit=PARKS\n");
+    CHECK_MESSAGE(r.status.ok(), r.err);
+    CHECK(r.out.find("\"unit\":\"PARKS\"") != std::string::npos);
+  }
+  SUBCASE("keep_going: a failed clock line is skipped, the held setup applied with the next good one") {
+    ScriptOptions o;
+    o.keep_going = true;
+    Fixture f(o);
+    DispatchA1(f);
+    RunResult r = RunScript(f, "unit PARKS\nat 2025-01-01T09:00\nat 2025-04-01T09:00\n");
+    CHECK_FALSE(r.status.ok());
+    CHECK(r.status.message().rfind("line 2: ", 0) == 0);
+    CHECK(f.engine->CurrentConfig().units.count("PARKS") == 1);
+    CHECK(f.session->Now() == *ParseInstant("2025-04-01T09:00", 480));
+  }
+}
+
+// Issue 22: --now was ignored by `run`.
+TEST_CASE("the system clock: commands are stamped with the system time, at lines are refused") {
+  ScriptOptions o;
+  o.system_now = true;
+  SUBCASE("commands and setup at the system time") {
+    Fixture f(o);
+    const Instant before = std::chrono::time_point_cast<Micros>(std::chrono::system_clock::now());
+    RunResult r =
+        RunScript(f, kDistrict + std::string("report A1 kind=component category=0101 source=inspector "
+                                             "by=I1\nexpect A1 state=reported\n"));
+    REQUIRE_MESSAGE(r.status.ok(), r.err);
+    const Instant after = std::chrono::time_point_cast<Micros>(std::chrono::system_clock::now());
+    auto st = f.engine->State("A1");
+    REQUIRE(st.ok());
+    CHECK(st->reported_at >= before);
+    CHECK(st->reported_at <= after);
+    CHECK(f.session->Now() >= before);
+  }
+  SUBCASE("at, advance and at= are refused, naming the mode") {
+    Fixture f(o);
+    f.District();
+    RunResult r = RunScript(f, "unit PARKS\nat 2025-03-31T10:00\n");
+    CHECK(
+        r.status.message() ==
+        "line 2: 'at' sets the script clock, and this script runs on the system clock (--now): every command "
+        "is stamped with the system time. Remove it, or run the script without --now");
+    CHECK(f.engine->CurrentConfig().units.count("PARKS") == 0);  // nothing of it applied
+    CHECK(f.Error("advance 1h").find("'advance' sets the script clock") == 0);
+    CHECK(f.Error("report A1 kind=component category=0101 source=inspector by=I1 at=2025-03-31T10:00")
+              .find("'report''s at= sets the script clock") == 0);
+    CHECK(f.engine->State("A1").status().IsNotFound());
+  }
+  SUBCASE("a database whose history is ahead of the system time refuses commands") {
+    Fixture f;  // the manual clock first: a history in the future
+    f.District();
+    f.Ok("at 2999-01-01T09:00");
+    f.Ok("report A1 kind=component category=0101 source=inspector by=I1");
+    auto s = ScriptSession::Create(f.engine.get(), o);
+    REQUIRE(s.ok());
+    Status refused = (*s)->Execute("register A1 by=L1").status();
+    CHECK(refused.message().find("is before the latest recorded instant 2999-01-01T09:00:00+08:00") !=
+          std::string::npos);
+    CHECK(f.engine->State("A1")->state == LifecycleState::kReported);
+  }
 }
