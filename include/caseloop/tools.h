@@ -51,9 +51,13 @@ struct ImportOptions {
   // 24-hour one (%H, %k, %R, %T) must not have it (strptime would ignore the
   // AM/PM): such a format is refused before any row is read.
   std::string time_format = "%Y-%m-%d %H:%M:%S";
-  std::optional<int> utc_offset_minutes;  // default: the calendar's
-  bool strict = false;                    // any skipped row makes the result an error
-  bool progress = false;                  // draw a progress bar on stderr (a terminal)
+  // The zone of the file's times (default: the calendar's). A new database
+  // (no event yet) takes it as its calendar's zone; a database that holds
+  // events and whose calendar is at another zone refuses the import
+  // (InvalidArgument naming both zones) before any row is read.
+  std::optional<int> utc_offset_minutes;
+  bool strict = false;    // any skipped row makes the result an error
+  bool progress = false;  // draw a progress bar on stderr (a terminal)
 };
 
 struct ImportSummary {

@@ -140,6 +140,7 @@ class Importer {
 
  private:
   Status OpenColumns(const tools::CsvReader::Record& header);
+  Status TakeZone();
   Status EnsureActors();
   // Parses and checks a record; returns false (after recording why, or
   // counting it unchanged) when it is not to be submitted.
@@ -241,6 +242,30 @@ Status Importer::Define(const ConfigChange& change) {
   auto ack = engine_.Configure(change);
   if (!ack.ok()) return ack.status();
   return ApplyConfigChange(config_, change);
+}
+
+// --tz is the zone of the file's times, and so of the district the file
+// describes (issue 22): its calendar must cut days at the same midnight, or
+// the day-bounded queries count the wrong cases and every time prints in
+// another zone. A new database (no event yet) takes it as its calendar's
+// zone; one that holds events at another zone refuses it.
+Status Importer::TakeZone() {
+  if (!options_.utc_offset_minutes || *options_.utc_offset_minutes == config_.calendar.utc_offset_minutes)
+    return Status::Ok();
+  const std::string tz = FormatUtcOffset(*options_.utc_offset_minutes);
+  const std::string calendar = FormatUtcOffset(config_.calendar.utc_offset_minutes);
+  if (engine_.HeadPosition() != 0) {
+    return Status::InvalidArgument(fmt::format(
+        "import: --tz {} is not the zone of this database's calendar ({}): its days are cut at {} midnight. "
+        "Import the file into a new database (which takes the zone of --tz), or give --tz {} if the file's "
+        "times are at {}",
+        tz, calendar, calendar, calendar, calendar));
+  }
+  ConfigChange c;
+  c.type = ConfigChangeType::kSetCalendar;
+  c.calendar = config_.calendar;
+  c.calendar.utc_offset_minutes = *options_.utc_offset_minutes;
+  return Define(c);
 }
 
 Status Importer::EnsureActors() {
@@ -839,6 +864,7 @@ Result<ImportSummary> Importer::Run() {
   CASELOOP_RETURN_IF_ERROR(OpenColumns(rec));
 
   config_ = engine_.CurrentConfig();
+  CASELOOP_RETURN_IF_ERROR(TakeZone());
   offset_minutes_ = options_.utc_offset_minutes.value_or(config_.calendar.utc_offset_minutes);
   for (const auto& [id, info] : config_.units) unit_values_[id] = info.name;
   CASELOOP_RETURN_IF_ERROR(EnsureActors());

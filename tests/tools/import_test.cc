@@ -544,3 +544,80 @@ TEST_CASE("import: a file of which no row can be imported is an error; one good 
   REQUIRE_MESSAGE(again.ok(), again.status().ToString());
   CHECK(again->unchanged == 1);
 }
+
+// Issue 22: `import --tz -05:00` read the times at -05:00 but left the
+// calendar at +08:00, so the days of the day-bounded queries were cut at the
+// wrong midnight.
+TEST_CASE("import --tz: a new database takes the zone; one at another zone refuses it") {
+  const std::string file = TempFile("tz.csv",
+                                    "id,created,unit,closed,due\n"
+                                    "Z1,2025-02-03 23:30:00,PARKS,,\n");
+  SUBCASE("a new database") {
+    auto engine = OpenImportEngine();
+    ImportOptions o = SmallOptions(file);
+    o.utc_offset_minutes = -5 * 60;
+    std::ostringstream out, err;
+    auto r = ImportCsv(*engine, o, out, err);
+    REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+    CHECK(engine->CurrentConfig().calendar.utc_offset_minutes == -300);
+    CHECK(engine->State("Z1")->reported_at == *ParseInstant("2025-02-04T04:30:00Z", 0));
+    // The day of the case is the file's day, 2025-02-03, not the next day at +08:00.
+    PeriodQuery q;
+    q.from = *ParseInstant("2025-02-03", -300);
+    q.to = *ParseInstant("2025-02-04", -300);
+    q.at = q.to;
+    auto centre = engine->Centre(q);
+    REQUIRE(centre.ok());
+    CHECK(centre->received == 1);
+    // Again with the same zone, or none: the calendar's.
+    auto again = ImportCsv(*engine, o, out, err);
+    REQUIRE_MESSAGE(again.ok(), again.status().ToString());
+    CHECK(again->unchanged == 1);
+    o.utc_offset_minutes.reset();
+    CHECK(ImportCsv(*engine, o, out, err).ok());
+    // Another zone is refused, naming both, before any row is read.
+    o.utc_offset_minutes = 0;
+    o.file = TempFile("tz2.csv", "id,created,unit,closed,due\nZ2,2025-02-03 10:00:00,PARKS,,\n");
+    std::ostringstream out2, err2;
+    auto refused = ImportCsv(*engine, o, out2, err2);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.status().IsInvalidArgument());
+    CHECK(refused.status().message().rfind(
+              "import: --tz +00:00 is not the zone of this database's calendar (-05:00)", 0) == 0);
+    CHECK(engine->Show("Z2").status().IsNotFound());
+    CHECK(engine->CurrentConfig().calendar.utc_offset_minutes == -300);
+    CHECK(out2.str().empty());
+  }
+  SUBCASE("a database that holds events at the default zone") {
+    auto engine = OpenImportEngine();
+    std::ostringstream out, err;
+    REQUIRE(ImportCsv(*engine, SmallOptions(file), out, err).ok());  // +08:00, the default calendar
+    ImportOptions o =
+        SmallOptions(TempFile("tz3.csv", "id,created,unit,closed,due\nZ3,2025-02-03 10:00:00,PARKS,,\n"));
+    o.utc_offset_minutes = -5 * 60;
+    auto refused = ImportCsv(*engine, o, out, err);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.status().message().find(
+              "--tz -05:00 is not the zone of this database's calendar (+08:00)") != std::string::npos);
+    CHECK(engine->Show("Z3").status().IsNotFound());
+    CHECK(engine->CurrentConfig().calendar.utc_offset_minutes == 480);
+  }
+}
+
+// The issue's figure: `centre` for 2013-12-25 counted 1,789 of the day's
+// 2,385 NYC requests (its days cut at +08:00 midnight).
+TEST_CASE("import --tz: the NYC day counts all of its requests") {
+  auto engine = OpenImportEngine();
+  std::ostringstream out, err;
+  auto r = ImportCsv(*engine, NycOptions(), out, err);
+  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+  CHECK(r->imported >= 2385);
+  CHECK(engine->CurrentConfig().calendar.utc_offset_minutes == -300);
+  PeriodQuery q;
+  q.from = *ParseInstant("2013-12-25", -300);
+  q.to = *ParseInstant("2013-12-26", -300);
+  q.at = q.to;
+  auto centre = engine->Centre(q);
+  REQUIRE(centre.ok());
+  CHECK(centre->received == r->imported);
+}

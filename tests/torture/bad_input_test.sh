@@ -630,7 +630,11 @@ cli 1 "nothing was imported with the refused format" --db "$db" show P1
 cli 0 "import with %I and %p" --db "$db" import "$tmp/pm.csv" --id id --created created --unit unit \
   --time-format '%m/%d/%Y %I:%M:%S %p' --tz +00:00
 cli 0 "history of the PM case" --db "$db" history P1
-grep -q '"2013-12-25T21:00:00+08:00"' "$tmp/out" || fail "1 PM (+00:00) is not 21:00+08:00: $(head -c 300 "$tmp/out")"
+# The new database took the zone of --tz (issue 22; it stayed at +08:00 and printed 21:00+08:00).
+grep -q '"2013-12-25T13:00:00+00:00"' "$tmp/out" || fail "1 PM (+00:00) is not 13:00+00:00: $(head -c 300 "$tmp/out")"
+cli 1 "import at another --tz than the calendar's" --db "$db" import "$tmp/pm.csv" --id id --created created \
+  --unit unit --time-format '%m/%d/%Y %I:%M:%S %p' --tz -05:00
+err_has "import at another --tz" "--tz -05:00 is not the zone of this database's calendar (+00:00)"
 # 10b. A file none of whose rows can be imported is an error.
 printf 'id,created,unit\nN1,not a time,WATER\nN2,2025-03-03 09:00:00,\n' >"$tmp/none.csv"
 cli 1 "import with every row bad" --db "$db" import "$tmp/none.csv" --id id --created created --unit unit
