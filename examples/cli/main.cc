@@ -389,7 +389,9 @@ int main(int argc, char** argv) {
 
   // demo
   DemoOptions demo;
-  auto* dem = app.add_subcommand("demo", "simulate a quarter in the default district and print the ranking");
+  auto* dem = app.add_subcommand(
+      "demo",
+      "simulate --days days (a quarter by default) in the default district on a database without cases");
   dem->add_option("--cases", demo.cases, "cases to simulate")
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{1}, kDemoMaxCases));

@@ -177,16 +177,13 @@ Status Demo::Setup() {
   }
   offset_ = config_.calendar.utc_offset_minutes;
 
-  // The period: Q1 2025 on a store without cases, else the day after what is
-  // there (configuration events do not count: they may carry any time).
-  auto cases = engine_.ListCases("", 1);
-  if (!cases.ok()) return cases.status();
-  const bool has_cases = !cases->empty();
+  // The period: from 2025-01-01, or the day after the engine's clock if it
+  // is past that (Run refuses a store with cases; configuration events do
+  // not count: they may carry any time).
   auto first_day = ParseLocalDate("2025-01-01");
   if (!first_day.ok()) return first_day.status();
   start_ = LocalMidnight(*first_day, offset_);
-  Instant latest = engine_.Now();
-  if (has_cases) latest = std::max(latest, engine_.LatestRecordedTime());
+  const Instant latest = engine_.Now();
   const bool fresh = latest <= start_;
   if (!fresh) start_ = LocalMidnight(LocalDateOf(latest, offset_) + 1, offset_);
   end_ = start_ + options_.days * kDay;
@@ -651,6 +648,10 @@ Status Demo::Execute() {
   return engine_.AdvanceTo(end_);
 }
 
+// "Quarterly r" for a quarter (90 to 92 days), else "R": the title of the
+// ranking ("Ranking of units, 2025-01-01 to 2025-01-30").
+std::string RankingTitle(int days) { return days >= 90 && days <= 92 ? "Quarterly r" : "R"; }
+
 std::string Percent(const std::optional<double>& v) {
   return v ? fmt::format("{:.2f}%", *v * 100) : std::string("-");
 }
@@ -669,7 +670,8 @@ Status Demo::Report() {
 
   const std::string period = fmt::format("{} to {}", FormatLocalDate(LocalDateOf(start_, offset_)),
                                          FormatLocalDate(LocalDateOf(end_ - kMinute, offset_)));
-  out_ << fmt::format("\nQuarterly ranking of units, {} (as of {})\n", period, FormatInstant(end_, offset_));
+  out_ << fmt::format("\n{}anking of units, {} (as of {})\n", RankingTitle(options_.days), period,
+                      FormatInstant(end_, offset_));
   // Columns: rank, unit, name, counts, rates, score, grade.
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"rank", "unit", "name", "due", "handled", "on time", "late", "overdue", "rework", "ext",
@@ -746,6 +748,20 @@ Status Demo::Run() {
     Status s = engine_.AdvanceTo(engine_.Now());
     if (!s.ok()) {
       return Status::InvalidArgument("demo: the engine must run on a manual clock (" + s.ToString() + ")");
+    }
+  }
+  {
+    // The demo simulates a district of its own from 2025-01-01: on a
+    // database that holds cases its cases and figures would mix with them
+    // (issue 22). Refused before anything is written.
+    auto cases = engine_.ListCases("", 1);
+    if (!cases.ok()) return cases.status();
+    if (!cases->empty()) {
+      return Status::InvalidArgument(fmt::format(
+          "demo: the database already holds cases (e.g. '{}'): the demo simulates its own district and its "
+          "figures would mix with them. Run it on a new database (--db DIR, or --db :memory:); nothing "
+          "was changed",
+          cases->front()));
     }
   }
   const auto t0 = std::chrono::steady_clock::now();

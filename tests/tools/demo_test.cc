@@ -49,7 +49,7 @@ DemoRun RunSmallDemo(std::uint64_t seed, const std::string& html = "") {
 }
 
 std::string RankingPart(const std::string& out) {
-  auto p = out.find("Quarterly ranking");
+  auto p = out.find("anking of units");
   return p == std::string::npos ? "" : out.substr(p);
 }
 
@@ -60,7 +60,8 @@ TEST_CASE("demo: a small month runs, ranks every unit, refuses nothing") {
   INFO(run.output);
   CHECK(run.output.find("simulated 300 cases over 30 days from 2025-01-01 (seed 7)") != std::string::npos);
   CHECK(run.output.find("refused") == std::string::npos);  // the plan follows the rules the engine checks
-  CHECK(run.output.find("Quarterly ranking of units, 2025-01-01 to 2025-01-30") != std::string::npos);
+  CHECK(run.output.find("\nRanking of units, 2025-01-01 to 2025-01-30") !=
+        std::string::npos);  // a month: not "Quarterly" (issue 22)
   CHECK(run.output.find("Inspectors, 2025-01-01 to 2025-01-30") != std::string::npos);
   CHECK(run.output.find("Centre, 2025-01-01 to 2025-01-30: received 300,") != std::string::npos);
   // Every unit of the district is in the printed ranking.
@@ -133,4 +134,38 @@ TEST_CASE("demo: needs a manual clock and sane options") {
           "demo: the number of days must be within 1..3660, not " + std::to_string(days));
   }
   CHECK(out.str().empty());
+}
+
+// Issue 22: the demo said "Quarterly ranking" for any period, and on a
+// database that already held a demo it added a second one after it.
+TEST_CASE("demo: 'quarter' only for a quarter; a database with cases is refused, nothing changed") {
+  auto engine = OpenDemoEngine();
+  DemoOptions o;
+  o.cases = 50;
+  o.days = 5;
+  o.html = "";
+  std::ostringstream out;
+  REQUIRE(RunDemo(*engine, o, out).ok());
+  CHECK(out.str().find("Quarterly") == std::string::npos);
+  CHECK(out.str().find("\nRanking of units, 2025-01-01 to 2025-01-05 (as of") != std::string::npos);
+
+  const std::uint64_t head = engine->HeadPosition();
+  const Config before = engine->CurrentConfig();
+  std::ostringstream again;
+  Status s = RunDemo(*engine, o, again);
+  CHECK(s.IsInvalidArgument());
+  CHECK(s.message().rfind("demo: the database already holds cases (e.g. 'C2501", 0) == 0);
+  CHECK(s.message().find("nothing was changed") != std::string::npos);
+  CHECK(engine->HeadPosition() == head);
+  CHECK(engine->CurrentConfig().units.size() == before.units.size());
+  CHECK(again.str().empty());
+  CHECK(engine->Close().ok());
+
+  auto quarter = OpenDemoEngine();
+  o.days = 91;
+  o.cases = 30;
+  std::ostringstream q;
+  REQUIRE(RunDemo(*quarter, o, q).ok());
+  CHECK(q.str().find("\nQuarterly ranking of units, 2025-01-01 to 2025-04-01 (as of") != std::string::npos);
+  CHECK(quarter->Close().ok());
 }
