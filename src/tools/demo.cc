@@ -597,7 +597,7 @@ Status Demo::Execute() {
   std::stable_sort(order.begin(), order.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
 
-  tools::ProgressBar bar(options_.progress, "demo");
+  tools::ProgressBar bar(options_.progress, "demo", "commands");
   std::size_t pos = 0;
   std::vector<std::size_t> waiting;
   for (Instant ws = start_; ws < end_ && fatal_.ok(); ws += kWindow) {
@@ -641,7 +641,7 @@ Status Demo::Execute() {
     }
     bar.Update(
         static_cast<double>((window_end_ - start_).count()) / static_cast<double>((end_ - start_).count()),
-        fmt::format("day {}/{}, {} commands", (window_end_ - start_) / kDay, options_.days, commands_));
+        commands_, fmt::format("day {}/{}", (window_end_ - start_) / kDay, options_.days));
   }
   bar.Finish();
   if (!fatal_.ok()) return fatal_;

@@ -869,7 +869,7 @@ Result<ImportSummary> Importer::Run() {
   for (const auto& [id, info] : config_.units) unit_values_[id] = info.name;
   CASELOOP_RETURN_IF_ERROR(EnsureActors());
 
-  tools::ProgressBar bar(options_.progress, "import");
+  tools::ProgressBar bar(options_.progress, "import", "rows");
   slots_.resize(kMaxInFlight);
   for (std::size_t i = kMaxInFlight; i > 0; --i) free_.push_back(i - 1);
   bool input_done = false;
@@ -889,8 +889,7 @@ Result<ImportSummary> Importer::Run() {
     Drain();
     if (!reader.status().ok() && fatal_.ok()) fatal_ = reader.status();
     if (file_size > 0) {
-      bar.Update(static_cast<double>(reader.bytes_read()) / static_cast<double>(file_size),
-                 fmt::format("{} rows", summary_.rows));
+      bar.Update(static_cast<double>(reader.bytes_read()) / static_cast<double>(file_size), summary_.rows);
     }
   }
   for (;;) {
@@ -913,8 +912,7 @@ Result<ImportSummary> Importer::Run() {
     if (in_flight_ == 0 && (input_done || !fatal_.ok() || free_.empty())) break;
     for (Completion& c : queue_.WaitAll()) OnCompletion(c);
     if (file_size > 0) {
-      bar.Update(static_cast<double>(reader.bytes_read()) / static_cast<double>(file_size),
-                 fmt::format("{} rows", summary_.rows));
+      bar.Update(static_cast<double>(reader.bytes_read()) / static_cast<double>(file_size), summary_.rows);
     }
   }
   bar.Finish();
