@@ -71,7 +71,7 @@ std::string CaseEventFieldsJson(const CaseEvent& event, int offset_minutes);
 void WriteFields(const ConfigChange& change, ObjectWriter& out);
 std::string ConfigChangeFieldsJson(const ConfigChange& change);
 
-// rates: {"unit","due","handled","on_time","late","overdue_open","reworked",
+// rates: {"unit","unit_name","due","handled","on_time","late","overdue_open","reworked",
 // "extended","handling_rate","on_time_rate","rework_rate","overdue_open_rate",
 // "extension_rate","score","grade"}; rates rounded to 4 decimals, score to 2,
 // null when undefined.
@@ -84,10 +84,10 @@ std::string ToJson(const InspectorRates& rates);
 // centre: {"received","registered","rejected","voided","closed","closed_on_time"}.
 void Write(const CentreFigures& figures, ObjectWriter& out);
 std::string ToJson(const CentreFigures& figures);
-// overdue: {"case","unit","deadline","overdue_hours"}.
+// overdue: {"case","unit","unit_name","deadline","overdue_hours","overdue_working_hours"}.
 void Write(const OverdueTask& task, ObjectWriter& out);
 std::string ToJson(const OverdueTask& task, int offset_minutes);
-// workload: {"unit","open_tasks","overdue_tasks"}.
+// workload: {"unit","unit_name","open_tasks","overdue_tasks"}.
 void Write(const UnitWorkload& workload, ObjectWriter& out);
 std::string ToJson(const UnitWorkload& workload);
 

@@ -49,6 +49,7 @@ struct UnitRates {
   std::optional<double> extension_rate;
   std::optional<double> score;  // rounded to 2 decimals; nullopt when due == 0
   std::optional<char> grade;    // 'A'..'E'; nullopt when score is
+  std::string unit_name;        // the configured unit's name; "" for a unit only the log knows
 };
 
 struct InspectorRates {
@@ -85,12 +86,17 @@ struct OverdueTask {
   std::string unit;
   Instant deadline{};
   double overdue_hours = 0;  // natural hours past the deadline at the query instant, 2 decimals
+  std::string unit_name;     // the configured unit's name; "" for a unit only the log knows
+  // Working hours past the deadline at the query instant, on the current
+  // calendar (what a working-time limit counts), 2 decimals.
+  double overdue_working_hours = 0;
 };
 
 struct UnitWorkload {
   std::string unit;
   std::int64_t open_tasks = 0;
   std::int64_t overdue_tasks = 0;  // at the query instant
+  std::string unit_name;           // the configured unit's name; "" for a unit only the log knows
 };
 
 // One row of the case list (Engine::FindCases): what the case-list index

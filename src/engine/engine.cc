@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <cmath>
 #include <exception>
 #include <random>
 #include <utility>
@@ -728,6 +729,15 @@ Result<CaseState> EngineImpl::State(const std::string& case_id) {
 
 namespace {
 
+// Each row's unit_name: the configured unit's name ("" for a unit only the log knows).
+template <typename Row>
+void NameUnits(std::vector<Row>& rows, const Config& cfg) {
+  for (Row& r : rows) {
+    auto it = cfg.units.find(r.unit);
+    r.unit_name = it == cfg.units.end() ? std::string() : it->second.name;
+  }
+}
+
 Status NotYetAt(const std::string& case_id, Instant at, const Config& cfg) {
   return Status::NotFound("case " + case_id + " had not been reported at " +
                           FormatInstant(at, cfg.calendar.utc_offset_minutes));
@@ -835,7 +845,9 @@ Result<std::vector<UnitRates>> EngineImpl::Rates(const PeriodQuery& q) {
                               "': no unit of that id is configured or was ever dispatched to");
     }
   }
-  return projections_->Rates(resolved, *cfg);
+  Result<std::vector<UnitRates>> rates = projections_->Rates(resolved, *cfg);
+  if (rates.ok()) NameUnits(*rates, *cfg);
+  return rates;
 }
 
 Result<std::vector<InspectorRates>> EngineImpl::Inspectors(const PeriodQuery& q) {
@@ -856,14 +868,28 @@ Result<std::vector<OverdueTask>> EngineImpl::Overdue(std::optional<Instant> at) 
   if (!Enter()) return ClosedError("overdue list");
   GateGuard guard{this};
   CASELOOP_RETURN_IF_ERROR(CatchUpTo(store_->HeadPosition()));
-  return projections_->Overdue(QueryInstant(at, std::nullopt, clock_->Now()));
+  const Instant t = QueryInstant(at, std::nullopt, clock_->Now());
+  Result<std::vector<OverdueTask>> overdue = projections_->Overdue(t);
+  if (!overdue.ok()) return overdue;
+  std::shared_ptr<const Config> cfg = config();
+  NameUnits(*overdue, *cfg);
+  // Beside the natural hours: the working hours a working-time limit counts.
+  for (OverdueTask& o : *overdue) {
+    const double hours =
+        static_cast<double>(WorkingTimeBetween(cfg->calendar, o.deadline, t).count()) / 3.6e9;
+    o.overdue_working_hours = std::round(hours * 100) / 100;
+  }
+  return overdue;
 }
 
 Result<std::vector<UnitWorkload>> EngineImpl::Workload(std::optional<Instant> at) {
   if (!Enter()) return ClosedError("workload");
   GateGuard guard{this};
   CASELOOP_RETURN_IF_ERROR(CatchUpTo(store_->HeadPosition()));
-  return projections_->Workload(QueryInstant(at, std::nullopt, clock_->Now()));
+  Result<std::vector<UnitWorkload>> workload =
+      projections_->Workload(QueryInstant(at, std::nullopt, clock_->Now()));
+  if (workload.ok()) NameUnits(*workload, *config());
+  return workload;
 }
 
 // ---------------------------------------------------------------------------

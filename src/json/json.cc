@@ -487,12 +487,17 @@ std::string ToJson(const CentreFigures& c) { return Dump(json::CentreJson(c)); }
 void Write(const OverdueTask& t, ObjectWriter& out) {
   out.String("case", t.case_id);
   out.String("unit", t.unit);
+  out.String("unit_name", t.unit_name);
   out.Time("deadline", t.deadline);
-  Json hours = json::RoundedOrNull(t.overdue_hours, 2);
-  if (hours.is_null()) {
-    out.Null("overdue_hours");
-  } else {
-    out.Double("overdue_hours", hours.get<double>());
+  for (const auto& [key, value] :
+       {std::pair<const char*, double>{"overdue_hours", t.overdue_hours},
+        std::pair<const char*, double>{"overdue_working_hours", t.overdue_working_hours}}) {
+    Json hours = json::RoundedOrNull(value, 2);
+    if (hours.is_null()) {
+      out.Null(key);
+    } else {
+      out.Double(key, hours.get<double>());
+    }
   }
 }
 
@@ -500,6 +505,7 @@ std::string ToJson(const OverdueTask& t, int offset_minutes) { return TextOf(t, 
 
 void Write(const UnitWorkload& w, ObjectWriter& out) {
   out.String("unit", w.unit);
+  out.String("unit_name", w.unit_name);
   out.Int("open_tasks", w.open_tasks);
   out.Int("overdue_tasks", w.overdue_tasks);
 }

@@ -26,6 +26,7 @@ Json RoundedOrNull(const std::optional<double>& x, int decimals) {
 Json UnitRatesJson(const UnitRates& r) {
   Json j;
   j["unit"] = r.unit;
+  j["unit_name"] = r.unit_name;
   // The figures of the metric table, in its order: counts, then rates.
   for (const UnitMetric& m : kUnitMetrics) {
     const std::string key(m.key);

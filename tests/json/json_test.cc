@@ -137,6 +137,8 @@ TEST_CASE("every object: the writer gets the JSON text's keys, in its order") {
   CHECK(ru.keys == JsonKeys(ToJson(u)));
   CHECK(ToJson(u).find(R"("handling_rate":0.25,"on_time_rate":null)") != std::string::npos);
   CHECK(ToJson(u).find(R"("score":81.24,"grade":"B")") != std::string::npos);
+  u.unit_name = "水务局";  // issue 22: the name beside the id
+  CHECK(ToJson(u).rfind(R"({"unit":"WATER","unit_name":"水务局","due":4,)", 0) == 0);
 
   InspectorRates i;
   i.inspector = "I1";
@@ -152,15 +154,16 @@ TEST_CASE("every object: the writer gets the JSON text's keys, in its order") {
   CHECK(ToJson(c) ==
         R"({"received":4,"registered":0,"rejected":0,"voided":0,"closed":0,"closed_on_time":0})");
 
-  OverdueTask o{"A1", "WATER", T("2025-03-31T15:00"), 1.23456};
+  OverdueTask o{"A1", "WATER", T("2025-03-31T15:00"), 1.23456, "水务局", 0.45678};
   CHECK(ToJson(o, 480) ==
-        R"({"case":"A1","unit":"WATER","deadline":"2025-03-31T15:00:00+08:00","overdue_hours":1.23})");
+        R"({"case":"A1","unit":"WATER","unit_name":"水务局","deadline":"2025-03-31T15:00:00+08:00",)"
+        R"("overdue_hours":1.23,"overdue_working_hours":0.46})");
   Recorder ro;
   Write(o, ro);
   CHECK(ro.keys == JsonKeys(ToJson(o, 480)));
 
-  UnitWorkload w{"WATER", 3, 1};
-  CHECK(ToJson(w) == R"({"unit":"WATER","open_tasks":3,"overdue_tasks":1})");
+  UnitWorkload w{"WATER", 3, 1, "水务局"};
+  CHECK(ToJson(w) == R"({"unit":"WATER","unit_name":"水务局","open_tasks":3,"overdue_tasks":1})");
 }
 
 TEST_CASE(

@@ -2,6 +2,7 @@
 // class, the script clock, the JSON of the queries and every error path.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <memory>
@@ -177,7 +178,8 @@ TEST_CASE("deadline timers fire as the clock passes them") {
   REQUIRE(after->back().event.has_value());
   CHECK(after->back().event->type == EventType::kTaskOverdue);
   CHECK(f.One("overdue") ==
-        R"({"case":"A1","unit":"WATER","deadline":"2025-03-31T15:30:00+08:00","overdue_hours":0.02})");
+        R"({"case":"A1","unit":"WATER","unit_name":"水务局","deadline":"2025-03-31T15:30:00+08:00",)"
+        R"("overdue_hours":0.02,"overdue_working_hours":0.02})");
   CHECK(f.Out("overdue at=2025-03-31T15:00").empty());
 }
 
@@ -481,7 +483,7 @@ TEST_CASE("a script that fails on a setup or clock line before its first command
     CHECK(f.engine->CurrentConfig().calendar.utc_offset_minutes == -300);
     CHECK(f.engine->CurrentConfig().units.count("WATER") == 1);
     CHECK(f.session->Now() == *ParseInstant("2025-04-01T09:00-05:00", 0));
-    CHECK(r.out.rfind("ok 2\nok 3\nok 4\n", 0) == 0);  // line 1 is a comment
+    CHECK(r.out.rfind("ok 2\nok 3\nok 4\n", 0) == 0);                 // line 1 is a comment
     CHECK(r.out.find("ok 17\nok 18\nok 19\n") != std::string::npos);  // the setup, then the `at`
     CHECK(r.out.find("ok 20") == std::string::npos);
   }
@@ -555,4 +557,33 @@ TEST_CASE("the system clock: commands are stamped with the system time, at lines
           std::string::npos);
     CHECK(f.engine->State("A1")->state == LifecycleState::kReported);
   }
+}
+
+// Issue 22: overdue gave natural hours only, and the queries' JSON only the
+// units' ids.
+TEST_CASE("overdue: working hours beside natural hours; rates, overdue and workload name the unit") {
+  Fixture f;
+  // A1's 4 working hours from Thu 2025-04-03 13:00 end at 17:00; Fri 04-04 is
+  // a holiday, 04-05/06 a weekend: at Mon 04-07 11:00 it is 90 natural hours
+  // and 2 working hours (09:00-11:00) overdue.
+  f.District();
+  f.Ok("at 2025-04-03T12:50");
+  f.Ok("report A1 kind=component category=0101 source=inspector grid=620102001001001 by=I1");
+  f.Ok("register A1 by=L1");
+  f.Ok("dispatch A1 by=D1 at=2025-04-03T13:00");
+  f.Ok("at 2025-04-07T11:00");
+  CHECK(f.One("overdue") ==
+        R"({"case":"A1","unit":"WATER","unit_name":"水务局","deadline":"2025-04-03T17:00:00+08:00",)"
+        R"("overdue_hours":90.0,"overdue_working_hours":2.0})");
+  auto typed = f.engine->Overdue(*ParseInstant("2025-04-07T11:00", 480));
+  REQUIRE(typed.ok());
+  REQUIRE(typed->size() == 1);
+  CHECK(typed->front().overdue_working_hours == 2.0);
+  CHECK(typed->front().unit_name == "水务局");
+  const auto workload = f.Out("workload");
+  CHECK(std::find(workload.begin(), workload.end(),
+                  R"({"unit":"WATER","unit_name":"水务局","open_tasks":1,"overdue_tasks":1})") !=
+        workload.end());
+  CHECK(f.One("rates from=2025-04-01 to=2025-05-01 unit=WATER")
+            .rfind(R"({"unit":"WATER","unit_name":"水务局",)", 0) == 0);
 }
