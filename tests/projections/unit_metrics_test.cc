@@ -121,7 +121,7 @@ TEST_CASE("metric table: docs/projections.md holds the generated table") {
 
 TEST_CASE("metric table: docs/cli.md lists the rates keys and the weights in table order") {
   const std::string cli = ReadFile(std::string(CASELOOP_SOURCE_DIR) + "/docs/cli.md");
-  std::string keys = "{\"unit\"";
+  std::string keys = "{\"unit\",\"unit_name\"";
   std::string weights = "`weights";
   const Weights defaults;
   for (const UnitMetric& m : kUnitMetrics) {

@@ -193,7 +193,7 @@ def test_unit_metrics_drive_rates_keys_and_weights(engine):
     engine.accept("M1", by="STREET")
     engine.feedback("M1", by="STREET", at=t("2025-03-31T10:00"))
     row = next(r for r in engine.rates(dt.date(2025, 3, 1), dt.date(2025, 4, 1)) if r["unit"] == "STREET")
-    assert list(row) == ["unit"] + [m["key"] for m in metrics] + ["score", "grade"]
+    assert list(row) == ["unit", "unit_name"] + [m["key"] for m in metrics] + ["score", "grade"]
     assert {m["weight"]: m["default_weight"] for m in metrics if m["weight"]} == {
         "handling": 30, "on_time": 20, "rework": 20, "overdue": 20, "extension": 10}
     with pytest.raises(TypeError):
