@@ -33,6 +33,7 @@
 #include "caseloop/status.h"
 #include "caseloop/time.h"
 #include "caseloop/tools.h"
+#include "exit_status.h"
 #include "ops_command.h"
 #include "serve_command.h"
 
@@ -40,27 +41,7 @@ namespace {
 
 using namespace caseloop;
 
-// Exit statuses (docs/cli.md).
-constexpr int kExitOk = 0;
-constexpr int kExitRefused = 1;  // a line or command was refused or invalid
-constexpr int kExitUsage = 2;    // the command line itself is wrong
-constexpr int kExitStorage = 3;  // corruption, I/O, the database is locked
-
-int ExitCodeFor(const Status& s) {
-  if (s.ok()) return kExitOk;
-  if (s.IsCorruption() || s.IsIOError() || s.IsUnavailable()) return kExitStorage;
-  return kExitRefused;
-}
-
-int Fail(const Status& s) {
-  std::cerr << "error: " << s.message() << '\n';
-  return ExitCodeFor(s);
-}
-
-int UsageError(const std::string& message) {
-  std::cerr << "error: " << message << "\nRun with --help for more information.\n";
-  return kExitUsage;
-}
+using namespace caseloop_cli;  // exit statuses, Fail, UsageError (exit_status.h)
 
 // stdout for the results: a buffered stream over file descriptor 1 that
 // keeps the errno of its first failed write (std::cout over stdio forgets it

@@ -17,27 +17,12 @@
 #include "caseloop/engine.h"
 #include "caseloop/status.h"
 #include "caseloop/year_calendar.h"
+#include "exit_status.h"
 
 namespace caseloop_cli {
 namespace {
 
 using namespace caseloop;
-
-constexpr int kExitOk = 0;
-constexpr int kExitRefused = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitStorage = 3;
-
-int Fail(const Status& s) {
-  std::cerr << "error: " << s.message() << '\n';
-  if (s.IsCorruption() || s.IsIOError() || s.IsUnavailable()) return kExitStorage;
-  return kExitRefused;
-}
-
-int Usage(const std::string& message) {
-  std::cerr << "error: " << message << "\nRun with --help for more information.\n";
-  return kExitUsage;
-}
 
 std::string UtcTime(std::int64_t unix_s) {
   std::time_t t = static_cast<std::time_t>(unix_s);
@@ -121,11 +106,11 @@ int OpsCommands::RunCalendar(const std::string& db, const std::string& durabilit
     return kExitOk;
   }
   auto durability = ParseDurability(durability_text);
-  if (!durability.ok()) return Usage(durability.status().message());
+  if (!durability.ok()) return UsageError(durability.status().message());
   std::error_code ec;
   if (db != kInMemoryPath && !std::filesystem::exists(db, ec))
-    return Usage("no database at " + db +
-                 " (run, import and demo create one; the other commands read an existing one)");
+    return UsageError("no database at " + db +
+                      " (run, import and demo create one; the other commands read an existing one)");
   EngineOptions o;
   o.path = db;
   o.store.durability = *durability;
@@ -152,7 +137,7 @@ int OpsCommands::RunCalendar(const std::string& db, const std::string& durabilit
 }
 
 int OpsCommands::RunBackup(const std::string& db) {
-  if (list_ && verify_) return Usage("backup: --list and --verify go one at a time");
+  if (list_ && verify_) return UsageError("backup: --list and --verify go one at a time");
   if (list_) {
     auto all = ListBackups(backup_dir_);
     if (!all.ok()) return Fail(all.status());

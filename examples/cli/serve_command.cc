@@ -15,27 +15,12 @@
 #include "caseloop/server.h"
 #include "caseloop/status.h"
 #include "caseloop/time.h"
+#include "exit_status.h"
 
 namespace caseloop_cli {
 namespace {
 
 using namespace caseloop;
-
-constexpr int kExitOk = 0;
-constexpr int kExitRefused = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitStorage = 3;
-
-int Fail(const Status& s) {
-  std::cerr << "error: " << s.message() << '\n';
-  if (s.IsCorruption() || s.IsIOError() || s.IsUnavailable()) return kExitStorage;
-  return kExitRefused;
-}
-
-int Usage(const std::string& message) {
-  std::cerr << "error: " << message << "\nRun with --help for more information.\n";
-  return kExitUsage;
-}
 
 // "HOST:PORT", "[V6]:PORT" -> host, port.
 bool ParseListen(const std::string& text, std::string* host, std::uint16_t* port) {
@@ -107,9 +92,10 @@ int ServerCommands::Run(const std::string& db, const std::string& durability_tex
   const std::string keys_file = keys_file_.empty() ? DefaultKeysFile(db) : keys_file_;
   if (keys_->parsed()) {
     if (keys_file.empty())
-      return Usage(IsDatabaseUri(db)
-                       ? "a PostgreSQL --db has no directory to keep the keys beside: name a file with --keys"
-                       : "--db :memory: keeps no keys: name a file with --keys");
+      return UsageError(
+          IsDatabaseUri(db)
+              ? "a PostgreSQL --db has no directory to keep the keys beside: name a file with --keys"
+              : "--db :memory: keeps no keys: name a file with --keys");
     const Instant now = std::chrono::time_point_cast<Micros>(std::chrono::system_clock::now());
     if (issue_->parsed()) {
       if (actor_ != kAdminActor) {
@@ -156,13 +142,14 @@ int ServerCommands::Run(const std::string& db, const std::string& durability_tex
       std::cerr << "revoked " << key_id_ << '\n';
       return kExitOk;
     }
-    return Usage("keys: issue, list or revoke");
+    return UsageError("keys: issue, list or revoke");
   }
 
   // serve
   ServerOptions so;
   if (!ParseListen(listen_, &so.host, &so.port))
-    return Usage("bad --listen '" + listen_ + "': expected HOST:PORT, e.g. 127.0.0.1:8311 or [::1]:8311");
+    return UsageError("bad --listen '" + listen_ +
+                      "': expected HOST:PORT, e.g. 127.0.0.1:8311 or [::1]:8311");
   so.keys_file = keys_file;
   so.threads = threads_;
   so.request_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(request_timeout_ * 1000));
