@@ -14,6 +14,14 @@ from conftest import SHARED
 
 CST = caseloop.tz(8)
 
+
+def run_cli(args):
+    """The CLI as a child process. Without this process's LD_PRELOAD: in the ASan
+    stage the interpreter preloads the ASan runtime, and the CLI (linked with its
+    own) refuses to start beside it ("incompatible ASan runtimes")."""
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    return subprocess.run(args, capture_output=True, text=True, env=env)
+
 # Periods that end after the clock (2025-04-14T09:00) and one that ended before it.
 PERIODS = [("2025-03-01", "2025-05-01"), ("2025-04-01", "2025-04-15"), ("2025-03-01", "2025-04-03")]
 CASES = ["A1", "A2", "A3", "A4", "A5"]
@@ -82,7 +90,7 @@ def test_cli_answers_as_python(worked_db):
     with caseloop.Engine(str(worked_db), clock="manual") as e:
         expected = [(words, e.execute(words)) for words, _ in questions()]
     for words, want in expected:
-        r = subprocess.run([cli, "--db", str(worked_db), *words.split()], capture_output=True, text=True)
+        r = run_cli([cli, "--db", str(worked_db), *words.split()])
         assert r.returncode == 0, (words, r.stderr)
         got = [json.loads(line) for line in r.stdout.splitlines()]
         assert got == want, words
@@ -123,11 +131,11 @@ def test_cli_version_and_help():
     cli = os.environ.get("CASELOOP_CLI")
     if not cli:
         pytest.skip("CASELOOP_CLI not set (the CLI is not built)")
-    v = subprocess.run([cli, "--version"], capture_output=True, text=True)
+    v = run_cli([cli, "--version"])
     assert v.returncode == 0 and v.stdout.startswith("caseloop 0."), v
-    h = subprocess.run([cli, "help"], capture_output=True, text=True)
+    h = run_cli([cli, "help"])
     assert h.returncode == 0 and "rates" in h.stdout and "import" in h.stdout, h
-    r = subprocess.run([cli, "help", "import"], capture_output=True, text=True)
+    r = run_cli([cli, "help", "import"])
     assert r.returncode == 0 and "--closed-status" in r.stdout, r
-    bad = subprocess.run([cli, "help", "nope"], capture_output=True, text=True)
+    bad = run_cli([cli, "help", "nope"])
     assert bad.returncode == 2 and "unknown command 'nope'" in bad.stderr, bad
