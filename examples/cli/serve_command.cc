@@ -48,13 +48,6 @@ bool ParseListen(const std::string& text, std::string* host, std::uint16_t* port
   return true;
 }
 
-std::string DefaultKeysFile(const std::string& db) {
-  if (db == kInMemoryPath || IsDatabaseUri(db)) return "";  // a URI: name the file with --keys
-  std::string d = db;
-  while (d.size() > 1 && d.back() == '/') d.pop_back();
-  return d + ".keys";
-}
-
 }  // namespace
 
 ServerCommands::ServerCommands(CLI::App& app) {

@@ -275,6 +275,13 @@ bool IsDatabaseUri(std::string_view path);
 // returned as it is.
 std::string PathForMessages(const std::string& path);
 
+// The API keys file of `caseloop serve` that belongs to the database at
+// `path`: "DIR.keys" beside its directory (not inside it: RocksDB owns the
+// directory), trailing slashes ignored. "" for ":memory:" and for a
+// PostgreSQL URI, which have no directory to keep it beside (name one).
+// Backups copy this file with the database (caseloop/backup.h).
+std::string DefaultKeysFile(const std::string& path);
+
 struct RepairOptions {
   // Accept the loss of acknowledged events: when the log ends before the
   // position the store last acknowledged (a truncated or deleted write-ahead

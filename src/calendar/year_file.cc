@@ -12,6 +12,7 @@
 #include "calendar/text_util.h"
 #include "caseloop/calendar.h"
 #include "caseloop/year_calendar.h"
+#include "core/utf8.h"
 
 namespace caseloop {
 namespace {
@@ -41,19 +42,6 @@ std::pair<std::string_view, std::string_view> Split(std::string_view s) {
   return {s.substr(0, end), Trim(s.substr(end))};
 }
 
-bool Utf8Valid(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (std::size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
-    i += n;
-  }
-  return true;
-}
-
 }  // namespace
 
 Result<YearCalendar> ParseYearCalendar(std::string_view text, std::string_view source) {
@@ -73,7 +61,7 @@ Result<YearCalendar> ParseYearCalendar(std::string_view text, std::string_view s
     pos = nl + 1;
     ++line_no;
     if (line_no == 1 && raw.substr(0, 3) == "\xEF\xBB\xBF") raw.remove_prefix(3);  // a UTF-8 BOM
-    if (!Utf8Valid(raw)) return error("not valid UTF-8");
+    if (Status utf8 = CheckUtf8(raw, "the text"); !utf8.ok()) return error(utf8.message());
     std::string_view line = Trim(raw);
     if (line.empty() || line.front() == '#') {
       if (nl == text.size()) break;

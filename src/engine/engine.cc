@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
-#include <cmath>
 #include <exception>
 #include <random>
 #include <utility>
@@ -11,6 +10,7 @@
 #include "caseloop/case.h"
 #include "engine/engine_impl.h"
 #include "engine/log_decode.h"
+#include "projections/deadline_projection.h"
 #include "store/overlay_store.h"
 #include "store/postgres_store.h"
 #include "store/store_internal.h"
@@ -874,11 +874,8 @@ Result<std::vector<OverdueTask>> EngineImpl::Overdue(std::optional<Instant> at) 
   std::shared_ptr<const Config> cfg = config();
   NameUnits(*overdue, *cfg);
   // Beside the natural hours: the working hours a working-time limit counts.
-  for (OverdueTask& o : *overdue) {
-    const double hours =
-        static_cast<double>(WorkingTimeBetween(cfg->calendar, o.deadline, t).count()) / 3.6e9;
-    o.overdue_working_hours = std::round(hours * 100) / 100;
-  }
+  for (OverdueTask& o : *overdue)
+    o.overdue_working_hours = projections::RoundHours(WorkingTimeBetween(cfg->calendar, o.deadline, t));
   return overdue;
 }
 

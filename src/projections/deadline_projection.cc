@@ -121,15 +121,15 @@ Status OpenTaskIn(Batch& b, const std::string& case_id, CaseTask& c, bool fresh)
   return b.AddCounter(UnitKey(c.unit), +1);
 }
 
-double RoundHours(Micros d) {
-  double h = static_cast<double>(d.count()) / 3.6e9;
-  return std::round(h * 100.0) / 100.0;
-}
-
 // The first key after every key that starts with `prefix` + ordered(t).
 std::string UpTo(const char* prefix, Instant t_exclusive) { return IndexKey(prefix, t_exclusive, ""); }
 
 }  // namespace
+
+double RoundHours(Micros d) {
+  double h = static_cast<double>(d.count()) / 3.6e9;
+  return std::round(h * 100.0) / 100.0;
+}
 
 std::vector<std::string> DeadlineProjection::carried_prefixes() const { return {kUnitPrefix}; }
 

@@ -25,6 +25,10 @@
 
 namespace caseloop::projections {
 
+// A duration in hours, rounded to two decimals: how the overdue list gives
+// its overdue_hours (and the engine its overdue_working_hours).
+double RoundHours(Micros d);
+
 class DeadlineProjection final : public Projection {
  public:
   static constexpr char kName[] = "deadline";

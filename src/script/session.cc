@@ -394,7 +394,10 @@ class SessionImpl final : public ScriptSession {
   // The configuration the next line sees: the engine's, with the held setup lines applied.
   Config Cfg() const { return held_config_ ? *held_config_ : engine_->CurrentConfig(); }
 
-  int Offset() const { return Cfg().calendar.utc_offset_minutes; }
+  int Offset() const {
+    return held_config_ ? held_config_->calendar.utc_offset_minutes
+                        : engine_->CurrentConfig().calendar.utc_offset_minutes;
+  }
 
   std::string Format(Instant t) const { return FormatInstant(t, Offset()); }
 

@@ -55,8 +55,6 @@ std::string Trimmed(std::string path) {
   return path;
 }
 
-std::string DefaultKeysFile(const std::string& db) { return Trimmed(db) + ".keys"; }
-
 Status RefusedPath(const std::string& path, const char* what) {
   if (IsPostgresUrl(path)) {
     return Status::InvalidArgument(fmt::format(

@@ -434,4 +434,11 @@ std::string PathForMessages(const std::string& path) {
   return out.substr(0, colon + 1) + "***" + out.substr(at);
 }
 
+std::string DefaultKeysFile(const std::string& path) {
+  if (path == ":memory:" || IsDatabaseUri(path)) return "";  // (kInMemoryPath, caseloop/engine.h)
+  std::string dir = path;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir + ".keys";
+}
+
 }  // namespace caseloop

@@ -128,7 +128,8 @@ TEST_CASE("year calendar: bad files are refused with the line that is wrong") {
   has(ParseError("year 25\n"), "line 1: '25' is not a year");
   has(ParseError("year 2025\nyear 2026\n"), "line 2: a second 'year' line");
   has(ParseError("year 2025\nholiday\n"), "line 2: 'holiday' needs a date");
-  has(ParseError("year 2025\nholiday 2025-01-01 \xff\n"), "line 2: not valid UTF-8");
+  has(ParseError("year 2025\nholiday 2025-01-01 \xff\n"),
+      "line 2: the text is not valid UTF-8 (byte 0xFF at offset 19)");
   // Against the weekly rule: a working day that is one anyway.
   auto monday = ParseYearCalendar("year 2025\nworkday 2025-02-10\n", "t");
   REQUIRE(monday.ok());

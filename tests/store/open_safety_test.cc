@@ -567,4 +567,8 @@ TEST_CASE("paths in messages: a PostgreSQL URI's password never appears, a direc
         "postgresql://db/cases?user=app&password=***&sslmode=require");
   CHECK(PathForMessages("postgresql://db/cases?password=s3cret") == "postgresql://db/cases?password=***");
   CHECK(PathForMessages("/data/a:b@c") == "/data/a:b@c");
+  CHECK(DefaultKeysFile("/var/lib/cases/") == "/var/lib/cases.keys");
+  CHECK(DefaultKeysFile("cases") == "cases.keys");
+  CHECK(DefaultKeysFile(":memory:").empty());
+  CHECK(DefaultKeysFile("postgresql://app:pw@db/cases").empty());
 }
