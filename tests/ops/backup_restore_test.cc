@@ -11,10 +11,8 @@
 // The writer is this binary re-executed (fork + execve, "-tc=ops: writer
 // child"), as tests/store/crash_test.cc does.
 #include <doctest/doctest.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -161,46 +159,30 @@ std::size_t CountOverdueEvents(Engine& e, std::uint64_t after) {
 
 TEST_CASE("ops: back up under load, kill -9 the writer, restore: the same answers, deadlines fire once") {
   caseloop::testing::TempDir db("ops-db"), backups("ops-bk"), restored("ops-restored"), prefix("ops-prefix");
-  int fds[2];
-  REQUIRE(pipe(fds) == 0);
-  REQUIRE(fcntl(fds[0], F_SETFD, FD_CLOEXEC) == 0);
-  std::vector<std::string> env = {"CASELOOP_OPS_CHILD_DB=" + db.path(),
-                                  "CASELOOP_OPS_CHILD_BACKUPS=" + backups.path(),
-                                  "CASELOOP_OPS_CHILD_FD=" + std::to_string(fds[1])};
-  for (std::string& e : caseloop::testing::SanitizerEnv()) env.push_back(std::move(e));
-  std::vector<char*> envp;
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  char* argv[] = {const_cast<char*>("ops_test"), const_cast<char*>("-tc=ops: writer child"),
-                  const_cast<char*>("--no-version"), nullptr};
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int null_fd = open("/dev/null", O_WRONLY);
-    if (null_fd >= 0) dup2(null_fd, STDOUT_FILENO);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    execve("/proc/self/exe", argv, envp.data());
-    _exit(99);
-  }
-  close(fds[1]);
+  const caseloop::testing::TestChild child = caseloop::testing::SpawnTestChild(
+      "ops: writer child",
+      {"CASELOOP_OPS_CHILD_DB=" + db.path(), "CASELOOP_OPS_CHILD_BACKUPS=" + backups.path()},
+      "CASELOOP_OPS_CHILD_FD");
+  REQUIRE(child.pid > 0);
+  const pid_t pid = child.pid;
   std::string buffer;
   const auto deadline = SteadyClock::now() + std::chrono::seconds(120);
   bool open = true;
   while (open && buffer.find("BACKUP ") == std::string::npos && buffer.find("FAIL") == std::string::npos &&
          SteadyClock::now() < deadline)
-    open = ReadSome(fds[0], buffer, 100);
+    open = ReadSome(child.fd, buffer, 100);
   // Let the writer go on past the backup, then kill it mid-write.
   const auto more = SteadyClock::now() + std::chrono::milliseconds(300);
-  while (open && SteadyClock::now() < more) open = ReadSome(fds[0], buffer, 50);
+  while (open && SteadyClock::now() < more) open = ReadSome(child.fd, buffer, 50);
   const bool alive = waitpid(pid, nullptr, WNOHANG) == 0;
   kill(pid, SIGKILL);
   int wstatus = 0;
   REQUIRE(waitpid(pid, &wstatus, 0) == pid);
-  while (ReadSome(fds[0], buffer, 200) && buffer.size() < (1u << 20)) {
-    pollfd p{fds[0], POLLIN, 0};
+  while (ReadSome(child.fd, buffer, 200) && buffer.size() < (1u << 20)) {
+    pollfd p{child.fd, POLLIN, 0};
     if (poll(&p, 1, 0) <= 0) break;
   }
-  close(fds[0]);
+  close(child.fd);
   INFO("writer said: " << buffer.substr(0, 2000));
   REQUIRE(buffer.find("FAIL") == std::string::npos);
   REQUIRE(buffer.find("BACKUP ") != std::string::npos);

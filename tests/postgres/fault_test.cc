@@ -12,10 +12,8 @@
 //   * each engine's projections (its scope) answer as a rebuild from the log.
 // CASELOOP_FAULT_CYCLES (default 6) and CASELOOP_FAULT_SEED tune it.
 #include <doctest/doctest.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +26,7 @@
 #include <thread>
 
 #include "../engine/engine_test_util.h"
+#include "../store/store_test_util.h"
 #include "caseloop/engine.h"
 #include "pg_test_util.h"
 #include "store/postgres_store.h"
@@ -181,35 +180,16 @@ TEST_CASE("postgres fault: 3 engines, kill -9, a server restart: acked once, one
   };
   std::set<std::string> acked;
   auto spawn = [&](int engine, bool final_round) {
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    REQUIRE(fcntl(fds[0], F_SETFD, FD_CLOEXEC) == 0);
-    std::vector<std::string> env = {"CASELOOP_FAULT_URL=" + base,
-                                    "CASELOOP_FAULT_FD=" + std::to_string(fds[1]),
-                                    "CASELOOP_FAULT_ENGINE=" + std::to_string(engine),
-                                    std::string("CASELOOP_FAULT_FINAL=") + (final_round ? "1" : "0"),
-                                    "CASELOOP_TEST_POSTGRES_URL=" + caseloop::testing::PostgresUrl()};
-    for (const char* name : {"TSAN_OPTIONS", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
-      if (const char* v = std::getenv(name)) env.push_back(std::string(name) + "=" + v);
-    }
-    std::vector<char*> envp;
-    for (auto& s : env) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    char* argv[] = {const_cast<char*>("postgres_test"), const_cast<char*>("-tc=postgres fault: engine child"),
-                    const_cast<char*>("--no-version"), nullptr};
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      int null_fd = open("/dev/null", O_WRONLY);
-      if (null_fd >= 0) dup2(null_fd, STDOUT_FILENO);
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      execve("/proc/self/exe", argv, envp.data());
-      _exit(99);
-    }
-    close(fds[1]);
+    const caseloop::testing::TestChild child = caseloop::testing::SpawnTestChild(
+        "postgres fault: engine child",
+        {"CASELOOP_FAULT_URL=" + base, "CASELOOP_FAULT_ENGINE=" + std::to_string(engine),
+         std::string("CASELOOP_FAULT_FINAL=") + (final_round ? "1" : "0"),
+         "CASELOOP_TEST_POSTGRES_URL=" + caseloop::testing::PostgresUrl()},
+        "CASELOOP_FAULT_FD");
+    REQUIRE(child.pid > 0);
     Child c;
-    c.pid = pid;
-    c.fd = fds[0];
+    c.pid = child.pid;
+    c.fd = child.fd;
     return c;
   };
   // Reads what the children wrote until `deadline`; collects the acks.

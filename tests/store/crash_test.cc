@@ -9,10 +9,8 @@
 // runs only "crash: child": a fresh process, so none of the parent's RocksDB
 // threads or locks leak into it.
 #include <doctest/doctest.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -166,52 +164,33 @@ TEST_CASE("crash: acknowledged appends survive SIGKILL and no append is partial"
 
   for (int cycle = 0; cycle < cycles; ++cycle) {
     CAPTURE(cycle);
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    REQUIRE(fcntl(fds[0], F_SETFD, FD_CLOEXEC) == 0);
-    // Everything the child needs is built before fork: after it, only exec.
-    std::vector<std::string> env = {
-        "CASELOOP_CRASH_CHILD_DIR=" + dir.path(),
-        "CASELOOP_CRASH_CHILD_FD=" + std::to_string(fds[1]),
-        "CASELOOP_CRASH_CHILD_CYCLE=" + std::to_string(cycle),
-        "CASELOOP_CRASH_CHILD_SEED=" + std::to_string(rng()),
-    };
-    for (std::string& e : caseloop::testing::SanitizerEnv()) env.push_back(std::move(e));
-    std::vector<char*> envp;
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    char* argv[] = {const_cast<char*>("store_test"), const_cast<char*>("-tc=crash: child"),
-                    const_cast<char*>("--no-version"), nullptr};
+    const unsigned child_seed = rng();
     const int kill_after_ms = 20 + static_cast<int>(rng() % 131);  // 20..150 ms
-
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      int null_fd = open("/dev/null", O_WRONLY);
-      if (null_fd >= 0) dup2(null_fd, STDOUT_FILENO);
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      execve("/proc/self/exe", argv, envp.data());
-      _exit(99);
-    }
-    close(fds[1]);
+    const caseloop::testing::TestChild child = caseloop::testing::SpawnTestChild(
+        "crash: child",
+        {"CASELOOP_CRASH_CHILD_DIR=" + dir.path(), "CASELOOP_CRASH_CHILD_CYCLE=" + std::to_string(cycle),
+         "CASELOOP_CRASH_CHILD_SEED=" + std::to_string(child_seed)},
+        "CASELOOP_CRASH_CHILD_FD");
+    REQUIRE(child.pid > 0);
+    const pid_t pid = child.pid;
 
     std::string buffer;
     bool open = true;
     auto ready_deadline = Clock::now() + std::chrono::seconds(20);
     while (open && buffer.find("READY\n") == std::string::npos && Clock::now() < ready_deadline) {
       open =
-          ReadUntil(fds[0], buffer, std::min(ready_deadline, Clock::now() + std::chrono::milliseconds(50)));
+          ReadUntil(child.fd, buffer, std::min(ready_deadline, Clock::now() + std::chrono::milliseconds(50)));
     }
     bool ready = buffer.find("READY\n") != std::string::npos;
     if (ready && open)
-      open = ReadUntil(fds[0], buffer, Clock::now() + std::chrono::milliseconds(kill_after_ms));
+      open = ReadUntil(child.fd, buffer, Clock::now() + std::chrono::milliseconds(kill_after_ms));
     bool alive = waitpid(pid, nullptr, WNOHANG) == 0;
     kill(pid, SIGKILL);
     int wstatus = 0;
     REQUIRE(waitpid(pid, &wstatus, 0) == pid);
-    while (ReadUntil(fds[0], buffer, Clock::now() + std::chrono::seconds(5))) {
+    while (ReadUntil(child.fd, buffer, Clock::now() + std::chrono::seconds(5))) {
     }
-    close(fds[0]);
+    close(child.fd);
     REQUIRE_MESSAGE(ready, "child never became ready; output: " << buffer);
     REQUIRE_MESSAGE(buffer.find("FAIL") == std::string::npos, buffer);
     if (alive && WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL) ++killed_mid_run;
