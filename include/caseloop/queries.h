@@ -114,6 +114,7 @@ struct CaseSummary {
   std::string verifier;             // the inspector assigned to verify the latest feedback
   std::optional<Instant> deadline;  // of the open task (dispatched or handling), if it has one
   std::optional<Light> light;       // of the open task at the query instant (as show); null otherwise
+  friend bool operator==(const CaseSummary&, const CaseSummary&) = default;
 };
 
 // A filter of the case list: every field that is set must match.

@@ -126,13 +126,6 @@ CaseSummary FromState(const CaseState& s) {
   return c;
 }
 
-bool Same(const CaseSummary& a, const CaseSummary& b) {
-  return a.case_id == b.case_id && a.state == b.state && a.pending == b.pending && a.kind == b.kind &&
-         a.category == b.category && a.grid == b.grid && a.reporter == b.reporter &&
-         a.reported_at == b.reported_at && a.unit == b.unit && a.verifier == b.verifier &&
-         a.deadline == b.deadline;
-}
-
 // The first key after every key that starts with `p`.
 std::string PastPrefix(std::string p) {
   while (!p.empty() && static_cast<unsigned char>(p.back()) == 0xff) p.pop_back();
@@ -215,7 +208,7 @@ Result<Applied> CaseListProjection::Apply(Batch& b, const LogEntry& entry) {
   }
   s.id = e.case_id;
   CaseSummary after = FromState(s);
-  if (before && Same(*before, after)) return Applied::kDone;  // supervised, overdue, a request...
+  if (before && *before == after) return Applied::kDone;  // supervised, overdue, a request...
   if (before) {
     for (const std::string& k : IndexKeys(*before)) b.Delete(k);
   }

@@ -250,7 +250,12 @@ Result<std::vector<OverdueTask>> DeadlineProjection::Overdue(Instant at) {
       bad = e.status();
       return false;
     }
-    out.push_back({e->case_id, e->unit, e->deadline, RoundHours(at - e->deadline)});
+    OverdueTask o;
+    o.case_id = e->case_id;
+    o.unit = e->unit;
+    o.deadline = e->deadline;
+    o.overdue_hours = RoundHours(at - e->deadline);
+    out.push_back(std::move(o));
     return true;
   });
   if (!s.ok()) return s;
@@ -287,7 +292,9 @@ Result<std::vector<UnitWorkload>> DeadlineProjection::Workload(Instant at) {
       return false;
     }
     std::string unit(k.substr(sizeof(kUnitPrefix) - 1));
-    units[unit] = {unit, *n, 0};
+    UnitWorkload& w = units[unit];
+    w.unit = unit;
+    w.open_tasks = *n;
     return true;
   });
   if (!s.ok()) return s;
