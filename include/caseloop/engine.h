@@ -102,6 +102,14 @@ struct EngineOptions {
   bool default_config = false;
   // Arm deadline timers that append task_overdue events. Default: true.
   bool timers = true;
+  // Several engines on one database (a postgresql:// path, docs/scale.md):
+  // how often an idle engine reads what the other engines appended, so that
+  // their configuration changes apply here and the deadlines of their cases
+  // are armed here too, without waiting for a command or query of this
+  // engine's own. A command or Configure also reads newer configuration
+  // first (at most every 20 ms, as the head). 0: only then. Not used for a
+  // store only this engine writes (RocksDB, ":memory:"). Default: 500 ms.
+  std::chrono::milliseconds peer_poll_interval{500};
   // Case states kept in memory (least recently used dropped first). A miss
   // replays the case's stream, so this bounds memory, not correctness, however
   // many cases the log holds. About 1 KiB per state. Default: 65536.

@@ -87,6 +87,7 @@ EngineImpl::EngineImpl(const EngineOptions& options, Storage storage)
       timer_strand_(boost::asio::make_strand(timer_pool_.get_executor())),
       timer_(timer_pool_.get_executor()) {
   manual_ = dynamic_cast<ManualClock*>(clock_.get());
+  shared_log_ = IsPostgresUrl(options.path);
   std::random_device rd;
   std::uint64_t r = (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
                     static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
@@ -138,11 +139,11 @@ Status EngineImpl::Init() {
   return Status::Ok();
 }
 
-Status EngineImpl::LoadConfig() {
-  Result<std::vector<EventRecord>> records = store_->ReadStream(kConfigStream);
-  if (!records.ok()) return records.status();
-  Config cfg;
-  for (const EventRecord& r : *records) {
+namespace {
+
+// Applies the configuration stream's events `records` to `cfg`.
+Status ApplyConfigRecords(Config& cfg, const std::vector<EventRecord>& records) {
+  for (const EventRecord& r : records) {
     Result<ConfigChange> change = DecodeConfigChange(r.payload, r.schema_version);
     if (!change.ok()) {
       return Status::Corruption("configuration event at position " + std::to_string(r.position) + " (" +
@@ -154,6 +155,23 @@ Status EngineImpl::LoadConfig() {
                                 r.type + ") does not apply: " + s.message());
     }
   }
+  return Status::Ok();
+}
+
+std::int64_t SteadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Status EngineImpl::LoadConfig() {
+  const std::uint64_t head = store_->HeadPosition();
+  Result<std::vector<EventRecord>> records = store_->ReadStream(kConfigStream);
+  if (!records.ok()) return records.status();
+  Config cfg;
+  CASELOOP_RETURN_IF_ERROR(ApplyConfigRecords(cfg, *records));
   std::uint64_t version = records->empty() ? 0 : records->back().version;
 
   if (version == 0 && options_.default_config && !options_.store.read_only) {
@@ -179,22 +197,67 @@ Status EngineImpl::LoadConfig() {
   {
     std::lock_guard<std::mutex> lock(configure_mu_);
     config_version_ = version;
+    config_checked_head_ = head;
   }
+  config_read_ns_.store(SteadyNanos());
   std::lock_guard<std::mutex> lock(config_mu_);
   config_ = std::make_shared<const Config>(std::move(cfg));
   return Status::Ok();
 }
 
+Status EngineImpl::RefreshConfigLocked() {
+  const std::uint64_t head = store_->HeadPosition();
+  config_read_ns_.store(SteadyNanos());
+  Result<std::vector<EventRecord>> records = store_->ReadStream(kConfigStream, config_version_ + 1);
+  if (!records.ok()) return records.status();
+  config_checked_head_ = head;
+  if (records->empty()) return Status::Ok();
+  Config next = *config();
+  CASELOOP_RETURN_IF_ERROR(ApplyConfigRecords(next, *records));
+  config_version_ = records->back().version;
+  std::lock_guard<std::mutex> lock(config_mu_);
+  config_ = std::make_shared<const Config>(std::move(next));
+  return Status::Ok();
+}
+
+void EngineImpl::MaybeRefreshConfig() {
+  if (!shared_log_) return;
+  if (SteadyNanos() - config_read_ns_.load() < 20'000'000) return;
+  std::unique_lock<std::mutex> lock(configure_mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return;  // a Configure or another refresh is reading it now
+  if (store_->HeadPosition() == config_checked_head_) return;
+  (void)RefreshConfigLocked();
+}
+
+void EngineImpl::ArmEarliestDeadline() {
+  if (!shared_log_ || !options_.timers || manual_ || !projections_) return;
+  Result<std::vector<OpenTask>> tasks = projections_->DueBefore(kLatestInstant, 64);
+  if (!tasks.ok()) return;  // the timer's next scan tries again
+  for (const OpenTask& t : *tasks) {
+    if (t.overdue_marked) continue;
+    NoteDeadline(t.deadline);
+    return;
+  }
+}
+
 void EngineImpl::ProjectorLoop() {
   auto stop = [this] { return projector_stop_.load(std::memory_order_acquire); };
+  // With other engines on the log, waking up also reads what they appended
+  // (HeadPosition asks the database): their deadlines are armed here too.
+  const auto poll = shared_log_ && options_.peer_poll_interval.count() > 0 ? options_.peer_poll_interval
+                                                                           : std::chrono::milliseconds(500);
   while (!stop()) {
     std::uint64_t seen = head_signal_->Seq();
+    if (shared_log_) MaybeRefreshConfig();
     if (projections_->Checkpoint() < store_->HeadPosition()) {
       Status s = projections_->CatchUp();
-      if (s.ok()) continue;
+      if (s.ok()) {
+        ArmEarliestDeadline();
+        continue;
+      }
       // Queries report the error when they catch up inline; retry later.
     }
-    head_signal_->Wait(seen, stop, std::chrono::milliseconds(500));
+    head_signal_->Wait(seen, stop, poll);
   }
 }
 
@@ -354,6 +417,7 @@ void EngineImpl::RunAsync(std::shared_ptr<AsyncCommand> op) {
     return;
   }
   try {
+    MaybeRefreshConfig();
     std::shared_ptr<const Config> cfg = config();
     auto d = std::make_shared<Decision>(DecideOwned(command, op->command_id, op->at, /*timer=*/false, cfg));
     if (d->answer) {
@@ -500,6 +564,7 @@ Result<CommandAck> EngineImpl::SubmitLocked(const Command& command, bool timer) 
   const std::string& id = command.case_id;
   const Instant at = command.at.value_or(clock_->Now());
   const std::string command_id = command.command_id.empty() ? NewCommandId() : command.command_id;
+  MaybeRefreshConfig();
   std::shared_ptr<const Config> cfg = config();
 
   std::lock_guard<CaseLocks::Stripe> case_lock(locks_.For(id));
@@ -642,20 +707,30 @@ Result<CommandAck> EngineImpl::Configure(const ConfigChange& change, std::option
           config()->calendar.utc_offset_minutes));
     }
     std::lock_guard<std::mutex> lock(configure_mu_);
-    Config next = *config();
     CASELOOP_RETURN_IF_ERROR(CheckConfigChangeText(change));
-    CASELOOP_RETURN_IF_ERROR(ApplyConfigChange(next, change));
+    // Another engine on the log may have changed the configuration: the
+    // change applies to the newest one (read again if the append finds that
+    // the stream moved meanwhile).
+    if (shared_log_) CASELOOP_RETURN_IF_ERROR(RefreshConfigLocked());
     Instant now = at.value_or(clock_->Now());
-    NewEvent e;
-    e.type = std::string(ConfigEventTypeName(change.type));
-    e.recorded_us = MicrosOf(now);
-    e.actor = "$config";
-    e.payload = EncodeConfigChange(change);
-    std::vector<NewEvent> events;
-    events.push_back(std::move(e));
-    ExpectedVersion expected =
-        config_version_ == 0 ? ExpectedVersion::NoStream() : ExpectedVersion::Exactly(config_version_);
-    Result<AppendResult> r = store_->Append(kConfigStream, expected, std::move(events));
+    Config next;
+    Result<AppendResult> r = Status::Conflict("not appended");
+    for (int attempt = 0;; ++attempt) {
+      next = *config();
+      CASELOOP_RETURN_IF_ERROR(ApplyConfigChange(next, change));
+      NewEvent e;
+      e.type = std::string(ConfigEventTypeName(change.type));
+      e.recorded_us = MicrosOf(now);
+      e.actor = "$config";
+      e.payload = EncodeConfigChange(change);
+      std::vector<NewEvent> events;
+      events.push_back(std::move(e));
+      ExpectedVersion expected =
+          config_version_ == 0 ? ExpectedVersion::NoStream() : ExpectedVersion::Exactly(config_version_);
+      r = store_->Append(kConfigStream, expected, std::move(events));
+      if (r.ok() || !r.status().IsConflict() || !shared_log_ || attempt == 2) break;
+      CASELOOP_RETURN_IF_ERROR(RefreshConfigLocked());
+    }
     if (!r.ok()) return r.status();
     config_version_ = r->next_expected_version;
     {

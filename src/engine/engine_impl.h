@@ -166,6 +166,17 @@ class EngineImpl final : public Engine {
   void NoteAppended(std::int64_t max_recorded_us);
   Result<std::vector<LoggedEvent>> DecodeAll(std::vector<EventRecord> records);
   Status LoadConfig();
+  // Several engines on one database (shared_log_): applies the configuration
+  // changes appended since this engine last read its stream (by any engine).
+  // REQUIRES: configure_mu_ held.
+  Status RefreshConfigLocked();
+  // RefreshConfigLocked when the log's head moved and the last read is at
+  // least 20 ms old; a failure is left to the next call (the command decides
+  // on the configuration it has, as before). Only for a shared log.
+  void MaybeRefreshConfig();
+  // After the projector passed other engines' events: arms the timer for the
+  // earliest open deadline (theirs included). Only for a shared log.
+  void ArmEarliestDeadline();
   Status CatchUpTo(std::uint64_t position);
   void ProjectorLoop();
 
@@ -211,6 +222,11 @@ class EngineImpl final : public Engine {
   std::shared_ptr<const Config> config_;
   std::mutex configure_mu_;           // serializes Configure
   std::uint64_t config_version_ = 0;  // guarded by configure_mu_
+  // Other engines may append to the log (PostgreSQL): their configuration
+  // changes and deadlines are read from it (peer_poll_interval).
+  bool shared_log_ = false;
+  std::uint64_t config_checked_head_ = 0;        // guarded by configure_mu_
+  std::atomic<std::int64_t> config_read_ns_{0};  // steady clock, last RefreshConfigLocked
 
   CaseCache cache_;
   CaseLocks locks_;

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <set>
 #include <thread>
@@ -146,6 +147,83 @@ TEST_CASE("postgres engines: one task_overdue per deadline across engines, also 
   CHECK(Overdues(*c, "D1") == 1);
   REQUIRE(b->Close().ok());
   REQUIRE(c->Close().ok());
+}
+
+// Waits up to `limit` for `done()`; true when it came true.
+template <typename F>
+bool Eventually(F done, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+TEST_CASE("postgres engines: a configuration change through one engine reaches the others live") {
+  PgSchema db;
+  auto a = MustOpen(ManualOptions(T("2025-03-31T10:30"), db.url("caseloop_projections=a")));
+  ConfigureDistrict(*a);
+  auto b = MustOpen(ManualOptions(T("2025-03-31T10:30"), db.url("caseloop_projections=b")));
+  CHECK(b->CurrentConfig().units.count("PARKS") == 0);
+
+  // An idle engine reads it (peer_poll_interval), without a reopen.
+  REQUIRE(a->Configure(Unit("PARKS")).ok());
+  CHECK(Eventually([&] { return b->CurrentConfig().units.count("PARKS") == 1; }));
+
+  // A change through b right after one through a applies to the newest
+  // configuration (here it needs a's unit) and is not refused as a conflict.
+  REQUIRE(a->Configure(Unit("GREEN")).ok());
+  REQUIRE(a->Configure(Category(CaseKind::kEvent, "0199", TimeLimit::WorkingDays(1))).ok());
+  Result<CommandAck> route = b->Configure(Route(CaseKind::kEvent, "0199", "GREEN"));
+  REQUIRE_MESSAGE(route.ok(), route.status().ToString());
+
+  // A command on a after the head's 20 ms decides on b's route.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  MustSubmit(*a, Report("G1", CaseKind::kEvent, "0199", a->Now()));
+  MustSubmit(*a, Cmd(CommandType::kRegister, "G1", "L1", a->Now()));
+  MustSubmit(*a, Cmd(CommandType::kDispatch, "G1", "D1", a->Now()));
+  Result<CaseState> g1 = a->State("G1");
+  REQUIRE(g1.ok());
+  CHECK(g1->unit == "GREEN");
+
+  // Both engines end with the same configuration, equal to a fresh read.
+  CHECK(Eventually([&] { return b->CurrentConfig().units.count("GREEN") == 1; }));
+  auto c = MustOpen(ManualOptions(T("2025-03-31T10:30"), db.url("caseloop_projections=c")));
+  CHECK(c->CurrentConfig().routes.size() == a->CurrentConfig().routes.size());
+  CHECK(c->CurrentConfig().routes.size() == b->CurrentConfig().routes.size());
+  CHECK(c->CurrentConfig().units.size() == b->CurrentConfig().units.size());
+  REQUIRE(c->Close().ok());
+  REQUIRE(b->Close().ok());
+  REQUIRE(a->Close().ok());
+}
+
+TEST_CASE("postgres engines: an idle engine arms and fires the deadline of a case another engine opened") {
+  PgSchema db;
+  const Instant now = SystemClock()->Now();
+  // a works at a time one hour and two seconds ago on a manual clock (it
+  // fires nothing itself); its case's one-natural-hour deadline passes two
+  // seconds from now.
+  const Instant a_time = now - std::chrono::hours(1) + std::chrono::seconds(2);
+  auto a = MustOpen(ManualOptions(a_time, db.url("caseloop_projections=a")));
+  ConfigureDistrict(*a);
+  REQUIRE(a->Configure(Category(CaseKind::kComponent, "0110", TimeLimit::NaturalHours(1))).ok());
+  REQUIRE(a->Configure(Route(CaseKind::kComponent, "0110", "WATER")).ok());
+  // b: the system clock, timers on, opened before the case exists.
+  EngineOptions bo;
+  bo.path = db.url("caseloop_projections=b");
+  bo.peer_poll_interval = std::chrono::milliseconds(200);
+  auto b = MustOpen(bo);
+  MustSubmit(*a, Report("H1", CaseKind::kComponent, "0110", a_time));
+  MustSubmit(*a, Cmd(CommandType::kRegister, "H1", "L1", a_time));
+  MustSubmit(*a, Cmd(CommandType::kDispatch, "H1", "D1", a_time));
+  // Without a command or query of its own, b marks it overdue once.
+  CHECK(Eventually([&] { return Overdues(*a, "H1") == 1; }, std::chrono::seconds(15)));
+  std::vector<LoggedEvent> marks = EventsOf(*a, "H1", EventType::kTaskOverdue);
+  REQUIRE(marks.size() == 1);
+  CHECK(marks[0].record.actor == "$timer");
+  REQUIRE(b->Close().ok());
+  REQUIRE(a->Close().ok());
 }
 
 TEST_CASE("postgres log: readers never skip an event while three stores append concurrently") {
