@@ -26,19 +26,27 @@ namespace caseloop {
 
 inline constexpr char kConfigStream[] = "$config";
 
+// Retirement: a retired unit, inspector, staff member or category stays in
+// the configuration (its past cases and figures keep their id and name), but
+// a later command naming it is refused with the instant it was retired, and
+// routing never picks a retired unit. A retired id is not defined again.
+
 struct UnitInfo {
-  std::string id;    // e.g. "WATER"; the routing target
-  std::string name;  // e.g. "水务局"
+  std::string id;                                 // e.g. "WATER"; the routing target
+  std::string name;                               // e.g. "水务局"
+  std::optional<Instant> retired = std::nullopt;  // when it was retired; nullopt = active
 };
 
 struct InspectorInfo {
   std::string id;
   std::string grid_prefix;  // the grids they patrol; "" = none
+  std::optional<Instant> retired = std::nullopt;
 };
 
 struct StaffInfo {
   std::string id;
   std::vector<Role> roles;
+  std::optional<Instant> retired = std::nullopt;
 };
 
 struct CategoryInfo {
@@ -51,6 +59,8 @@ struct CategoryInfo {
   std::optional<TimeLimit> emergency_limit;
   // From feedback to verification (核查时限). Default: 1 working hour.
   TimeLimit verify_limit = TimeLimit::WorkingHours(1);
+  // When it was retired (no new report or registration in it); nullopt = active.
+  std::optional<Instant> retired = std::nullopt;
 };
 
 // kind + category (+ optional grid prefix) -> unit. The most specific match
@@ -103,6 +113,15 @@ struct Config {
   std::optional<std::string> Route(CaseKind kind, const std::string& code, const std::string& grid) const;
   const CategoryInfo* FindCategory(CaseKind kind, const std::string& code) const;
   bool HasRole(const std::string& actor, Role role) const;
+  // When the unit / inspector / staff member / category was retired; nullopt
+  // when it is active or unknown.
+  std::optional<Instant> UnitRetired(const std::string& id) const;
+  std::optional<Instant> InspectorRetired(const std::string& id) const;
+  std::optional<Instant> StaffRetired(const std::string& id) const;
+  std::optional<Instant> CategoryRetired(CaseKind kind, const std::string& code) const;
+  // When the actor was retired: the unit, inspector or staff member of that id
+  // (an id may be several of them: the first retired one).
+  std::optional<Instant> ActorRetired(const std::string& id) const;
 };
 
 // A change to the configuration. Exactly the fields its type names are read.
@@ -119,7 +138,21 @@ enum class ConfigChangeType : std::uint8_t {
   kSetPolicy = 9,        // policy
   kSetYearCalendar =
       10,  // year_calendar: one year's holidays and adjusted working days, replacing that year's
+  // Changes over the years (11-19). Retirements carry `time`, the instant of
+  // the change (Engine::Configure sets it to the event's time).
+  kRetireUnit = 11,       // unit.id, time; its route rules are removed
+  kRetireInspector = 12,  // inspector.id, time
+  kRetireStaff = 13,      // staff.id, time
+  kRetireCategory = 14,   // category.kind, category.code, time; its route rules are removed
+  kRenameUnit = 15,       // unit.id, unit.name
+  kRenameCategory = 16,   // category.kind, category.code, category.name
+  kRemoveRoute = 17,      // route: the rule with that kind, code, grid prefix and unit
+  kReplaceRoute = 18,     // route: every rule of that kind, code and grid prefix gives way to route
+  // Do not renumber (on-disk format). 19 is free; 20+ are taken elsewhere.
 };
+
+// True for the changes that carry ConfigChange::time (the retirements).
+bool ConfigChangeHasTime(ConfigChangeType type);
 
 struct ConfigChange {
   ConfigChangeType type = ConfigChangeType::kDefineUnit;
@@ -133,11 +166,14 @@ struct ConfigChange {
   Weights weights;
   Policy policy;
   YearCalendar year_calendar;
+  Instant time{};  // the retirements: when (ConfigChangeHasTime)
 };
 
 // Applies one change. Errors: InvalidArgument (bad calendar, empty id, bad
 // code, weights that do not sum to a positive number, route to an unknown
-// unit — message names the field), NotFound.
+// unit — message names the field), NotFound (retiring, renaming or removing
+// what is not there), Rejected (defining, renaming, retiring or routing to
+// what was retired: the message names it and when).
 Status ApplyConfigChange(Config& config, const ConfigChange& change);
 
 // What a new change must satisfy beyond ApplyConfigChange: its ids, names,
@@ -159,7 +195,9 @@ Result<ConfigChange> DecodeConfigChange(std::string_view payload, std::uint32_t 
 // The event type name of a change: "calendar_set", "holiday_added",
 // "workday_added", "unit_defined", "inspector_defined", "staff_defined",
 // "category_defined", "route_defined", "weights_set", "policy_set",
-// "year_calendar_set".
+// "year_calendar_set", "unit_retired", "inspector_retired", "staff_retired",
+// "category_retired", "unit_renamed", "category_renamed", "route_removed",
+// "route_replaced".
 std::string_view ConfigEventTypeName(ConfigChangeType type);
 std::optional<ConfigChangeType> ParseConfigEventType(std::string_view name);
 

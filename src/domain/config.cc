@@ -19,6 +19,7 @@ std::optional<std::string> Config::Route(CaseKind kind, const std::string& code,
   for (const RouteRule& r : routes) {
     if (r.kind != kind || r.code != code) continue;
     if (grid.compare(0, r.grid_prefix.size(), r.grid_prefix) != 0) continue;
+    if (UnitRetired(r.unit)) continue;  // never picked (retiring drops its rules too)
     if (best == nullptr || r.grid_prefix.size() > best->grid_prefix.size()) {
       best = &r;
       tie = false;
@@ -41,7 +42,57 @@ bool Config::HasRole(const std::string& actor, Role role) const {
   return std::find(it->second.roles.begin(), it->second.roles.end(), role) != it->second.roles.end();
 }
 
+std::optional<Instant> Config::UnitRetired(const std::string& id) const {
+  auto it = units.find(id);
+  return it == units.end() ? std::nullopt : it->second.retired;
+}
+
+std::optional<Instant> Config::InspectorRetired(const std::string& id) const {
+  auto it = inspectors.find(id);
+  return it == inspectors.end() ? std::nullopt : it->second.retired;
+}
+
+std::optional<Instant> Config::StaffRetired(const std::string& id) const {
+  auto it = staff.find(id);
+  return it == staff.end() ? std::nullopt : it->second.retired;
+}
+
+std::optional<Instant> Config::CategoryRetired(CaseKind kind, const std::string& code) const {
+  const CategoryInfo* c = FindCategory(kind, code);
+  return c == nullptr ? std::nullopt : c->retired;
+}
+
+std::optional<Instant> Config::ActorRetired(const std::string& id) const {
+  if (auto t = UnitRetired(id)) return t;
+  if (auto t = InspectorRetired(id)) return t;
+  return StaffRetired(id);
+}
+
+bool ConfigChangeHasTime(ConfigChangeType type) {
+  switch (type) {
+    case ConfigChangeType::kRetireUnit:
+    case ConfigChangeType::kRetireInspector:
+    case ConfigChangeType::kRetireStaff:
+    case ConfigChangeType::kRetireCategory:
+      return true;
+    default:
+      return false;
+  }
+}
+
 namespace {
+
+// "unit WATER was retired at 2025-04-01T09:00:00+08:00" + then.
+Status RetiredError(const Config& config, std::string_view what, Instant when, std::string_view then) {
+  return Status::Rejected(fmt::format("{} was retired at {}{}", what,
+                                      FormatInstant(when, config.calendar.utc_offset_minutes), then));
+}
+
+// Drops the route rules `gone` matches.
+template <typename Pred>
+void DropRoutes(Config& config, Pred gone) {
+  config.routes.erase(std::remove_if(config.routes.begin(), config.routes.end(), gone), config.routes.end());
+}
 
 Status CheckGridPrefix(const std::string& prefix, std::string_view what) {
   if (prefix.size() > kGridDigits || !IsDigits(prefix)) {
@@ -98,14 +149,22 @@ Status ApplyConfigChange(Config& config, const ConfigChange& change) {
     }
     case ConfigChangeType::kDefineUnit: {
       CASELOOP_RETURN_IF_ERROR(CheckId(change.unit.id, "unit"));
-      config.units[change.unit.id] = change.unit;
+      if (auto t = config.UnitRetired(change.unit.id))
+        return RetiredError(config, "unit " + change.unit.id, *t, "; a retired id is not defined again");
+      UnitInfo info = change.unit;
+      info.retired.reset();
+      config.units[info.id] = std::move(info);
       return Status::Ok();
     }
     case ConfigChangeType::kDefineInspector: {
       const InspectorInfo& i = change.inspector;
       CASELOOP_RETURN_IF_ERROR(CheckId(i.id, "inspector"));
       CASELOOP_RETURN_IF_ERROR(CheckGridPrefix(i.grid_prefix, "inspector " + i.id));
-      config.inspectors[i.id] = i;
+      if (auto t = config.InspectorRetired(i.id))
+        return RetiredError(config, "inspector " + i.id, *t, "; a retired id is not defined again");
+      InspectorInfo info = i;
+      info.retired.reset();
+      config.inspectors[i.id] = std::move(info);
       return Status::Ok();
     }
     case ConfigChangeType::kDefineStaff: {
@@ -114,7 +173,9 @@ Status ApplyConfigChange(Config& config, const ConfigChange& change) {
       if (st.roles.empty()) {
         return Status::InvalidArgument(fmt::format("staff {}: at least one role is required", st.id));
       }
-      StaffInfo info{st.id, {}};
+      if (auto t = config.StaffRetired(st.id))
+        return RetiredError(config, "staff " + st.id, *t, "; a retired id is not defined again");
+      StaffInfo info{st.id, {}, std::nullopt};
       for (Role r : st.roles) {
         if (static_cast<std::uint8_t>(r) > static_cast<std::uint8_t>(Role::kSupervisor)) {
           return Status::InvalidArgument(fmt::format("staff {}: unknown role {}", st.id, int(r)));
@@ -135,10 +196,16 @@ Status ApplyConfigChange(Config& config, const ConfigChange& change) {
       if (c.emergency_limit)
         CASELOOP_RETURN_IF_ERROR(CheckLimit(*c.emergency_limit, what + " emergency_limit"));
       CASELOOP_RETURN_IF_ERROR(CheckLimit(c.verify_limit, what + " verify_limit"));
-      config.categories[{c.kind, c.code}] = c;
+      if (auto t = config.CategoryRetired(c.kind, c.code))
+        return RetiredError(config, what, *t, "; a retired code is not defined again");
+      CategoryInfo info = c;
+      info.retired.reset();
+      config.categories[{c.kind, c.code}] = std::move(info);
       return Status::Ok();
     }
-    case ConfigChangeType::kDefineRoute: {
+    case ConfigChangeType::kDefineRoute:
+    case ConfigChangeType::kRemoveRoute:
+    case ConfigChangeType::kReplaceRoute: {
       const RouteRule& r = change.route;
       if (static_cast<std::uint8_t>(r.kind) > 1) return Status::InvalidArgument("route: unknown kind");
       std::string what = fmt::format("route {} {}", Name(r.kind), Printable(r.code));
@@ -147,9 +214,29 @@ Status ApplyConfigChange(Config& config, const ConfigChange& change) {
       if (!IsCategoryCode(r.code)) return Status::InvalidArgument(what + ": code must be 4 digits");
       if (r.unit.empty()) return Status::InvalidArgument(what + ": unit is empty");
       CASELOOP_RETURN_IF_ERROR(CheckGridPrefix(r.grid_prefix, what));
+      auto same_key = [&r](const RouteRule& old) {
+        return old.kind == r.kind && old.code == r.code && old.grid_prefix == r.grid_prefix;
+      };
+      if (change.type == ConfigChangeType::kRemoveRoute) {
+        auto it = std::find_if(config.routes.begin(), config.routes.end(),
+                               [&](const RouteRule& old) { return same_key(old) && old.unit == r.unit; });
+        if (it == config.routes.end()) return Status::NotFound(what + ": no such route rule");
+        config.routes.erase(it);
+        return Status::Ok();
+      }
       if (config.units.count(r.unit) == 0) return Status::NotFound(what + ": unknown unit");
+      if (auto t = config.UnitRetired(r.unit)) return RetiredError(config, what + ": unit " + r.unit, *t, "");
       if (config.FindCategory(r.kind, r.code) == nullptr)
         return Status::NotFound(what + ": unknown category");
+      if (auto t = config.CategoryRetired(r.kind, r.code))
+        return RetiredError(config, what + ": the category", *t, "");
+      if (change.type == ConfigChangeType::kReplaceRoute) {
+        if (std::none_of(config.routes.begin(), config.routes.end(), same_key))
+          return Status::NotFound(what + ": no route rule of that category and grid to replace");
+        DropRoutes(config, same_key);
+        config.routes.push_back(r);
+        return Status::Ok();
+      }
       for (const RouteRule& old : config.routes) {
         if (old.kind == r.kind && old.code == r.code && old.grid_prefix == r.grid_prefix &&
             old.unit == r.unit) {
@@ -157,6 +244,63 @@ Status ApplyConfigChange(Config& config, const ConfigChange& change) {
         }
       }
       config.routes.push_back(r);
+      return Status::Ok();
+    }
+    case ConfigChangeType::kRetireUnit: {
+      const std::string& id = change.unit.id;
+      auto it = config.units.find(id);
+      if (it == config.units.end())
+        return Status::NotFound(fmt::format("retire: unknown unit {}", Printable(id)));
+      if (it->second.retired) return RetiredError(config, "unit " + id, *it->second.retired, " already");
+      it->second.retired = change.time;
+      DropRoutes(config, [&id](const RouteRule& r) { return r.unit == id; });
+      return Status::Ok();
+    }
+    case ConfigChangeType::kRetireInspector: {
+      const std::string& id = change.inspector.id;
+      auto it = config.inspectors.find(id);
+      if (it == config.inspectors.end())
+        return Status::NotFound(fmt::format("retire: unknown inspector {}", Printable(id)));
+      if (it->second.retired) return RetiredError(config, "inspector " + id, *it->second.retired, " already");
+      it->second.retired = change.time;
+      return Status::Ok();
+    }
+    case ConfigChangeType::kRetireStaff: {
+      const std::string& id = change.staff.id;
+      auto it = config.staff.find(id);
+      if (it == config.staff.end())
+        return Status::NotFound(fmt::format("retire: unknown staff {}", Printable(id)));
+      if (it->second.retired) return RetiredError(config, "staff " + id, *it->second.retired, " already");
+      it->second.retired = change.time;
+      return Status::Ok();
+    }
+    case ConfigChangeType::kRetireCategory:
+    case ConfigChangeType::kRenameCategory: {
+      const CategoryInfo& c = change.category;
+      if (static_cast<std::uint8_t>(c.kind) > 1) return Status::InvalidArgument("category: unknown kind");
+      std::string what = fmt::format("category {} {}", Name(c.kind), Printable(c.code));
+      auto it = config.categories.find({c.kind, c.code});
+      if (it == config.categories.end()) return Status::NotFound(fmt::format("unknown {}", what));
+      if (it->second.retired)
+        return RetiredError(config, what, *it->second.retired,
+                            change.type == ConfigChangeType::kRetireCategory ? " already" : "");
+      if (change.type == ConfigChangeType::kRenameCategory) {
+        if (c.name.empty()) return Status::InvalidArgument(what + ": the new name is empty");
+        it->second.name = c.name;
+        return Status::Ok();
+      }
+      it->second.retired = change.time;
+      DropRoutes(config, [&c](const RouteRule& r) { return r.kind == c.kind && r.code == c.code; });
+      return Status::Ok();
+    }
+    case ConfigChangeType::kRenameUnit: {
+      const std::string& id = change.unit.id;
+      auto it = config.units.find(id);
+      if (it == config.units.end())
+        return Status::NotFound(fmt::format("rename: unknown unit {}", Printable(id)));
+      if (it->second.retired) return RetiredError(config, "unit " + id, *it->second.retired, "");
+      if (change.unit.name.empty()) return Status::InvalidArgument("unit " + id + ": the new name is empty");
+      it->second.name = change.unit.name;
       return Status::Ok();
     }
     case ConfigChangeType::kSetWeights: {
@@ -215,7 +359,23 @@ Status CheckConfigChangeText(const ConfigChange& change) {
     case ConfigChangeType::kDefineCategory:
       CASELOOP_RETURN_IF_ERROR(check(change.category.code, "category code"));
       return check(change.category.name, "category name");
+    case ConfigChangeType::kRetireUnit:
+      return check(change.unit.id, "unit id");
+    case ConfigChangeType::kRetireInspector:
+      return check(change.inspector.id, "inspector id");
+    case ConfigChangeType::kRetireStaff:
+      return check(change.staff.id, "staff id");
+    case ConfigChangeType::kRetireCategory:
+      return check(change.category.code, "category code");
+    case ConfigChangeType::kRenameUnit:
+      CASELOOP_RETURN_IF_ERROR(check(change.unit.id, "unit id"));
+      return check(change.unit.name, "unit name");
+    case ConfigChangeType::kRenameCategory:
+      CASELOOP_RETURN_IF_ERROR(check(change.category.code, "category code"));
+      return check(change.category.name, "category name");
     case ConfigChangeType::kDefineRoute:
+    case ConfigChangeType::kRemoveRoute:
+    case ConfigChangeType::kReplaceRoute:
       CASELOOP_RETURN_IF_ERROR(check(change.route.code, "route code"));
       CASELOOP_RETURN_IF_ERROR(check(change.route.unit, "route unit"));
       return check(change.route.grid_prefix, "route grid");
@@ -232,10 +392,11 @@ Status CheckConfigChangeText(const ConfigChange& change) {
 }
 
 namespace {
-constexpr std::string_view kConfigEventNames[] = {"calendar_set",     "holiday_added",     "workday_added",
-                                                  "unit_defined",     "inspector_defined", "staff_defined",
-                                                  "category_defined", "route_defined",     "weights_set",
-                                                  "policy_set",       "year_calendar_set"};
+constexpr std::string_view kConfigEventNames[] = {
+    "calendar_set",      "holiday_added",    "workday_added",     "unit_defined",  "inspector_defined",
+    "staff_defined",     "category_defined", "route_defined",     "weights_set",   "policy_set",
+    "year_calendar_set", "unit_retired",     "inspector_retired", "staff_retired", "category_retired",
+    "unit_renamed",      "category_renamed", "route_removed",     "route_replaced"};
 }  // namespace
 
 std::string_view ConfigEventTypeName(ConfigChangeType type) {

@@ -22,6 +22,13 @@
 //                      int32 grid_group_digits
 //   year_calendar_set: int32 year, string name, uint32 n, n × int32 holiday,
 //                      uint32 m, m × int32 workday (dates as days since 1970-01-01)
+//   unit_retired, inspector_retired, staff_retired: string id, int64 time (µs)
+//   category_retired:  uint8 kind, string code, int64 time (µs)
+//   unit_renamed:      string id, string name
+//   category_renamed:  uint8 kind, string code, string name
+//   route_removed, route_replaced: as route_defined
+// Types 11-18 came after the first payloads: a log written before them has
+// none, and every older payload decodes as it did.
 // On-disk format: do not reorder; add a schema version and an upcaster.
 #include <fmt/format.h>
 
@@ -73,8 +80,34 @@ std::string EncodeConfigChange(const ConfigChange& c) {
         PutLimit(ar, c.category.verify_limit);
         break;
       case ConfigChangeType::kDefineRoute:
+      case ConfigChangeType::kRemoveRoute:
+      case ConfigChangeType::kReplaceRoute:
         PutEnum(ar, c.route.kind);
         ar(c.route.code, c.route.unit, c.route.grid_prefix);
+        break;
+      case ConfigChangeType::kRetireUnit:
+        ar(c.unit.id);
+        codec::PutInstant(ar, c.time);
+        break;
+      case ConfigChangeType::kRetireInspector:
+        ar(c.inspector.id);
+        codec::PutInstant(ar, c.time);
+        break;
+      case ConfigChangeType::kRetireStaff:
+        ar(c.staff.id);
+        codec::PutInstant(ar, c.time);
+        break;
+      case ConfigChangeType::kRetireCategory:
+        PutEnum(ar, c.category.kind);
+        ar(c.category.code);
+        codec::PutInstant(ar, c.time);
+        break;
+      case ConfigChangeType::kRenameUnit:
+        ar(c.unit.id, c.unit.name);
+        break;
+      case ConfigChangeType::kRenameCategory:
+        PutEnum(ar, c.category.kind);
+        ar(c.category.code, c.category.name);
         break;
       case ConfigChangeType::kSetWeights:
         for (const UnitMetric& m : kUnitMetrics) {
@@ -107,7 +140,7 @@ ConfigChange DecodeV1(std::istream& is, std::size_t limit) {
   codec::In ar(is);
   auto str = [&](std::string& out) { codec::GetString(ar, out, limit); };
   ConfigChange c;
-  c.type = GetEnum(ar, ConfigChangeType::kSetYearCalendar, "configuration change type");
+  c.type = GetEnum(ar, ConfigChangeType::kReplaceRoute, "configuration change type");
   switch (c.type) {
     case ConfigChangeType::kSetCalendar: {
       std::int32_t offset = 0;
@@ -155,10 +188,38 @@ ConfigChange DecodeV1(std::istream& is, std::size_t limit) {
       c.category.verify_limit = GetLimit(ar);
       break;
     case ConfigChangeType::kDefineRoute:
+    case ConfigChangeType::kRemoveRoute:
+    case ConfigChangeType::kReplaceRoute:
       c.route.kind = GetEnum(ar, CaseKind::kEvent, "kind");
       str(c.route.code);
       str(c.route.unit);
       str(c.route.grid_prefix);
+      break;
+    case ConfigChangeType::kRetireUnit:
+      str(c.unit.id);
+      c.time = codec::GetInstant(ar);
+      break;
+    case ConfigChangeType::kRetireInspector:
+      str(c.inspector.id);
+      c.time = codec::GetInstant(ar);
+      break;
+    case ConfigChangeType::kRetireStaff:
+      str(c.staff.id);
+      c.time = codec::GetInstant(ar);
+      break;
+    case ConfigChangeType::kRetireCategory:
+      c.category.kind = GetEnum(ar, CaseKind::kEvent, "kind");
+      str(c.category.code);
+      c.time = codec::GetInstant(ar);
+      break;
+    case ConfigChangeType::kRenameUnit:
+      str(c.unit.id);
+      str(c.unit.name);
+      break;
+    case ConfigChangeType::kRenameCategory:
+      c.category.kind = GetEnum(ar, CaseKind::kEvent, "kind");
+      str(c.category.code);
+      str(c.category.name);
       break;
     case ConfigChangeType::kSetWeights: {
       std::size_t read = 0;

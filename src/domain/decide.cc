@@ -9,8 +9,10 @@
 //   2. the lifecycle: the state machine, positioned at the case, must allow
 //      some event the command can produce (its entry in the command table,
 //      caseloop/commands.h) (Rejected, naming state and command);
-//   3. permissions (policy enforce_permissions): the actor is known (NotFound)
-//      and is one of the command's issuers in the table (Rejected);
+//   3. permissions (policy enforce_permissions): the actor is known (NotFound),
+//      not retired (Rejected, naming when) and is one of the command's issuers
+//      in the table (Rejected); a dispatcher may also return a case whose unit
+//      was retired;
 //   4. the command's required fields (the table), then its own decide
 //      function: the other fields (InvalidArgument / NotFound), and the events;
 //   5. every produced event is fired on a copy of the machine (Rejected if
@@ -57,6 +59,10 @@ class Decider {
   Status Refused(std::string_view what) const {
     return Status::Rejected(fmt::format("{} {}: {}", name_, c_.case_id, what));
   }
+  // "dispatch C1: unit WATER was retired at 2025-04-01T09:00:00+08:00".
+  Status Retired(std::string_view what, Instant when) const {
+    return Status::Rejected(fmt::format("{} {}: {} was retired at {}", name_, c_.case_id, what, Time(when)));
+  }
   Status MayNot(std::string_view who, std::string_view why) const {
     return Status::Rejected(
         fmt::format("{} {} may not '{}' case {}: {}", who, Printable(c_.actor), name_, c_.case_id, why));
@@ -71,6 +77,9 @@ class Decider {
   Status CheckInspector() const;
   Status NeedRole(const std::vector<Role>& roles) const;
   Result<const CategoryInfo*> Category(CaseKind kind, const std::string& code) const;
+  // A category for a new report or a registration: known and not retired.
+  // (Cases already in a category retired later go on: dispatch, rework.)
+  Status ActiveCategory(CaseKind kind, const std::string& code) const;
   // The limit of a fresh task of the case's category (emergency-aware).
   Result<TimeLimit> CategoryLimit() const;
   std::string AssignVerifier() const;
@@ -171,7 +180,8 @@ Status Decider::CheckUnitActor() const {
 Status Decider::CheckInspector() const {
   const std::string& a = c_.actor;
   if (cfg_.inspectors.count(a) == 0) return MayNot("actor", "not an inspector");
-  if (!s_.verifier.empty() && s_.verifier != a) {
+  // A verifier retired since the assignment leaves the case to any inspector.
+  if (!s_.verifier.empty() && s_.verifier != a && !cfg_.InspectorRetired(s_.verifier)) {
     return Status::Rejected(
         fmt::format("inspector {} may not {} case {}: assigned to {}", a, name_, c_.case_id, s_.verifier));
   }
@@ -219,6 +229,9 @@ Status Decider::CheckPermission() const {
   if (!is_timer && cfg_.inspectors.count(a) == 0 && cfg_.units.count(a) == 0 && cfg_.staff.count(a) == 0) {
     return Status::NotFound(fmt::format("unknown actor {}", Printable(a)));
   }
+  if (!is_timer) {
+    if (auto t = cfg_.ActorRetired(a)) return Retired(fmt::format("actor {}", Printable(a)), *t);
+  }
   const Issuers& who = spec_.issuers;
   if (who.by_source) return CheckReporter();
   if (who.timer && is_timer) return Status::Ok();
@@ -230,6 +243,10 @@ Status Decider::CheckPermission() const {
     return false;
   };
   if (who.case_unit && consider(CheckUnitActor())) return Status::Ok();
+  // The open task of a retired unit: a dispatcher gives the case back for it
+  // (return, then approve and dispatch elsewhere).
+  if (c_.type == CommandType::kReturn && cfg_.UnitRetired(s_.unit) && NeedRole({Role::kDispatcher}).ok())
+    return Status::Ok();
   if (who.inspector && consider(CheckInspector())) return Status::Ok();
   if (!who.roles.empty() && consider(NeedRole(who.roles))) return Status::Ok();
   if (!first.ok()) return first;
@@ -250,6 +267,13 @@ Result<const CategoryInfo*> Decider::Category(CaseKind kind, const std::string& 
   return info;
 }
 
+Status Decider::ActiveCategory(CaseKind kind, const std::string& code) const {
+  auto cat = Category(kind, code);
+  if (!cat.ok()) return cat.status();
+  if ((*cat)->retired) return Retired(fmt::format("category {} {}", Name(kind), code), *(*cat)->retired);
+  return Status::Ok();
+}
+
 Result<TimeLimit> Decider::CategoryLimit() const {
   auto cat = Category(s_.kind, s_.category);
   if (!cat.ok()) return cat.status();
@@ -259,13 +283,16 @@ Result<TimeLimit> Decider::CategoryLimit() const {
 }
 
 std::string Decider::AssignVerifier() const {
-  if (s_.source == ReportSource::kInspector && cfg_.inspectors.count(s_.reporter)) return s_.reporter;
+  if (s_.source == ReportSource::kInspector && cfg_.inspectors.count(s_.reporter) &&
+      !cfg_.InspectorRetired(s_.reporter))
+    return s_.reporter;
   // The inspector with the most specific patrol area (longest matching grid
   // prefix) verifies; among equally specific ones the first by id.
   std::string best;
   std::size_t best_len = 0;
   if (!s_.grid.empty()) {
     for (const auto& [id, ins] : cfg_.inspectors) {  // ordered by id
+      if (ins.retired) continue;
       const std::string& p = ins.grid_prefix;
       if (p.size() > best_len && s_.grid.compare(0, p.size(), p) == 0) {
         best = id;
@@ -338,8 +365,7 @@ Status Decider::Report(Events& out) const {
   if (static_cast<std::uint8_t>(*c_.source) > static_cast<std::uint8_t>(ReportSource::kCitizen)) {
     return Invalid(fmt::format("unknown source {}", static_cast<int>(*c_.source)));
   }
-  auto cat = Category(*c_.kind, c_.category);
-  if (!cat.ok()) return cat.status();
+  CASELOOP_RETURN_IF_ERROR(ActiveCategory(*c_.kind, c_.category));
   if (!c_.grid.empty() && (c_.grid.size() != kGridDigits || !IsDigits(c_.grid))) {
     return Invalid(fmt::format("grid {} must be {} digits", QuotedText(c_.grid), kGridDigits));
   }
@@ -375,8 +401,10 @@ Status Decider::Register(Events& out) const {
   }
   e.category = c_.category.empty() ? s_.category : c_.category;
   if (!c_.category.empty() || e.kind != s_.kind) {
-    auto cat = Category(e.kind, e.category);
-    if (!cat.ok()) return cat.status();
+    CASELOOP_RETURN_IF_ERROR(ActiveCategory(e.kind, e.category));
+  } else if (auto t = cfg_.CategoryRetired(e.kind, e.category)) {
+    return Retired(
+        fmt::format("category {} {} (give the case a current category=)", Name(e.kind), e.category), *t);
   }
   out.push_back(std::move(e));
   return Status::Ok();
@@ -413,6 +441,7 @@ Status Decider::Dispatch(Events& out) const {
   if (!c_.unit.empty()) {
     if (cfg_.units.count(c_.unit) == 0)
       return Status::NotFound(fmt::format("unknown unit {}", Printable(c_.unit)));
+    if (auto t = cfg_.UnitRetired(c_.unit)) return Retired(fmt::format("unit {}", c_.unit), *t);
     unit = c_.unit;
   } else if (auto routed = cfg_.Route(s_.kind, s_.category, s_.grid)) {
     unit = *routed;

@@ -707,22 +707,26 @@ Result<CommandAck> EngineImpl::Configure(const ConfigChange& change, std::option
           config()->calendar.utc_offset_minutes));
     }
     std::lock_guard<std::mutex> lock(configure_mu_);
-    CASELOOP_RETURN_IF_ERROR(CheckConfigChangeText(change));
+    Instant now = at.value_or(clock_->Now());
+    // A retirement records when: the event's time, in its payload, so that
+    // replay gives the same instant.
+    ConfigChange stamped = change;
+    if (ConfigChangeHasTime(stamped.type)) stamped.time = now;
+    CASELOOP_RETURN_IF_ERROR(CheckConfigChangeText(stamped));
     // Another engine on the log may have changed the configuration: the
     // change applies to the newest one (read again if the append finds that
     // the stream moved meanwhile).
     if (shared_log_) CASELOOP_RETURN_IF_ERROR(RefreshConfigLocked());
-    Instant now = at.value_or(clock_->Now());
     Config next;
     Result<AppendResult> r = Status::Conflict("not appended");
     for (int attempt = 0;; ++attempt) {
       next = *config();
-      CASELOOP_RETURN_IF_ERROR(ApplyConfigChange(next, change));
+      CASELOOP_RETURN_IF_ERROR(ApplyConfigChange(next, stamped));
       NewEvent e;
-      e.type = std::string(ConfigEventTypeName(change.type));
+      e.type = std::string(ConfigEventTypeName(stamped.type));
       e.recorded_us = MicrosOf(now);
       e.actor = "$config";
-      e.payload = EncodeConfigChange(change);
+      e.payload = EncodeConfigChange(stamped);
       std::vector<NewEvent> events;
       events.push_back(std::move(e));
       ExpectedVersion expected =

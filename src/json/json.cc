@@ -422,7 +422,35 @@ void WriteConfigChangeFields(const ConfigChange& c, ObjectWriter& out) {
       out.String("verify_limit", FormatTimeLimit(k.verify_limit));
       return;
     }
+    case ConfigChangeType::kRetireUnit:
+      out.String("id", c.unit.id);
+      out.Time("time", c.time);
+      return;
+    case ConfigChangeType::kRetireInspector:
+      out.String("id", c.inspector.id);
+      out.Time("time", c.time);
+      return;
+    case ConfigChangeType::kRetireStaff:
+      out.String("id", c.staff.id);
+      out.Time("time", c.time);
+      return;
+    case ConfigChangeType::kRetireCategory:
+      PutName(out, "kind", Name(c.category.kind));
+      out.String("code", c.category.code);
+      out.Time("time", c.time);
+      return;
+    case ConfigChangeType::kRenameUnit:
+      out.String("id", c.unit.id);
+      out.String("name", c.unit.name);
+      return;
+    case ConfigChangeType::kRenameCategory:
+      PutName(out, "kind", Name(c.category.kind));
+      out.String("code", c.category.code);
+      out.String("name", c.category.name);
+      return;
     case ConfigChangeType::kDefineRoute:
+    case ConfigChangeType::kRemoveRoute:
+    case ConfigChangeType::kReplaceRoute:
       PutName(out, "kind", Name(c.route.kind));
       out.String("code", c.route.code);
       out.String("unit", c.route.unit);

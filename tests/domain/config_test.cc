@@ -337,3 +337,201 @@ TEST_CASE("docs/domain-rules.md lists every unit and category of the default dis
     CHECK_MESSAGE(doc.find(row) != std::string::npos, row);
   }
 }
+
+// ---- Changes over the years (issue 23) -----------------------------------------
+
+namespace {
+ConfigChange Retire(ConfigChangeType type, const std::string& id, Instant when) {
+  ConfigChange c = Change(type);
+  c.unit.id = c.inspector.id = c.staff.id = id;
+  c.time = when;
+  return c;
+}
+ConfigChange RetireCategory(CaseKind kind, const std::string& code, Instant when) {
+  ConfigChange c = Change(ConfigChangeType::kRetireCategory);
+  c.category.kind = kind;
+  c.category.code = code;
+  c.time = when;
+  return c;
+}
+}  // namespace
+
+TEST_CASE("retire: a unit keeps its entry, loses its routes, and is never routed to or defined again") {
+  Config config = WorkedConfig();
+  const Instant when = T("2025-04-01T09:00");
+  REQUIRE(config.Route(E, "0102", "") == "STREET");
+  REQUIRE(ApplyConfigChange(config, Retire(ConfigChangeType::kRetireUnit, "STREET", when)).ok());
+  CHECK(config.units.at("STREET").name == "西园街道");  // still there, for its past cases
+  CHECK(config.UnitRetired("STREET") == when);
+  CHECK(config.ActorRetired("STREET") == when);
+  CHECK(!config.UnitRetired("WATER"));
+  CHECK(config.Route(E, "0102", "") == std::nullopt);  // its rule went with it
+  for (const RouteRule& r : config.routes) CHECK(r.unit != "STREET");
+
+  CheckApply(config, Retire(ConfigChangeType::kRetireUnit, "STREET", when), StatusCode::kRejected,
+             "unit STREET was retired at 2025-04-01T09:00:00+08:00 already");
+  CheckApply(config, UnitChange("STREET", "新街道"), StatusCode::kRejected,
+             "unit STREET was retired at 2025-04-01T09:00:00+08:00; a retired id is not defined again");
+  CheckApply(config, RouteChange(E, "0102", "STREET"), StatusCode::kRejected,
+             "route event 0102 → unit STREET: unit STREET was retired at 2025-04-01T09:00:00+08:00");
+  ConfigChange rename = Change(ConfigChangeType::kRenameUnit);
+  rename.unit = {"STREET", "新街道", std::nullopt};
+  CheckApply(config, rename, StatusCode::kRejected, "unit STREET was retired at 2025-04-01T09:00:00+08:00");
+  CheckApply(config, Retire(ConfigChangeType::kRetireUnit, "NOPE", when), StatusCode::kNotFound,
+             "retire: unknown unit NOPE");
+
+  // A rule naming a retired unit that is somehow left (a log written by hand)
+  // is skipped: routing never picks a retired unit.
+  config.routes.push_back({E, "0102", "STREET", ""});
+  CHECK(config.Route(E, "0102", "") == std::nullopt);
+  REQUIRE(ApplyConfigChange(config, RouteChange(E, "0102", "WATER")).ok());
+  CHECK(config.Route(E, "0102", "") == "WATER");
+}
+
+TEST_CASE("retire: inspectors, staff and categories; rename units and categories") {
+  Config config = WorkedConfig();
+  const Instant when = T("2025-04-01T09:00");
+  REQUIRE(ApplyConfigChange(config, Retire(ConfigChangeType::kRetireInspector, "I1", when)).ok());
+  REQUIRE(ApplyConfigChange(config, Retire(ConfigChangeType::kRetireStaff, "D1", when)).ok());
+  CHECK(config.InspectorRetired("I1") == when);
+  CHECK(config.StaffRetired("D1") == when);
+  CHECK(config.ActorRetired("D1") == when);
+  CHECK(!config.ActorRetired("L1"));
+  CHECK(config.HasRole("D1", Role::kDispatcher));  // the roles stay; decide refuses the actor
+  CheckApply(config, InspectorChange("I1", "620102"), StatusCode::kRejected,
+             "inspector I1 was retired at 2025-04-01T09:00:00+08:00; a retired id is not defined again");
+  CheckApply(config, StaffChange("D1", {Role::kDispatcher}), StatusCode::kRejected,
+             "staff D1 was retired at 2025-04-01T09:00:00+08:00; a retired id is not defined again");
+  CheckApply(config, Retire(ConfigChangeType::kRetireStaff, "nobody", when), StatusCode::kNotFound,
+             "retire: unknown staff nobody");
+
+  REQUIRE(ApplyConfigChange(config, RetireCategory(C, "0109", when)).ok());
+  CHECK(config.CategoryRetired(C, "0109") == when);
+  CHECK(config.FindCategory(C, "0109") != nullptr);  // its cases go on
+  CHECK(config.Route(C, "0109", "") == std::nullopt);
+  CheckApply(
+      config, CategoryChange(C, "0109", "路灯", "3wd"), StatusCode::kRejected,
+      "category component 0109 was retired at 2025-04-01T09:00:00+08:00; a retired code is not defined "
+      "again");
+  CheckApply(config, RetireCategory(E, "0109", when), StatusCode::kNotFound, "unknown category event 0109");
+
+  ConfigChange rename = Change(ConfigChangeType::kRenameUnit);
+  rename.unit = {"WATER", "水务集团", std::nullopt};
+  REQUIRE(ApplyConfigChange(config, rename).ok());
+  CHECK(config.units.at("WATER").name == "水务集团");
+  rename.unit.name = "";
+  CheckApply(config, rename, StatusCode::kInvalidArgument, "unit WATER: the new name is empty");
+  ConfigChange cat = Change(ConfigChangeType::kRenameCategory);
+  cat.category.kind = C;
+  cat.category.code = "0101";
+  cat.category.name = "供水井盖";
+  REQUIRE(ApplyConfigChange(config, cat).ok());
+  CHECK(config.FindCategory(C, "0101")->name == "供水井盖");
+  CHECK(config.FindCategory(C, "0101")->limit == TimeLimit::WorkingHours(4));  // only the name
+
+  // Redefining an active category changes its limits for later dispatches.
+  REQUIRE(ApplyConfigChange(config, CategoryChange(C, "0101", "供水井盖", "6wh")).ok());
+  CHECK(config.FindCategory(C, "0101")->limit == TimeLimit::WorkingHours(6));
+}
+
+TEST_CASE("remove and replace route rules") {
+  Config config = WorkedConfig();
+  ConfigChange remove = RouteChange(E, "0102", "STREET");
+  remove.type = ConfigChangeType::kRemoveRoute;
+  ConfigChange replace = RouteChange(E, "0102", "WATER");
+  replace.type = ConfigChangeType::kReplaceRoute;
+
+  REQUIRE(ApplyConfigChange(config, RouteChange(E, "0102", "POWER", "620102001")).ok());
+  REQUIRE(ApplyConfigChange(config, replace).ok());  // the grid-less rule: STREET -> WATER
+  CHECK(config.Route(E, "0102", "") == "WATER");
+  CHECK(config.Route(E, "0102", "620102001001001") == "POWER");  // the grid rule stays
+  CheckApply(config, remove, StatusCode::kNotFound, "route event 0102 → unit STREET: no such route rule");
+  remove.route.unit = "WATER";
+  REQUIRE(ApplyConfigChange(config, remove).ok());
+  CHECK(config.Route(E, "0102", "") == std::nullopt);
+  CHECK(config.Route(E, "0102", "620102001001001") == "POWER");
+  CheckApply(config, replace, StatusCode::kNotFound,
+             "route event 0102 → unit WATER: no route rule of that category and grid to replace");
+  replace.route.unit = "NOPE";
+  replace.route.grid_prefix = "620102001";
+  CheckApply(config, replace, StatusCode::kNotFound,
+             "route event 0102 grid 620102001 → unit NOPE: unknown unit");
+}
+
+TEST_CASE("config codec: the changes over the years round-trip; older payloads still decode") {
+  const Instant when = T("2025-04-01T09:00");
+  std::vector<ConfigChange> changes = {Retire(ConfigChangeType::kRetireUnit, "WATER", when),
+                                       Retire(ConfigChangeType::kRetireInspector, "I1", when),
+                                       Retire(ConfigChangeType::kRetireStaff, "D1", when),
+                                       RetireCategory(C, "0109", when)};
+  ConfigChange rename = Change(ConfigChangeType::kRenameUnit);
+  rename.unit = {"STREET", "城管街道办", std::nullopt};
+  changes.push_back(rename);
+  ConfigChange cat = Change(ConfigChangeType::kRenameCategory);
+  cat.category.kind = C;
+  cat.category.code = "0101";
+  cat.category.name = "供水井盖";
+  changes.push_back(cat);
+  ConfigChange replace = RouteChange(E, "0102", "POWER");
+  replace.type = ConfigChangeType::kReplaceRoute;
+  changes.push_back(replace);
+  ConfigChange remove = RouteChange(E, "0102", "POWER");
+  remove.type = ConfigChangeType::kRemoveRoute;
+  changes.push_back(remove);
+
+  Config direct = WorkedConfig(), decoded = WorkedConfig();
+  for (const ConfigChange& c : changes) {
+    INFO(ConfigEventTypeName(c.type));
+    std::string payload = EncodeConfigChange(c);
+    auto back = DecodeConfigChange(payload, 1);
+    REQUIRE_MESSAGE(back.ok(), back.status().ToString());
+    CHECK(back->type == c.type);
+    CHECK(EncodeConfigChange(*back) == payload);
+    for (std::size_t n = 0; n < payload.size(); ++n)
+      CHECK(DecodeConfigChange(payload.substr(0, n), 1).status().IsCorruption());
+    REQUIRE(ApplyConfigChange(direct, c).ok());
+    REQUIRE(ApplyConfigChange(decoded, *back).ok());
+  }
+  CHECK(decoded.UnitRetired("WATER") == when);
+  CHECK(decoded.InspectorRetired("I1") == when);
+  CHECK(decoded.StaffRetired("D1") == when);
+  CHECK(decoded.CategoryRetired(C, "0109") == when);
+  CHECK(decoded.units.at("STREET").name == "城管街道办");
+  CHECK(decoded.FindCategory(C, "0101")->name == "供水井盖");
+  CHECK(decoded.Route(E, "0102", "") == std::nullopt);
+  CHECK(decoded.routes.size() == direct.routes.size());
+
+  // A unit_defined payload as the first schema-1 logs wrote it (cereal's
+  // endianness byte, type 3, then two strings: uint64 length + bytes) decodes
+  // as before.
+  const std::string old_payload(
+      "\x01\x03"
+      "\x05\x00\x00\x00\x00\x00\x00\x00WATER"
+      "\x09\x00\x00\x00\x00\x00\x00\x00\xe6\xb0\xb4\xe5\x8a\xa1\xe5\xb1\x80",
+      1 + 1 + 8 + 5 + 8 + 9);
+  auto old = DecodeConfigChange(old_payload, 1);
+  REQUIRE_MESSAGE(old.ok(), old.status().ToString());
+  CHECK(old->type == ConfigChangeType::kDefineUnit);
+  CHECK(old->unit.id == "WATER");
+  CHECK(old->unit.name == "水务局");
+  CHECK(EncodeConfigChange(*old) == old_payload);
+  // A type past the last one is still corruption.
+  CHECK(DecodeConfigChange(std::string("\x01\x13", 2), 1).status().IsCorruption());
+}
+
+TEST_CASE("config event type names: the changes over the years") {
+  const std::pair<ConfigChangeType, const char*> names[] = {
+      {ConfigChangeType::kRetireUnit, "unit_retired"},
+      {ConfigChangeType::kRetireInspector, "inspector_retired"},
+      {ConfigChangeType::kRetireStaff, "staff_retired"},
+      {ConfigChangeType::kRetireCategory, "category_retired"},
+      {ConfigChangeType::kRenameUnit, "unit_renamed"},
+      {ConfigChangeType::kRenameCategory, "category_renamed"},
+      {ConfigChangeType::kRemoveRoute, "route_removed"},
+      {ConfigChangeType::kReplaceRoute, "route_replaced"}};
+  for (const auto& [type, name] : names) {
+    CHECK(ConfigEventTypeName(type) == name);
+    CHECK(ParseConfigEventType(name) == type);
+    CHECK(ConfigChangeHasTime(type) == (std::string(name).find("retired") != std::string::npos));
+  }
+}
