@@ -384,6 +384,18 @@ class PyEngine {
     return out;
   }
 
+  py::list Redispatch(std::optional<std::int64_t> at) {
+    Result<std::vector<RedispatchTask>> r = Status::Unavailable("not run");
+    {
+      py::gil_scoped_release nogil;
+      r = engine().Redispatch(at ? std::optional<Instant>(InstantFromMicros(*at)) : std::nullopt);
+    }
+    py::list out;
+    const int offset = UtcOffsetMinutes();
+    for (const auto& t : Take(std::move(r))) out.append(DictOf(t, offset));
+    return out;
+  }
+
   void SetClock(std::int64_t t) {
     RequireManual();
     Status s;
@@ -541,6 +553,7 @@ PYBIND11_MODULE(_caseloop, m) {
       .def("inspectors", &PyEngine::Inspectors)
       .def("centre", &PyEngine::Centre)
       .def("overdue", &PyEngine::Overdue)
+      .def("redispatch", &PyEngine::Redispatch)
       .def("set_clock", &PyEngine::SetClock)
       .def("advance", &PyEngine::Advance)
       .def("now", &PyEngine::Now)

@@ -342,6 +342,7 @@ int main(int argc, char** argv) {
       {"centre", "centre from=DATE to=DATE [at=TIME]: the centre's figures", {}},
       {"overdue", "overdue [at=TIME]: overdue open tasks", {}},
       {"workload", "workload [at=TIME]: open and overdue tasks per unit", {}},
+      {"redispatch", "redispatch [at=TIME]: open tasks of retired units, to dispatch elsewhere", {}},
   };
   for (auto& q : queries) {
     q.app = app.add_subcommand(q.name, q.help);

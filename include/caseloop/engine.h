@@ -284,6 +284,11 @@ class Engine {
     return Status::InvalidArgument("this engine has no case list");
   }
 
+  // The open tasks of retired units (queries.h RedispatchTask), by unit then
+  // case id; lights at `at` (default: the clock's now). Read from the case
+  // list (FindCases) and the configuration. Errors: as FindCases.
+  Result<std::vector<RedispatchTask>> Redispatch(std::optional<Instant> at = {});
+
   // Stops accepting commands, acknowledges or refuses (Unavailable) each one
   // in flight, stops timers and subscriptions, flushes and closes the store.
   virtual Status Close() = 0;

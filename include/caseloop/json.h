@@ -90,6 +90,10 @@ std::string ToJson(const OverdueTask& task, int offset_minutes);
 // workload: {"unit","unit_name","open_tasks","overdue_tasks"}.
 void Write(const UnitWorkload& workload, ObjectWriter& out);
 std::string ToJson(const UnitWorkload& workload);
+// redispatch: {"case","unit","unit_name","retired","state","pending","kind","category","grid",
+// "deadline","light"}; deadline and light null when there is none.
+void Write(const RedispatchTask& task, ObjectWriter& out);
+std::string ToJson(const RedispatchTask& task, int offset_minutes);
 
 }  // namespace caseloop
 

@@ -117,6 +117,23 @@ struct CaseSummary {
   friend bool operator==(const CaseSummary&, const CaseSummary&) = default;
 };
 
+// An open task of a retired unit, listed for re-dispatch (Engine::Redispatch):
+// the case is dispatched, in handling or suspended at a unit retired since.
+// A dispatcher gives it back (return, approve) and dispatches it elsewhere.
+struct RedispatchTask {
+  std::string case_id;
+  std::string unit;       // the retired unit
+  std::string unit_name;  // its configured name
+  Instant retired{};      // when the unit was retired
+  LifecycleState state = LifecycleState::kNone;
+  PendingRequest pending = PendingRequest::kNone;
+  CaseKind kind = CaseKind::kEvent;
+  std::string category;
+  std::string grid;
+  std::optional<Instant> deadline;  // of the open task, if it has one
+  std::optional<Light> light;       // at the query instant (as show); null when suspended
+};
+
 // A filter of the case list: every field that is set must match.
 struct CaseFilter {
   std::optional<LifecycleState> state;

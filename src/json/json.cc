@@ -540,4 +540,28 @@ void Write(const UnitWorkload& w, ObjectWriter& out) {
 
 std::string ToJson(const UnitWorkload& w) { return TextOf(w, 0); }
 
+void Write(const RedispatchTask& t, ObjectWriter& out) {
+  out.String("case", t.case_id);
+  out.String("unit", t.unit);
+  out.String("unit_name", t.unit_name);
+  out.Time("retired", t.retired);
+  out.String("state", Name(t.state));
+  out.String("pending", Name(t.pending));
+  out.String("kind", Name(t.kind));
+  out.String("category", t.category);
+  out.String("grid", t.grid);
+  if (t.deadline) {
+    out.Time("deadline", *t.deadline);
+  } else {
+    out.Null("deadline");
+  }
+  if (t.light) {
+    out.String("light", Name(*t.light));
+  } else {
+    out.Null("light");
+  }
+}
+
+std::string ToJson(const RedispatchTask& t, int offset_minutes) { return TextOf(t, offset_minutes); }
+
 }  // namespace caseloop

@@ -123,6 +123,11 @@ Result<std::vector<UnitRates>> UnitRatesOf(ProjectionStore* store, const DayGrid
       return true;
     });
     if (!s.ok()) return s;
+    // A unit retired by the period's start has no row: nothing can be first
+    // dispatched to it then. A period it was active in still lists it.
+    for (const auto& [id, info] : config.units) {
+      if (info.retired && *info.retired <= q.from) units.erase(id);
+    }
   }
   const std::int64_t from_us = MicrosOf(q.from), to_us = MicrosOf(q.to), at_us = MicrosOf(win->at);
   std::vector<UnitRates> out;

@@ -566,8 +566,28 @@ class SessionImpl final : public ScriptSession {
         if (!v.ok()) return v.status();
         ch.category.verify_limit = *v;
       }
-    } else if (name == "route") {
-      ch.type = ConfigChangeType::kDefineRoute;
+    } else if (name == "retire_unit" || name == "rename_unit") {
+      ch.type = name == "retire_unit" ? ConfigChangeType::kRetireUnit : ConfigChangeType::kRenameUnit;
+      ch.unit.id = a.positionals[0];
+      ch.unit.name = a.Get("name");
+    } else if (name == "retire_inspector") {
+      ch.type = ConfigChangeType::kRetireInspector;
+      ch.inspector.id = a.positionals[0];
+    } else if (name == "retire_staff") {
+      ch.type = ConfigChangeType::kRetireStaff;
+      ch.staff.id = a.positionals[0];
+    } else if (name == "retire_category" || name == "rename_category") {
+      ch.type =
+          name == "retire_category" ? ConfigChangeType::kRetireCategory : ConfigChangeType::kRenameCategory;
+      auto kind = ParseKindText("KIND " + Q(a.positionals[0]), a.positionals[0]);
+      if (!kind.ok()) return kind.status();
+      ch.category.kind = *kind;
+      ch.category.code = a.positionals[1];
+      ch.category.name = a.Get("name");
+    } else if (name == "route" || name == "remove_route" || name == "replace_route") {
+      ch.type = name == "route"          ? ConfigChangeType::kDefineRoute
+                : name == "remove_route" ? ConfigChangeType::kRemoveRoute
+                                         : ConfigChangeType::kReplaceRoute;
       auto kind = ParseKindText("KIND " + Q(a.positionals[0]), a.positionals[0]);
       if (!kind.ok()) return kind.status();
       ch.route.kind = *kind;
@@ -636,6 +656,9 @@ class SessionImpl final : public ScriptSession {
     } else {
       return Status::InvalidArgument("unhandled setup command " + Q(name));
     }
+    // A retirement held for Run is checked at the clock (Engine::Configure
+    // stamps it with the instant it is applied).
+    if (ConfigChangeHasTime(ch.type) && ClockSet()) ch.time = engine_->Now();
     if (holding_) {
       // Checked as Engine::Configure checks it, applied with the first command (Run).
       CASELOOP_RETURN_IF_ERROR(CheckConfigChangeText(ch));
@@ -783,6 +806,12 @@ class SessionImpl final : public ScriptSession {
         if (!r.ok()) return r.status();
         for (const auto& w : *r) out.push_back(ToJson(w));
       }
+    } else if (name == "redispatch") {
+      auto at = OptionalTime(a, "at", offset);
+      if (!at.ok()) return at.status();
+      auto r = engine_->Redispatch(QueryInstant(*at, std::nullopt, QueryNow()));
+      if (!r.ok()) return r.status();
+      for (const auto& task : *r) out.push_back(ToJson(task, offset));
     } else {
       return Status::InvalidArgument("unhandled query " + Q(name));
     }

@@ -53,6 +53,15 @@ std::vector<CommandSpec> MakeCommands() {
   c.push_back(Setup("policy", {}, {},
                     {"enforce_permissions", "rework_fresh_limit", "yellow_percent", "auto_supervise",
                      "grid_group_digits"}));
+  // Changes over the years: retire, rename, remove and replace routes.
+  c.push_back(Setup("retire_unit", {"ID"}, {}, {}));
+  c.push_back(Setup("retire_inspector", {"ID"}, {}, {}));
+  c.push_back(Setup("retire_staff", {"ID"}, {}, {}));
+  c.push_back(Setup("retire_category", {"KIND", "CODE"}, {}, {}));
+  c.push_back(Setup("rename_unit", {"ID"}, {"name"}, {}));
+  c.push_back(Setup("rename_category", {"KIND", "CODE"}, {"name"}, {}));
+  c.push_back(Setup("remove_route", {"KIND", "CODE", "UNIT"}, {}, {"grid"}));
+  c.push_back(Setup("replace_route", {"KIND", "CODE", "UNIT"}, {}, {"grid"}));
   // The script clock.
   c.push_back(CommandSpec{"at", CommandClass::kClock, {"TIME"}, {}, {}, {}, false, nullptr});
   c.push_back(CommandSpec{"advance", CommandClass::kClock, {"DURATION"}, {}, {}, {}, false, nullptr});
@@ -68,6 +77,7 @@ std::vector<CommandSpec> MakeCommands() {
   c.push_back(Query("centre", {}, {"from", "to"}, {"at"}));
   c.push_back(Query("overdue", {}, {}, {"at"}));
   c.push_back(Query("workload", {}, {}, {"at"}));
+  c.push_back(Query("redispatch", {}, {}, {"at"}));
   c.push_back(CommandSpec{"expect", CommandClass::kExpect, {"CASE"}, {}, {}, {}, true, nullptr});
   return c;
 }

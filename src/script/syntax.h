@@ -23,7 +23,7 @@ enum class CommandClass {
   kSetup,   // calendar, holiday, ... -> Engine::Configure
   kClock,   // at, advance
   kCase,    // report ... supervise -> Engine::Submit (all take by= and at=)
-  kQuery,   // show, history, rates, inspectors, centre, overdue, workload
+  kQuery,   // show, history, rates, inspectors, centre, overdue, workload, redispatch
   kExpect,  // expect CASE field=value ...
 };
 

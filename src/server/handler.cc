@@ -357,7 +357,8 @@ void Handler::Api(Call& call) {
   if (call.who == Who::kUnknown)
     return call.Fail(403, "the key's actor " + call.actor + " is not in the configuration", "authorization");
 
-  static const std::vector<std::string> kQueries = {"rates", "inspectors", "centre", "overdue", "workload"};
+  static const std::vector<std::string> kQueries = {"rates",   "inspectors", "centre",
+                                                    "overdue", "workload",   "redispatch"};
   if (s.size() == 1 && s[0] == "cases") {
     if (method == "POST") return Command(call, "", "report");
     if (method == "GET") return Query(call, "list", "");
@@ -715,7 +716,7 @@ void Handler::Query(Call& call, const std::string& name, const std::string& case
   const bool staff = call.who == Who::kAdmin || call.who == Who::kStaff;
   // Parameters: each known one once.
   std::vector<std::string> allowed;
-  if (name == "show" || name == "overdue" || name == "workload")
+  if (name == "show" || name == "overdue" || name == "workload" || name == "redispatch")
     allowed = {"at"};
   else if (name == "rates")
     allowed = {"from", "to", "at", "unit"};
@@ -889,11 +890,18 @@ void Handler::Query(Call& call, const std::string& name, const std::string& case
     }
     return call.Answer(Ok(200, JsonArray(items)));
   }
-  // overdue, workload
+  // overdue, workload, redispatch
   if (call.who == Who::kInspector)
     return call.Fail(403, "an inspector does not see the units' tasks", "role");
   std::vector<std::string> items;
-  if (name == "overdue") {
+  if (name == "redispatch") {
+    auto r = engine_->Redispatch(at->value_or(now));
+    if (!r.ok()) return call.Answer(FromStatus(r.status(), "redispatch"));
+    for (const auto& t : *r) {
+      if (call.who == Who::kUnit && t.unit != call.actor) continue;
+      items.push_back(ToJson(t, offset));
+    }
+  } else if (name == "overdue") {
     auto r = engine_->Overdue(at->value_or(now));
     if (!r.ok()) return call.Answer(FromStatus(r.status(), "overdue"));
     for (const auto& o : *r) {

@@ -164,6 +164,26 @@ TEST_CASE("every object: the writer gets the JSON text's keys, in its order") {
 
   UnitWorkload w{"WATER", 3, 1, "水务局"};
   CHECK(ToJson(w) == R"({"unit":"WATER","unit_name":"水务局","open_tasks":3,"overdue_tasks":1})");
+
+  RedispatchTask t;
+  t.case_id = "A2";
+  t.unit = "WATER";
+  t.unit_name = "水务局";
+  t.retired = T("2025-04-01T09:00");
+  t.state = LifecycleState::kSuspended;
+  t.category = "0102";
+  t.grid = "620102001001001";
+  CHECK(ToJson(t, 480) ==
+        R"({"case":"A2","unit":"WATER","unit_name":"水务局","retired":"2025-04-01T09:00:00+08:00",)"
+        R"("state":"suspended","pending":"none","kind":"event","category":"0102","grid":"620102001001001",)"
+        R"("deadline":null,"light":null})");
+  t.state = LifecycleState::kHandling;
+  t.deadline = T("2025-03-31T15:00");
+  t.light = Light::kRed;
+  Recorder rt;
+  Write(t, rt);
+  CHECK(rt.keys == JsonKeys(ToJson(t, 480)));
+  CHECK(ToJson(t, 480).find(R"("deadline":"2025-03-31T15:00:00+08:00","light":"red"})") != std::string::npos);
 }
 
 TEST_CASE(
@@ -193,6 +213,15 @@ TEST_CASE(
   CHECK(ToJson(cfg, 480).find(R"("type":"staff_defined")") != std::string::npos);
   CHECK(ToJson(cfg, 480).find(R"("id":"S1","roles":["supervisor","dispatcher"]})") != std::string::npos);
   CHECK(ConfigChangeFieldsJson(UnitChange("WATER", "水务局")) == R"({"id":"WATER","name":"水务局"})");
+  ConfigChange retired;
+  retired.type = ConfigChangeType::kRetireUnit;
+  retired.unit.id = "WATER";
+  retired.time = T("2025-04-01T09:00");
+  CHECK(ConfigChangeFieldsJson(retired) == R"({"id":"WATER","time":"2025-04-01T01:00:00+00:00"})");
+  ConfigChange replaced = RouteChange(CaseKind::kEvent, "0102", "PARKS");
+  replaced.type = ConfigChangeType::kReplaceRoute;
+  CHECK(ConfigChangeFieldsJson(replaced) ==
+        R"({"code":"0102","grid_prefix":"","kind":"event","unit":"PARKS"})");
 
   LoggedEvent bad;
   bad.record.position = 9;

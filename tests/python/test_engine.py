@@ -248,3 +248,44 @@ def test_boston_import_matches_city_on_time_flags(shared):
         again = e.import_csv(str(path), id="CASE_ENQUIRY_ID", created="OPEN_DT", unit="SUBJECT",
                              due="TARGET_DT", closed="CLOSED_DT", category="TYPE", tz="-05:00")
         assert again["imported"] == 0
+
+
+def test_retire_rename_and_redispatch(engine):
+    """Issue 23: a retired unit keeps its past, is refused later with when, and its
+    open task is listed for re-dispatch; a renamed unit shows its new name."""
+    engine.report("R9", kind="component", category="0101", source="inspector", by="I1",
+                  grid="620102001001001", at=t("2025-03-31T09:00"))
+    engine.register("R9", by="L1")
+    engine.dispatch("R9", by="D1")
+    engine.accept("R9", by="WATER")
+    engine.set_clock(t("2025-04-01T09:00"))
+    engine.unit("POWER", name="供电局")
+    engine.retire_unit("WATER")
+    engine.rename_unit("STREET", name="城管街道办")
+    with pytest.raises(caseloop.RejectedError,
+                       match=r"feedback R9: actor WATER was retired at 2025-04-01T09:00:00\+08:00"):
+        engine.feedback("R9", by="WATER")
+    with pytest.raises(caseloop.RejectedError, match="unit WATER was retired"):
+        engine.route("component", "0101", "WATER")
+    rows = engine.redispatch()
+    assert [(r["case"], r["unit"], r["unit_name"], r["state"]) for r in rows] == \
+        [("R9", "WATER", "水务局", "handling")]
+    assert rows[0]["retired"] == t("2025-04-01T09:00")
+    march = {r["unit"]: r for r in engine.rates(t("2025-03-01T00:00"), t("2025-04-01T00:00"))}
+    assert march["WATER"]["due"] == 1 and march["STREET"]["unit_name"] == "城管街道办"
+    april = {r["unit"] for r in engine.rates(t("2025-04-01T00:00"), t("2025-05-01T00:00"))}
+    assert "WATER" in april  # active on April 1st until 09:00
+    may = {r["unit"] for r in engine.rates(t("2025-05-01T00:00"), t("2025-06-01T00:00"))}
+    assert "WATER" not in may
+    engine.return_("R9", reason="WATER merged into POWER", by="D1")
+    engine.approve("R9", by="D1")
+    engine.dispatch("R9", by="D1", unit="POWER")
+    assert engine.redispatch() == []
+    engine.route("component", "0101", "POWER")
+    engine.replace_route("component", "0101", "STREET")
+    with pytest.raises(caseloop.NotFoundError, match="no such route rule"):
+        engine.remove_route("component", "0101", "POWER")
+    engine.remove_route("component", "0101", "STREET")
+    engine.retire_category("event", "0102")
+    with pytest.raises(caseloop.RejectedError, match="category event 0102 was retired"):
+        engine.report("R10", kind="event", category="0102", source="inspector", by="I1")

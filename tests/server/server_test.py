@@ -747,6 +747,12 @@ def test_config_verbs(tmp):
         check(r.status_code == 200, "the new dispatcher dispatches: " + r.text)
         shown = srv.req("GET", "/api/v1/cases/G1", keys["L1"]).json()
         check(shown["unit"] == "GAS", "routed by the new route: %s" % shown)
+        # Issue 23 over HTTP: GAS retired, its open G1 listed for re-dispatch; routing to it refused.
+        check(verb("retire_unit", {"id": "GAS"}).status_code == 200, "retire_unit")
+        rows = srv.req("GET", "/api/v1/redispatch", keys["L1"]).json()
+        check([(x["case"], x["unit"], x["state"]) for x in rows] == [("G1", "GAS", "dispatched")], rows)
+        e = error_of(verb("route", {"kind": "event", "code": "0501", "unit": "GAS"}), 409)
+        check("GAS was retired at" in e["message"], e)
         # Errors: the script's messages, named.
         e = error_of(verb("unit", {}), 400)
         check(e["where"] == "body.id" and "usage" in e["message"], e)

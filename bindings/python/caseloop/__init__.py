@@ -215,6 +215,31 @@ class Engine:
     def route(self, kind: str, code: str, unit: str, *, grid: Optional[str] = None) -> None:
         self._setup(["route", kind, code, unit], grid=grid)
 
+    # Changes over the years: each one configuration event affecting only later commands.
+    def retire_unit(self, id: str) -> None:
+        self._setup(["retire_unit", id])
+
+    def retire_inspector(self, id: str) -> None:
+        self._setup(["retire_inspector", id])
+
+    def retire_staff(self, id: str) -> None:
+        self._setup(["retire_staff", id])
+
+    def retire_category(self, kind: str, code: str) -> None:
+        self._setup(["retire_category", kind, code])
+
+    def rename_unit(self, id: str, *, name: str) -> None:
+        self._setup(["rename_unit", id], name=name)
+
+    def rename_category(self, kind: str, code: str, *, name: str) -> None:
+        self._setup(["rename_category", kind, code], name=name)
+
+    def remove_route(self, kind: str, code: str, unit: str, *, grid: Optional[str] = None) -> None:
+        self._setup(["remove_route", kind, code, unit], grid=grid)
+
+    def replace_route(self, kind: str, code: str, unit: str, *, grid: Optional[str] = None) -> None:
+        self._setup(["replace_route", kind, code, unit], grid=grid)
+
     def weights(self, **weights: float) -> None:
         """Sets the composite score weights: one keyword per weighted unit metric
         (``unit_metrics()``: handling, on_time, rework, overdue, extension); a
@@ -261,6 +286,11 @@ class Engine:
 
     def overdue(self, at: Optional[TimeLike] = None) -> List[Dict[str, Any]]:
         return self._native.overdue(None if at is None else self._micros(at))
+
+    def redispatch(self, at: Optional[TimeLike] = None) -> List[Dict[str, Any]]:
+        """The open tasks of retired units (dispatched, in handling or suspended), to
+        give back (``return_`` by a dispatcher, ``approve``) and dispatch elsewhere."""
+        return self._native.redispatch(None if at is None else self._micros(at))
 
     # -- history import -------------------------------------------------------------
     def import_csv(self, file: str, *, id: str, created: str, unit: str, due: Optional[str] = None,
