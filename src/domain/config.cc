@@ -113,6 +113,13 @@ Status CheckDate(LocalDate d, std::string_view what) {
 }  // namespace
 
 Status ApplyConfigChange(Config& config, const ConfigChange& change) {
+  // A retirement's instant comes from the engine's clock; a payload with
+  // another (a damaged or hand-written log) is refused, not printed.
+  if (ConfigChangeHasTime(change.type)) {
+    CASELOOP_RETURN_IF_ERROR(CheckInstantRange(change.time,
+                                               fmt::format("{}: time", ConfigEventTypeName(change.type)),
+                                               config.calendar.utc_offset_minutes));
+  }
   switch (change.type) {
     case ConfigChangeType::kSetCalendar: {
       const Calendar& c = change.calendar;

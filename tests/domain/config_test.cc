@@ -379,6 +379,9 @@ TEST_CASE("retire: a unit keeps its entry, loses its routes, and is never routed
   CheckApply(config, rename, StatusCode::kRejected, "unit STREET was retired at 2025-04-01T09:00:00+08:00");
   CheckApply(config, Retire(ConfigChangeType::kRetireUnit, "NOPE", when), StatusCode::kNotFound,
              "retire: unknown unit NOPE");
+  ConfigChange far = Retire(ConfigChangeType::kRetireUnit, "WATER", kLatestInstant + Micros(1));
+  CHECK(ApplyConfigChange(config, far).IsInvalidArgument());
+  CHECK(!config.UnitRetired("WATER"));
 
   // A rule naming a retired unit that is somehow left (a log written by hand)
   // is skipped: routing never picks a retired unit.
