@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "caseloop/case_types.h"
@@ -26,6 +27,23 @@
 #include "caseloop/time.h"
 
 namespace caseloop {
+
+// Who reported a case, as a citizens' channel (Open311 GeoReport v2,
+// docs/open311.md) gives it. Personal data: kept only in the report event
+// (issue 20 encrypts it there), never returned by a query, the event JSON
+// of caseloop/json.h or Open311's GET routes.
+struct ReporterContact {
+  std::string email;
+  std::string device_id;
+  std::string account_id;
+  std::string first_name;
+  std::string last_name;
+  std::string phone;
+  bool empty() const {
+    return email.empty() && device_id.empty() && account_id.empty() && first_name.empty() &&
+           last_name.empty() && phone.empty();
+  }
+};
 
 // A command on a case. Which fields are read depends on `type`: the command
 // table (caseloop/commands.h, docs/commands.md) lists each command's fields,
@@ -60,6 +78,13 @@ struct Command {
   std::optional<double> lon;
   std::string address;
   std::string description;
+  // report, from Open311 only (not fields of the command table): a URL of a
+  // photo or video, the jurisdiction's address id, the service's attributes
+  // (code, value) and the reporter's contact.
+  std::string media_url;
+  std::string address_id;
+  std::vector<std::pair<std::string, std::string>> attributes;
+  ReporterContact contact;
   bool emergency = false;
   std::string into;
   std::string unit;
@@ -90,6 +115,11 @@ struct CaseEvent {
   std::optional<double> lon;
   std::string address;
   std::string description;
+  // reported, from Open311 (schema 2): see Command
+  std::string media_url;
+  std::string address_id;
+  std::vector<std::pair<std::string, std::string>> attributes;
+  ReporterContact contact;
   bool emergency = false;
   // merged
   std::string into;
@@ -218,8 +248,11 @@ CaseView ViewCase(const CaseState& state, const Config& config, Instant now);
 // Event codec (cereal portable binary payloads). EncodeCaseEvent fills the
 // envelope fields of a NewEvent (type name, schema version, time, actor,
 // payload). DecodeCaseEvent upcasts older schema versions; a newer or unknown
-// one is a Corruption error naming the position and type.
-inline constexpr std::uint32_t kCaseEventSchemaVersion = 1;
+// one is a Corruption error naming the position and type. Schema 2 added
+// media_url, address_id, attributes and the reporter's contact (an event
+// that carries none of them is still written as schema 2; a schema-1 payload
+// decodes with them empty).
+inline constexpr std::uint32_t kCaseEventSchemaVersion = 2;
 NewEvent EncodeCaseEvent(const CaseEvent& event);
 Result<CaseEvent> DecodeCaseEvent(const EventRecord& record);
 // The same from a borrowed record (EventStore::ScanAll); the result owns its strings.

@@ -15,6 +15,14 @@
 //     6 lat double            14 limit.unit uint8,
 //     7 lon double               limit.amount int64
 //     15 address string
+// Schema version 2 (Open311 reports) adds, after field 21:
+//    22 media_url string     24 attributes: uint32 count, then count pairs
+//    23 address_id string       of (code string, value string)
+//    25 contact: uint8 sub-mask, then for every set bit j, in increasing j,
+//       a string: 0 email, 1 device_id, 2 account_id, 3 first_name,
+//       4 last_name, 5 phone
+// A schema-1 payload has no bit above 21 (one is Corruption); it decodes
+// with these fields empty, so the upcaster from 1 to 2 has nothing to do.
 // A field whose bit is clear has its default value (empty, 0, false, null);
 // so a payload carries exactly the fields that mean something for its event.
 // An unknown bit is a Corruption error.
@@ -22,6 +30,7 @@
 // when old readers must refuse it, a new schema version with an upcaster).
 #include <fmt/format.h>
 
+#include <iterator>
 #include <sstream>
 
 #include "caseloop/case.h"
@@ -53,8 +62,18 @@ enum Field : int {
   kFVerifier,
   kFOnTime,
   kFRequest,
+  kFieldCountV1,  // schema 1 ends here
+  kFMediaUrl = kFieldCountV1,
+  kFAddressId,
+  kFAttributes,
+  kFContact,
   kFieldCount
 };
+
+// The reporter's contact, in the order of the sub-mask bits (on disk: never reorder).
+std::string ReporterContact::*const kContactFields[] = {
+    &ReporterContact::email,      &ReporterContact::device_id, &ReporterContact::account_id,
+    &ReporterContact::first_name, &ReporterContact::last_name, &ReporterContact::phone};
 
 // Kind and source are meaningful (even at their zero value) for these events.
 bool CarriesClassification(EventType t) {
@@ -88,6 +107,10 @@ std::uint32_t PresenceMask(const CaseEvent& e) {
   set(kFVerifier, !e.verifier.empty());
   set(kFOnTime, e.on_time.has_value());
   set(kFRequest, e.request != PendingRequest::kNone);
+  set(kFMediaUrl, !e.media_url.empty());
+  set(kFAddressId, !e.address_id.empty());
+  set(kFAttributes, !e.attributes.empty());
+  set(kFContact, !e.contact.empty());
   return m;
 }
 
@@ -120,19 +143,40 @@ std::string EncodePayload(const CaseEvent& e) {
     if (has(kFVerifier)) ar(e.verifier);
     if (has(kFOnTime)) ar(*e.on_time);
     if (has(kFRequest)) codec::PutEnum(ar, e.request);
+    if (has(kFMediaUrl)) ar(e.media_url);
+    if (has(kFAddressId)) ar(e.address_id);
+    if (has(kFAttributes)) {
+      ar(static_cast<std::uint32_t>(e.attributes.size()));
+      for (const auto& [code, value] : e.attributes) ar(code, value);
+    }
+    if (has(kFContact)) {
+      std::uint8_t sub = 0;
+      for (std::size_t j = 0; j < std::size(kContactFields); ++j) {
+        if (!(e.contact.*kContactFields[j]).empty()) sub |= static_cast<std::uint8_t>(1u << j);
+      }
+      ar(sub);
+      for (std::size_t j = 0; j < std::size(kContactFields); ++j) {
+        if ((sub >> j) & 1u) ar(e.contact.*kContactFields[j]);
+      }
+    }
   }
   return std::move(os).str();
 }
 
-// Decodes a schema-1 payload into `e` (whose type, time and actor are set).
-void DecodePayloadV1(std::string_view payload, CaseEvent& e) {
+// Decodes a schema-1 or schema-2 payload into `e` (whose type, time and
+// actor are set): schema 2 only adds fields, so one reader serves both and
+// refuses in a schema-1 payload the bits it did not have.
+void DecodePayload(std::string_view payload, std::uint32_t schema_version, CaseEvent& e) {
   codec::SpanBuf buf(payload);
   std::istream is(&buf);
   codec::In ar(is);
   auto str = [&](std::string& out) { codec::GetString(ar, out, payload.size()); };
   std::uint32_t m = 0;
   ar(m);
-  if (m >> kFieldCount) throw codec::DecodeError(fmt::format("unknown fields in mask {:#x}", m));
+  const int field_count = schema_version == 1 ? kFieldCountV1 : kFieldCount;
+  if (m >> field_count) {
+    throw codec::DecodeError(fmt::format("unknown fields in mask {:#x} of schema {}", m, schema_version));
+  }
   auto has = [m](int bit) { return (m >> bit) & 1u; };
   if (has(kFCaseId)) str(e.case_id);
   if (has(kFKind)) e.kind = codec::GetEnum(ar, CaseKind::kEvent, "kind");
@@ -156,14 +200,38 @@ void DecodePayloadV1(std::string_view payload, CaseEvent& e) {
   if (has(kFVerifier)) str(e.verifier);
   if (has(kFOnTime)) e.on_time = codec::GetBool(ar, "on_time");
   if (has(kFRequest)) e.request = codec::GetEnum(ar, PendingRequest::kSuspend, "request");
+  if (has(kFMediaUrl)) str(e.media_url);
+  if (has(kFAddressId)) str(e.address_id);
+  if (has(kFAttributes)) {
+    std::uint32_t n = 0;
+    ar(n);
+    // Each pair takes at least two length prefixes: a count beyond what the
+    // payload can hold is damage, not a reason to allocate.
+    if (n > payload.size() / 2) throw codec::DecodeError(fmt::format("{} attributes in a short payload", n));
+    e.attributes.resize(n);
+    for (auto& [code, value] : e.attributes) {
+      str(code);
+      str(value);
+    }
+  }
+  if (has(kFContact)) {
+    std::uint8_t sub = 0;
+    ar(sub);
+    if (sub >> std::size(kContactFields))
+      throw codec::DecodeError(fmt::format("unknown contact fields {:#x}", sub));
+    for (std::size_t j = 0; j < std::size(kContactFields); ++j) {
+      if ((sub >> j) & 1u) str(e.contact.*kContactFields[j]);
+    }
+  }
   codec::ExpectEnd(is);
 }
 
 // Upcasters: kUpcasters[v] rewrites an event decoded from schema v into the
-// shape of schema v + 1. Version 1 is current, so there are none yet; the
-// first schema change adds DecodePayloadV<n> and an entry here.
+// shape of schema v + 1. From 1 to 2 nothing changes shape (schema 2 only
+// added fields, empty in a schema-1 event), so there is none yet; a change
+// of meaning adds its reader and an entry here.
 using Upcaster = void (*)(CaseEvent&);
-constexpr Upcaster kUpcasters[kCaseEventSchemaVersion + 1] = {nullptr, nullptr};
+constexpr Upcaster kUpcasters[kCaseEventSchemaVersion + 1] = {nullptr, nullptr, nullptr};
 
 }  // namespace
 
@@ -199,9 +267,10 @@ Result<CaseEvent> DecodeCaseEvent(const EventRecordView& record) {
   e.time = InstantFromMicros(record.recorded_us);
   e.actor = record.actor;
   try {
-    // Only schema 1 exists; an older schema would be decoded by its own
-    // reader here and then brought forward by the upcasters.
-    DecodePayloadV1(record.payload, e);
+    // Schemas 1 and 2 share a reader; an older schema of another shape
+    // would be decoded by its own reader here and then brought forward by
+    // the upcasters.
+    DecodePayload(record.payload, record.schema_version, e);
     for (std::uint32_t v = record.schema_version; v < kCaseEventSchemaVersion; ++v) {
       if (kUpcasters[v] != nullptr) kUpcasters[v](e);
     }

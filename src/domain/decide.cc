@@ -378,6 +378,22 @@ Status Decider::Report(Events& out) const {
   if (c_.lon && !(std::isfinite(*c_.lon) && *c_.lon >= -180 && *c_.lon <= 180)) {
     return Invalid("lon must be within -180..180");
   }
+  // Open311's fields (not in the command table, so CheckText does not see them).
+  auto text = [this](const std::string& t, std::string_view key) {
+    return CheckUtf8(t, fmt::format("{} {}: {}", name_, c_.case_id, key));
+  };
+  CASELOOP_RETURN_IF_ERROR(text(c_.media_url, "media_url"));
+  CASELOOP_RETURN_IF_ERROR(text(c_.address_id, "address_id"));
+  for (const auto& [code, value] : c_.attributes) {
+    CASELOOP_RETURN_IF_ERROR(text(code, "attribute"));
+    CASELOOP_RETURN_IF_ERROR(text(value, "attribute " + code));
+  }
+  CASELOOP_RETURN_IF_ERROR(text(c_.contact.email, "email"));
+  CASELOOP_RETURN_IF_ERROR(text(c_.contact.device_id, "device_id"));
+  CASELOOP_RETURN_IF_ERROR(text(c_.contact.account_id, "account_id"));
+  CASELOOP_RETURN_IF_ERROR(text(c_.contact.first_name, "first_name"));
+  CASELOOP_RETURN_IF_ERROR(text(c_.contact.last_name, "last_name"));
+  CASELOOP_RETURN_IF_ERROR(text(c_.contact.phone, "phone"));
   CaseEvent e = NewEvent(EventType::kCaseReported);
   e.kind = *c_.kind;
   e.category = c_.category;
@@ -388,6 +404,10 @@ Status Decider::Report(Events& out) const {
   e.lon = c_.lon;
   e.address = c_.address;
   e.description = c_.description;
+  e.media_url = c_.media_url;
+  e.address_id = c_.address_id;
+  e.attributes = c_.attributes;
+  e.contact = c_.contact;
   e.emergency = c_.emergency;
   out.push_back(std::move(e));
   return Status::Ok();

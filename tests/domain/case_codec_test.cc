@@ -24,6 +24,15 @@ void CheckSame(const CaseEvent& a, const CaseEvent& b) {
   CHECK(a.lon == b.lon);
   CHECK(a.address == b.address);
   CHECK(a.description == b.description);
+  CHECK(a.media_url == b.media_url);
+  CHECK(a.address_id == b.address_id);
+  CHECK(a.attributes == b.attributes);
+  CHECK(a.contact.email == b.contact.email);
+  CHECK(a.contact.device_id == b.contact.device_id);
+  CHECK(a.contact.account_id == b.contact.account_id);
+  CHECK(a.contact.first_name == b.contact.first_name);
+  CHECK(a.contact.last_name == b.contact.last_name);
+  CHECK(a.contact.phone == b.contact.phone);
   CHECK(a.emergency == b.emergency);
   CHECK(a.into == b.into);
   CHECK(a.unit == b.unit);
@@ -129,7 +138,7 @@ TEST_CASE("unknown type, newer or unknown schema and damaged payloads are corrup
   newer.schema_version = 3;
   auto nw = DecodeCaseEvent(newer);
   CHECK(nw.status().IsCorruption());
-  CHECK(nw.status().message().find("position 17: newer schema 3 > 1") == 0);
+  CHECK(nw.status().message().find("position 17: newer schema 3 > 2") == 0);
 
   EventRecord zero = r;
   zero.schema_version = 0;
@@ -197,4 +206,80 @@ TEST_CASE("the case id comes from the stream when the payload has none") {
   auto back = DecodeCaseEvent(r);
   REQUIRE(back.ok());
   CHECK(back->case_id == "B7");
+}
+
+namespace {
+// Payload bytes written by hand, as cereal's portable binary lays them out.
+std::string U32(std::uint32_t v) {
+  std::string s;
+  for (int i = 0; i < 4; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  return s;
+}
+std::string Str(const std::string& t) {
+  std::string s;
+  for (int i = 0; i < 8; ++i) s.push_back(static_cast<char>(i == 0 ? t.size() : 0));
+  return s + t;
+}
+}  // namespace
+
+TEST_CASE("a schema-1 report (written before Open311's fields) still decodes, with them empty") {
+  // Endianness flag 1 (little), mask = case_id, kind, category, source,
+  // description (bits 0-3, 8), then the fields: the layout of schema 1.
+  std::string v1 = std::string("\x01", 1) + U32(0x10F) + Str("A1") + std::string("\x01", 1) + Str("0102") +
+                   std::string("\x04", 1) + Str("hole");
+  EventRecord r;
+  r.position = 5;
+  r.stream = "A1";
+  r.version = 1;
+  r.type = "case_reported";
+  r.schema_version = 1;
+  r.recorded_us = MicrosOf(T("2025-03-31T10:30"));
+  r.actor = "R1";
+  r.payload = v1;
+  auto e = DecodeCaseEvent(r);
+  REQUIRE_MESSAGE(e.ok(), e.status().ToString());
+  CHECK(e->case_id == "A1");
+  CHECK(e->kind == CaseKind::kEvent);
+  CHECK(e->category == "0102");
+  CHECK(e->source == ReportSource::kCitizen);
+  CHECK(e->description == "hole");
+  CHECK(e->media_url.empty());
+  CHECK(e->attributes.empty());
+  CHECK(e->contact.empty());
+
+  // The same event written today is schema 2 with the same bytes (no new field set).
+  CaseEvent same = *e;
+  NewEvent n = EncodeCaseEvent(same);
+  CHECK(n.schema_version == 2);
+  CHECK(n.payload == v1);
+
+  // A schema-1 payload cannot carry schema 2's bits (22: media_url).
+  EventRecord bad = r;
+  bad.payload = std::string("\x01", 1) + U32((1u << 22) | 1u) + Str("A1") + Str("http://x");
+  auto b = DecodeCaseEvent(bad);
+  CHECK(b.status().IsCorruption());
+  CHECK(b.status().message().find("of schema 1") != std::string::npos);
+  bad.schema_version = 2;
+  auto b2 = DecodeCaseEvent(bad);
+  REQUIRE_MESSAGE(b2.ok(), b2.status().ToString());
+  CHECK(b2->media_url == "http://x");
+}
+
+TEST_CASE("Open311's fields round-trip; the contact keeps only what is set; damage is corruption") {
+  CaseEvent e = Full(EventType::kCaseReported);
+  e.contact = {};
+  e.contact.phone = "110";
+  auto back = DecodeCaseEvent(AsRecord(EncodeCaseEvent(e)));
+  REQUIRE_MESSAGE(back.ok(), back.status().ToString());
+  CheckSame(*back, e);
+  // An attribute count larger than the payload could hold.
+  CaseEvent only;
+  only.type = EventType::kCaseReported;
+  only.attributes = {{"K", "V"}};
+  NewEvent n = EncodeCaseEvent(only);
+  EventRecord r = AsRecord(n);
+  const std::size_t at = r.payload.find(std::string("\x01\x00\x00\x00", 4) + Str("K"));
+  REQUIRE(at != std::string::npos);
+  r.payload[at + 3] = '\x7f';
+  CHECK(DecodeCaseEvent(r).status().IsCorruption());
 }

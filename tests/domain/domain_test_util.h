@@ -39,6 +39,10 @@ inline CaseEvent Full(EventType type) {
   e.lon = 103.8343;
   e.address = "西津西路 12 号";
   e.description = "井盖缺失";
+  e.media_url = "https://example.org/p/1.jpg";
+  e.address_id = "620102-0012";
+  e.attributes = {{"DEPTH", "30"}, {"LANE", ""}};
+  e.contact = {"a@example.org", "dev-1", "acc-9", "Li", "Wei", "+86 931 000"};
   e.emergency = true;
   e.into = "A0";
   e.unit = "WATER";
