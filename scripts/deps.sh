@@ -6,7 +6,7 @@ CASELOOP_PACKAGES=(build-essential cmake ninja-build pkg-config libboost-dev lib
   libcereal-dev nlohmann-json3-dev libcli11-dev doctest-dev libsodium-dev libpq-dev libxlsxwriter-dev)
 if [[ "${1:-}" == "--test" ]]; then
   CASELOOP_PACKAGES+=(pybind11-dev python3-pybind11 python3-dev python3-pytest clang libclang-rt-14-dev
-    python3-requests postgresql-15 chromium chromium-driver python3-selenium fonts-noto-cjk)
+    python3-requests python3-jsonschema python3-lxml postgresql-15 chromium chromium-driver python3-selenium fonts-noto-cjk)
 fi
 missing=()
 for p in "${CASELOOP_PACKAGES[@]}"; do

@@ -66,6 +66,9 @@ ServerCommands::ServerCommands(CLI::App& app) {
   serve_->add_flag("--replay-time", replay_time_,
                    "commands carry their own at= on a manual clock, queries default to the latest recorded "
                    "instant (replaying history, tests; not for a live district)");
+  serve_->add_option("--jurisdiction", jurisdiction_,
+                     "Open311: the jurisdiction_id served (default: any; docs/open311.md)");
+  serve_->add_option("--open311-contact", open311_contact_, "Open311: the contact text of service discovery");
   serve_->add_flag("--quiet", quiet_, "no access log on stderr");
 
   keys_ = app.add_subcommand("keys", "issue, list or revoke API keys (stored as hashes only)");
@@ -147,6 +150,8 @@ int ServerCommands::Run(const std::string& db, const std::string& durability_tex
   so.threads = threads_;
   so.request_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(request_timeout_ * 1000));
   so.replay_time = replay_time_;
+  so.open311_jurisdiction = jurisdiction_;
+  so.open311_contact = open311_contact_;
   if (!quiet_) {
     auto mu = std::make_shared<std::mutex>();
     so.access_log = [mu](std::string_view line) {

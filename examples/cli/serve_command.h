@@ -28,6 +28,8 @@ class ServerCommands {
   int threads_ = 2;
   double request_timeout_ = 30;
   bool replay_time_ = false;
+  std::string jurisdiction_;     // --jurisdiction (Open311)
+  std::string open311_contact_;  // --open311-contact
   bool quiet_ = false;
   std::string actor_;
   std::string key_id_;

@@ -79,6 +79,12 @@ struct ServerOptions {
   // recorded history (tests, demos), not for a live district: there the
   // clock is the system's and `at` is refused. Default: false.
   bool replay_time = false;
+  // Open311 GeoReport v2 under /open311/v2/ (docs/open311.md): the
+  // jurisdiction served. "" = one jurisdiction, any jurisdiction_id accepted;
+  // else a request naming another one is answered 404. Default: "".
+  std::string open311_jurisdiction;
+  // The `contact` of Open311's service discovery. Default: "".
+  std::string open311_contact;
   // One line per request (JSON: time, remote, method, target, status, bytes,
   // microseconds, actor), or null for none. Called on server threads.
   // Default: null.

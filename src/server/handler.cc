@@ -248,7 +248,11 @@ HttpResponse Handler::Error(int status, std::string_view message, std::string_vi
 }
 
 Handler::Handler(Engine* engine, const ServerOptions& options, KeyTable* keys, Metrics* metrics)
-    : engine_(engine), options_(options), keys_(keys), metrics_(metrics) {
+    : engine_(engine),
+      options_(options),
+      keys_(keys),
+      metrics_(metrics),
+      open311_(engine, options, keys, metrics, &next_case_number_, &draining_) {
   next_case_number_ = engine_->HeadPosition() + 1;
 }
 
@@ -306,6 +310,7 @@ void Handler::Handle(const HttpRequest& req, std::function<void(HttpResponse)> d
     r.body += CaseGauges();
     return call.Answer(std::move(r));
   }
+  if (Open311::Owns(call.path)) return open311_.Handle(req, std::move(call.done));
   static constexpr std::string_view kPrefix = "/api/v1";
   if (call.path.rfind(kPrefix, 0) != 0 ||
       (call.path.size() > kPrefix.size() && call.path[kPrefix.size()] != '/')) {

@@ -15,6 +15,7 @@
 #include "server/http.h"
 #include "server/keys.h"
 #include "server/metrics.h"
+#include "server/open311.h"
 
 namespace caseloop::server {
 
@@ -53,6 +54,7 @@ class Handler {
   Metrics* const metrics_;
   std::atomic<bool> draining_{false};
   std::atomic<std::uint64_t> next_case_number_{0};
+  Open311 open311_;       // /open311/v2/ (docs/open311.md); shares the sequence above
   std::mutex gauges_mu_;  // guards the two below
   std::string gauges_text_;
   std::chrono::steady_clock::time_point gauges_at_{};
