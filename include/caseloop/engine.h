@@ -266,6 +266,15 @@ class Engine {
   virtual Result<std::vector<std::string>> Check() = 0;
   // fsyncs so far (group commit makes this smaller than synced commands).
   virtual std::uint64_t SyncCount() const = 0;
+  // The store's counters: fsyncs and, for the RocksDB store, the sizes of
+  // its group commits (StoreStatistics, event_store.h). (Not pure, so that
+  // an engine written elsewhere still compiles: the default gives
+  // SyncCount() and no group sizes.)
+  virtual StoreStatistics StoreStats() const {
+    StoreStatistics s;
+    s.syncs = SyncCount();
+    return s;
+  }
   // The position of the last event in the log (0 when empty). Subscribe from
   // HeadPosition() + 1 to receive only what is appended from now on.
   virtual std::uint64_t HeadPosition() const = 0;

@@ -20,6 +20,7 @@
 #ifndef CASELOOP_EVENT_STORE_H_
 #define CASELOOP_EVENT_STORE_H_
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -167,6 +168,26 @@ struct StoreOptions {
   std::chrono::microseconds group_commit_window{0};
 };
 
+// A store's counters since it was opened (EventStore::Statistics), for
+// monitoring: `caseloop serve` prints them in /metrics.
+struct StoreStatistics {
+  // Upper bounds of the group-size buckets: writers (appends and projection
+  // commits) that shared one written group, i.e. one write and at most one
+  // fsync.
+  static constexpr std::array<std::uint64_t, 9> kGroupSizeBounds = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+  // fsyncs so far (EventStore::SyncCount).
+  std::uint64_t syncs = 0;
+  // False when the store does not count its groups (the in-memory and the
+  // PostgreSQL store): the group fields below are then all 0.
+  bool has_groups = false;
+  // Groups written, by size: group_sizes[i] counts the groups of n writers
+  // with kGroupSizeBounds[i-1] < n <= kGroupSizeBounds[i] (the last entry:
+  // more than 256). Not cumulative.
+  std::array<std::uint64_t, kGroupSizeBounds.size() + 1> group_sizes{};
+  std::uint64_t groups = 0;         // groups written (the sum of group_sizes)
+  std::uint64_t group_writers = 0;  // writers in those groups
+};
+
 class EventStore {
  public:
   virtual ~EventStore() = default;
@@ -236,6 +257,13 @@ class EventStore {
   // Number of fsyncs (WAL syncs) issued so far — group commit makes this
   // smaller than the number of synced appends under concurrency.
   virtual std::uint64_t SyncCount() const = 0;
+  // The store's counters (StoreStatistics). The default gives SyncCount()
+  // and no group sizes.
+  virtual StoreStatistics Statistics() const {
+    StoreStatistics s;
+    s.syncs = SyncCount();
+    return s;
+  }
   // Flushes and releases the store; later calls return Unavailable.
   virtual Status Close() = 0;
 };

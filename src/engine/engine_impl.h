@@ -88,6 +88,7 @@ class EngineImpl final : public Engine {
   Status RebuildProjections() override;
   Result<std::vector<std::string>> Check() override;
   std::uint64_t SyncCount() const override { return store_->SyncCount(); }
+  StoreStatistics StoreStats() const override { return store_->Statistics(); }
   std::uint64_t HeadPosition() const override;
   Result<std::vector<std::string>> ListCases(const std::string& after, std::size_t max) override;
   // In find_cases.cc.

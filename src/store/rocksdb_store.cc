@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <charconv>
@@ -265,6 +266,7 @@ class RocksDbStore final : public EventStore, public ProjectionStore {
   Result<std::vector<std::string>> Check() override;
   Status Flush() override;
   std::uint64_t SyncCount() const override { return sync_count_.load(std::memory_order_relaxed); }
+  StoreStatistics Statistics() const override;
   Status Close() override;
 
  private:
@@ -325,6 +327,8 @@ class RocksDbStore final : public EventStore, public ProjectionStore {
   void StopCommitThread();
   // Leader: writes `group` (appends and batches) as one WriteBatch.
   void WriteGroup(const std::vector<Writer*>& group);
+  // Counts a written group of `writers` writers (Statistics).
+  void CountGroup(std::size_t writers);
   // Leader or Close: makes kNone / kBuffered writes durable.
   Status FlushLocked();
   Status SubmitBatch(std::function<Status(rocksdb::WriteBatch&)> build, std::size_t bytes,
@@ -399,6 +403,9 @@ class RocksDbStore final : public EventStore, public ProjectionStore {
   bool wal_unsynced_ = false;  // kBuffered writes in an unsynced WAL
 
   std::atomic<std::uint64_t> sync_count_{0};
+  // Written groups by size (StoreStatistics::group_sizes) and their writers.
+  std::array<std::atomic<std::uint64_t>, StoreStatistics::kGroupSizeBounds.size() + 1> group_sizes_{};
+  std::atomic<std::uint64_t> group_writers_{0};
 
   // Group-commit window state, guarded by mu_.
   std::condition_variable leader_cv_;  // a waiting leader: a writer arrived
@@ -1076,6 +1083,7 @@ void RocksDbStore::WriteGroup(const std::vector<Writer*>& group) {
       } else {
         wal_unsynced_ = true;
       }
+      CountGroup(group.size());
       // The group is in the WAL (fsynced for kSync): it survives kill -9.
       if (!wo.disableWAL && head != marker_.position()) write_status = marker_.Record(head);
     }
@@ -1093,6 +1101,26 @@ void RocksDbStore::WriteGroup(const std::vector<Writer*>& group) {
       x->result = AppendResult();
     }
   }
+}
+
+void RocksDbStore::CountGroup(std::size_t writers) {
+  const auto& bounds = StoreStatistics::kGroupSizeBounds;
+  std::size_t i = 0;
+  while (i < bounds.size() && writers > bounds[i]) ++i;
+  group_sizes_[i].fetch_add(1, std::memory_order_relaxed);
+  group_writers_.fetch_add(writers, std::memory_order_relaxed);
+}
+
+StoreStatistics RocksDbStore::Statistics() const {
+  StoreStatistics s;
+  s.syncs = sync_count_.load(std::memory_order_relaxed);
+  s.has_groups = true;
+  for (std::size_t i = 0; i < group_sizes_.size(); ++i) {
+    s.group_sizes[i] = group_sizes_[i].load(std::memory_order_relaxed);
+    s.groups += s.group_sizes[i];
+  }
+  s.group_writers = group_writers_.load(std::memory_order_relaxed);
+  return s;
 }
 
 Status RocksDbStore::FlushLocked() {
