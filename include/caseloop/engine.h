@@ -217,6 +217,18 @@ class Engine {
   // Appends a configuration change (affects only later commands). `at`
   // (default: the clock's now) must be in [kEarliestInstant, kLatestInstant].
   virtual Result<CommandAck> Configure(const ConfigChange& change, std::optional<Instant> at = {}) = 0;
+  // Configure with an idempotency key (an HTTP Idempotency-Key): when a
+  // change was appended under `command_id` before, nothing is appended and
+  // that change's acknowledgment is returned with duplicate = true (even if
+  // the change would now be refused); else as Configure, the change carrying
+  // `command_id` in the log, so that this holds across restarts. An empty
+  // command_id is Configure. (Not pure, so that an engine written elsewhere
+  // still compiles: the default refuses a command id with InvalidArgument.)
+  virtual Result<CommandAck> ConfigureOnce(const ConfigChange& change, const std::string& command_id,
+                                           std::optional<Instant> at = {}) {
+    if (command_id.empty()) return Configure(change, at);
+    return Status::InvalidArgument("this engine keeps no command ids for configuration changes");
+  }
   virtual Config CurrentConfig() const = 0;
 
   // Queries. Without `at`, a query is evaluated at QueryInstant (queries.h):

@@ -43,6 +43,11 @@ struct ScriptOptions {
   // whose latest recorded instant is after the system time refuses commands).
   // Default: false (the manual script clock).
   bool system_now = false;
+  // The command id (idempotency key) under which the session's setup lines
+  // append their configuration changes (Engine::ConfigureOnce): a change
+  // appended under it before is not appended again. For a session that runs
+  // one setup line (an HTTP configuration verb). Default: "" (none).
+  std::string config_command_id;
 };
 
 class ScriptSession {
@@ -79,6 +84,12 @@ class ScriptSession {
 
   // The script clock.
   virtual Instant Now() const = 0;
+
+  // The acknowledgment of the last configuration change this session
+  // appended (or found appended before under
+  // ScriptOptions::config_command_id: duplicate = true); nullopt before the
+  // first. (Not pure: a session written elsewhere gives nullopt.)
+  virtual std::optional<CommandAck> LastConfigAck() const { return std::nullopt; }
 };
 
 // Checks the shape of one command given as separate words, as ExecuteWords

@@ -694,6 +694,11 @@ Result<CommandAck> EngineImpl::AfterAppend(const std::string& id, Decision& d, c
 }
 
 Result<CommandAck> EngineImpl::Configure(const ConfigChange& change, std::optional<Instant> at) {
+  return ConfigureOnce(change, std::string(), at);
+}
+
+Result<CommandAck> EngineImpl::ConfigureOnce(const ConfigChange& change, const std::string& command_id,
+                                             std::optional<Instant> at) {
   if (!Enter())
     return ClosedError("configuration change '" + std::string(ConfigEventTypeName(change.type)) + "'");
   GateGuard guard{this};
@@ -707,6 +712,14 @@ Result<CommandAck> EngineImpl::Configure(const ConfigChange& change, std::option
           config()->calendar.utc_offset_minutes));
     }
     std::lock_guard<std::mutex> lock(configure_mu_);
+    if (!command_id.empty()) {
+      // A change appended under this id before (configure_mu_ orders the
+      // lookup and the append): its answer, before the change is checked
+      // against a configuration that may hold it already.
+      Result<std::optional<CommandAck>> earlier = FindCommand(kConfigStream, command_id);
+      if (!earlier.ok()) return earlier.status();
+      if (earlier->has_value()) return std::move(**earlier);
+    }
     Instant now = at.value_or(clock_->Now());
     // A retirement records when: the event's time, in its payload, so that
     // replay gives the same instant.
@@ -731,11 +744,16 @@ Result<CommandAck> EngineImpl::Configure(const ConfigChange& change, std::option
       events.push_back(std::move(e));
       ExpectedVersion expected =
           config_version_ == 0 ? ExpectedVersion::NoStream() : ExpectedVersion::Exactly(config_version_);
-      r = store_->Append(kConfigStream, expected, std::move(events));
+      AppendOptions ao;
+      ao.command_id = command_id;
+      r = store_->Append(kConfigStream, expected, std::move(events), ao);
       if (r.ok() || !r.status().IsConflict() || !shared_log_ || attempt == 2) break;
       CASELOOP_RETURN_IF_ERROR(RefreshConfigLocked());
     }
     if (!r.ok()) return r.status();
+    if (r->duplicate) {  // not after the lookup above; nothing was appended
+      return AckFromLog(std::string(kConfigStream), r->first_position, r->last_position, /*duplicate=*/true);
+    }
     config_version_ = r->next_expected_version;
     {
       std::lock_guard<std::mutex> cl(config_mu_);

@@ -62,6 +62,8 @@ class EngineImpl final : public Engine {
   // Bulk path; in bulk.cc.
   std::vector<CaseBatchResult> SubmitBatch(const std::vector<CaseBatch>& batch) override;
   Result<CommandAck> Configure(const ConfigChange& change, std::optional<Instant> at) override;
+  Result<CommandAck> ConfigureOnce(const ConfigChange& change, const std::string& command_id,
+                                   std::optional<Instant> at) override;
   Config CurrentConfig() const override;
 
   Result<CaseView> Show(const std::string& case_id, std::optional<Instant> at) override;

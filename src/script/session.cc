@@ -341,6 +341,7 @@ class SessionImpl final : public ScriptSession {
   }
 
   Instant Now() const override { return engine_->Now(); }
+  std::optional<CommandAck> LastConfigAck() const override { return last_config_ack_; }
 
  private:
   Result<Lines> ExecuteLine(std::string_view line, bool* had_command) {
@@ -483,7 +484,8 @@ class SessionImpl final : public ScriptSession {
     if (options_.system_now) CASELOOP_RETURN_IF_ERROR(SyncSystemClock());
     std::optional<Instant> at;
     if (ClockSet()) at = engine_->Now();
-    auto ack = engine_->Configure(ch, at);
+    auto ack = engine_->ConfigureOnce(ch, options_.config_command_id, at);
+    if (ack.ok()) last_config_ack_ = *ack;
     return ack.status();
   }
 
@@ -852,6 +854,8 @@ class SessionImpl final : public ScriptSession {
   Engine* engine_;
   ScriptOptions options_;
   bool clock_set_ = false;
+  // The last configuration change's acknowledgment (LastConfigAck).
+  std::optional<CommandAck> last_config_ack_;
   // Run's held setup lines (see Run).
   bool holding_ = false;
   std::vector<HeldChange> held_;
