@@ -159,6 +159,19 @@ int OpsCommands::RunBackup(const std::string& db) {
   o.keys_file = keys_file_;
   o.keep = keep_;
   auto info = BackupDatabase(db, backup_dir_, o);
+  if (!info.ok() && info.status().IsIOError() &&
+      info.status().message().find("is locked by another process") != std::string::npos) {
+    // Most often `caseloop serve` holds it: the server takes the backup.
+    std::error_code ec;
+    std::filesystem::path dir = std::filesystem::absolute(backup_dir_, ec);
+    const std::string dir_text = ec ? backup_dir_ : dir.lexically_normal().string();
+    return Fail(Status::IOError(
+        info.status().message() +
+        ". If `caseloop serve` holds it, take the backup through the server with an administrator key "
+        "(docs/operations.md):\n  curl -X POST -H \"Authorization: Bearer $ADMIN_KEY\" "
+        "-H 'Content-Type: application/json' -d '{\"dir\":\"" +
+        dir_text + "\"}' http://127.0.0.1:8311/api/v1/admin/backups"));
+  }
   if (!info.ok()) return Fail(info.status());
   PrintBackup(*info);
   return kExitOk;

@@ -147,6 +147,7 @@ int ServerCommands::Run(const std::string& db, const std::string& durability_tex
     return UsageError("bad --listen '" + listen_ +
                       "': expected HOST:PORT, e.g. 127.0.0.1:8311 or [::1]:8311");
   so.keys_file = keys_file;
+  so.database = db;  // backups over HTTP (a directory; :memory: and URIs are refused there)
   so.threads = threads_;
   so.request_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(request_timeout_ * 1000));
   so.replay_time = replay_time_;

@@ -53,6 +53,11 @@ struct ServerOptions {
   // actors. Reread when it changes (`caseloop keys issue` while serving).
   // "" = no keys: every /api request is answered 401. Default: "".
   std::string keys_file;
+  // The directory of the engine's RocksDB store, for online backups over
+  // HTTP (POST /api/v1/admin/backups, $admin keys only): BackupDatabase
+  // (caseloop/backup.h) through the engine's open database. "" = backups
+  // over HTTP are refused (503). Default: "".
+  std::string database;
   // A request's header block larger than this is answered 431, its body 413.
   // Defaults: 16 KiB, 1 MiB.
   std::size_t max_header_bytes = 16 * 1024;

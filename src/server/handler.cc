@@ -6,11 +6,16 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <condition_variable>
+#include <ctime>
+#include <deque>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
+#include <thread>
 #include <vector>
 
+#include "caseloop/backup.h"
 #include "caseloop/commands.h"
 #include "caseloop/json.h"
 #include "caseloop/script.h"
@@ -212,7 +217,132 @@ std::string JsonArray(const std::vector<std::string>& items) {
   return out + "]";
 }
 
+// The store's counters in /metrics: fsyncs, and the group-commit sizes as
+// a histogram (RocksDB store only: the others count no groups).
+std::string StoreMetrics(const StoreStatistics& st) {
+  std::string out =
+      "# HELP caseloop_store_fsyncs_total fsyncs of the event store (group commit makes this smaller "
+      "than commands).\n"
+      "# TYPE caseloop_store_fsyncs_total counter\ncaseloop_store_fsyncs_total " +
+      std::to_string(st.syncs) + "\n";
+  if (!st.has_groups) return out;
+  out +=
+      "# HELP caseloop_store_group_size Writers (appends, projection commits) per written group of the "
+      "group commit.\n# TYPE caseloop_store_group_size histogram\n";
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < StoreStatistics::kGroupSizeBounds.size(); ++i) {
+    cumulative += st.group_sizes[i];
+    out += "caseloop_store_group_size_bucket{le=\"" + std::to_string(StoreStatistics::kGroupSizeBounds[i]) +
+           "\"} " + std::to_string(cumulative) + "\n";
+  }
+  out += "caseloop_store_group_size_bucket{le=\"+Inf\"} " + std::to_string(st.groups) + "\n";
+  out += "caseloop_store_group_size_sum " + std::to_string(st.group_writers) + "\n";
+  out += "caseloop_store_group_size_count " + std::to_string(st.groups) + "\n";
+  return out;
+}
+
+// An Idempotency-Key header's command id ("http:ACTOR:KEY", per actor: two
+// actors' keys never meet), "" without one; nullopt: a bad key (the message
+// in *why).
+std::optional<std::string> IdempotencyId(const HttpRequest& req, const std::string& actor, std::string* why) {
+  const std::string* idem = req.Header("idempotency-key");
+  if (idem == nullptr) return std::string();
+  if (idem->empty() || idem->size() > 200) {
+    *why = "Idempotency-Key must be 1 to 200 characters";
+    return std::nullopt;
+  }
+  for (unsigned char c : *idem) {
+    if (c <= 0x20 || c >= 0x7f) {
+      *why = "Idempotency-Key must be printable ASCII without spaces";
+      return std::nullopt;
+    }
+  }
+  return "http:" + actor + ":" + *idem;
+}
+
+std::string UtcText(std::int64_t unix_s) {
+  std::time_t t = static_cast<std::time_t>(unix_s);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+Json BackupJson(const BackupInfo& b) {
+  Json j = Json::object();
+  j["id"] = b.id;
+  j["created"] = UtcText(b.created_unix_s);
+  j["bytes"] = b.bytes;
+  j["files"] = b.files;
+  j["head_at_start"] = b.head_at_start;
+  j["has_keys"] = b.has_keys;
+  j["source"] = b.source;
+  return j;
+}
+
 }  // namespace
+
+class Handler::Lane {
+ public:
+  Lane() : thread_([this] { Run(); }) {}
+  ~Lane() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();  // after the queued jobs ran
+  }
+  void Post(std::function<void()> job) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      jobs_.push_back(std::move(job));
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;  // stopping, nothing left
+      std::function<void()> job = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      job();
+      lock.lock();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  bool stop_ = false;
+  std::thread thread_;  // last: started once the rest is ready
+};
+
+Handler::~Handler() { FinishAdmin(); }
+
+void Handler::FinishAdmin() {
+  std::unique_ptr<Lane> config, backup;
+  {
+    std::lock_guard<std::mutex> lock(lanes_mu_);
+    admin_finished_ = true;
+    config = std::move(config_lane_);
+    backup = std::move(backup_lane_);
+  }
+  // Destroyed here: each runs what it holds, then its thread ends.
+}
+
+bool Handler::RunOnLane(bool backup, std::function<void()> job) {
+  std::lock_guard<std::mutex> lock(lanes_mu_);
+  if (admin_finished_) return false;
+  std::unique_ptr<Lane>& lane = backup ? backup_lane_ : config_lane_;
+  if (!lane) lane = std::make_unique<Lane>();
+  lane->Post(std::move(job));
+  return true;
+}
 
 struct Handler::Call {
   const HttpRequest& req;
@@ -299,11 +429,7 @@ void Handler::Handle(const HttpRequest& req, std::function<void(HttpResponse)> d
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4";
     r.body = metrics_->Text();
-    r.body +=
-        "# HELP caseloop_fsyncs_total fsyncs of the event log (group commit makes this smaller than "
-        "commands).\n";
-    r.body += "# TYPE caseloop_fsyncs_total counter\ncaseloop_fsyncs_total " +
-              std::to_string(engine_->SyncCount()) + "\n";
+    r.body += StoreMetrics(engine_->StoreStats());
     r.body += "# HELP caseloop_log_head_position The position of the last event in the log.\n";
     r.body += "# TYPE caseloop_log_head_position gauge\ncaseloop_log_head_position " +
               std::to_string(engine_->HeadPosition()) + "\n";
@@ -344,6 +470,8 @@ void Handler::Api(Call& call) {
     call.route = s[2] == "history" ? "/api/v1/cases/{id}/history" : "/api/v1/cases/{id}/{command}";
   else if (s.size() == 2 && s[0] == "config")
     call.route = "/api/v1/config/{verb}";
+  else if (s.size() == 2 && s[0] == "admin" && s[1] == "backups")
+    call.route = "/api/v1/admin/backups";
   else if (s.size() == 1)
     call.route = "/api/v1/" + (s[0].size() <= 16 ? s[0] : std::string("other"));
   else
@@ -384,6 +512,10 @@ void Handler::Api(Call& call) {
   if (s.size() == 2 && s[0] == "config") {
     if (method == "POST") return ConfigVerb(call, s[1]);
     return call.Fail(405, "use POST on /api/v1/config/{verb}", "method");
+  }
+  if (s.size() == 2 && s[0] == "admin" && s[1] == "backups") {
+    if (method == "POST" || method == "GET") return Backups(call);
+    return call.Fail(405, "use POST (take a backup) or GET (list them) on /api/v1/admin/backups", "method");
   }
   if (s.size() == 1 && s[0] == "events") {
     if (method == "GET") return Events(call);
@@ -601,18 +733,134 @@ void Handler::ConfigVerb(Call& call, const std::string& verb) {
       return call.Fail(400, "field '" + key + "' is not accepted for a configuration change", "body." + key);
     words.push_back(key + "=" + value);
   }
-  auto session = ScriptSession::Create(engine_);
-  if (!session.ok()) return call.Answer(FromStatus(session.status(), "server"));
-  auto done = (*session)->ExecuteWords(words);
-  if (!done.ok()) {
-    // The script's message; a malformed line or value is the caller's 400.
-    const Status& st = done.status();
-    return call.Answer(FromStatus(st, st.IsInvalidArgument() ? "body" : "config"));
+  // Idempotency-Key -> the change's command id: a retry gives the first
+  // answer and appends nothing, also after a restart (the id is in the log).
+  std::string why;
+  std::optional<std::string> command_id = IdempotencyId(call.req, call.actor, &why);
+  if (!command_id) return call.Fail(400, why, "idempotency-key");
+  // Run on the configuration lane, off the HTTP threads; answered once the
+  // change is durable (Engine::Configure returns then).
+  Engine* engine = engine_;
+  auto job = [engine, words = std::move(words), id = *command_id, verb, done = call.done, route = call.route,
+              actor = call.actor] {
+    HttpResponse r;
+    try {
+      ScriptOptions so;
+      so.config_command_id = id;
+      auto session = ScriptSession::Create(engine, so);
+      auto ran =
+          session.ok() ? (*session)->ExecuteWords(words) : Result<std::vector<std::string>>(session.status());
+      std::optional<CommandAck> ack = session.ok() ? (*session)->LastConfigAck() : std::nullopt;
+      if (!ran.ok()) {
+        // The script's message; a malformed line or value is the caller's 400.
+        const Status& st = ran.status();
+        r = FromStatus(st, st.IsInvalidArgument() ? "body" : "config");
+      } else {
+        Json j = Json::object();
+        j["verb"] = verb;
+        j["position"] = ack ? ack->first_position : 0;
+        j["version"] = ack ? ack->version : 0;
+        j["duplicate"] = ack && ack->duplicate;
+        r = Ok(200, Dump(j));
+      }
+    } catch (const std::exception& e) {
+      r = Handler::Error(503, std::string("configuration change failed: ") + e.what(), "config");
+    }
+    r.route = route;
+    r.actor = actor;
+    done(std::move(r));
+  };
+  if (!RunOnLane(/*backup=*/false, std::move(job)))
+    return call.Fail(503, "the server is shutting down: change not accepted", "server");
+}
+
+// /api/v1/admin/backups: POST {"dir": D, "keep": N} takes a backup of the
+// served store into directory D on the server's machine (BackupDatabase
+// through the engine's open database: commands go on meanwhile); GET
+// ?dir=D lists the backups there. $admin keys only.
+void Handler::Backups(Call& call) {
+  if (call.who != Who::kAdmin)
+    return call.Fail(403, "only an administrator key takes or lists backups", "role");
+  const bool take = call.req.method == "POST";
+  std::string dir;
+  std::uint32_t keep = 0;
+  if (take) {
+    if (!call.params.empty())
+      return call.Fail(400, "POST /api/v1/admin/backups takes no query parameters: send {\"dir\": ...}",
+                       "query." + call.params.front().first);
+    TextFields fields;
+    if (!BodyFields(call, &fields)) return;
+    for (const auto& [key, value] : fields) {
+      if (key == "dir") {
+        dir = value;
+      } else if (key == "keep") {
+        bool digits = !value.empty() && value.size() <= 6;
+        for (char c : value) digits = digits && c >= '0' && c <= '9';
+        if (!digits)
+          return call.Fail(400, "keep must be a whole number of backups, not '" + value + "'", "body.keep");
+        keep = static_cast<std::uint32_t>(std::stoul(value));
+      } else {
+        return call.Fail(400, "unknown field '" + key + "' for a backup (allowed: dir, keep)", "body." + key);
+      }
+    }
+  } else {
+    for (const auto& [key, value] : call.params) {
+      if (key != "dir")
+        return call.Fail(400, "unknown parameter '" + key + "' for backups (allowed: dir)", "query." + key);
+      dir = value;
+    }
   }
-  Json j = Json::object();
-  j["verb"] = verb;
-  j["head_position"] = engine_->HeadPosition();
-  return call.Answer(Ok(200, Dump(j)));
+  const std::string where = take ? "body.dir" : "query.dir";
+  if (dir.empty())
+    return call.Fail(400, "dir is missing: the backup directory on the server's machine", where);
+  if (dir[0] != '/')
+    return call.Fail(400, "dir must be an absolute path on the server's machine, not '" + dir + "'", where);
+  if (options_.database.empty() || options_.database == kInMemoryPath || IsDatabaseUri(options_.database))
+    return call.Fail(503,
+                     "this server's store cannot be backed up over HTTP (only an embedded RocksDB store "
+                     "can; a PostgreSQL store is backed up with PostgreSQL's tools)",
+                     "server");
+  if (draining_) return call.Fail(503, "the server is shutting down: backup not started", "server");
+  auto job = [take, dir, keep, db = options_.database, keys_file = options_.keys_file, where,
+              done = call.done, route = call.route, actor = call.actor] {
+    HttpResponse r;
+    auto failed = [&](const Status& st) {
+      if (st.IsInvalidArgument()) return Handler::Error(400, st.message(), where);
+      if (st.IsNotFound()) return Handler::Error(404, st.message(), where);
+      return FromStatus(st, "backup");
+    };
+    try {
+      if (take) {
+        BackupOptions o;
+        o.keys_file = keys_file;
+        o.keep = keep;
+        auto info = BackupDatabase(db, dir, o);
+        if (!info.ok()) {
+          r = failed(info.status());
+        } else {
+          Json j = BackupJson(*info);
+          j["dir"] = dir;
+          r = Ok(201, Dump(j));
+        }
+      } else {
+        auto all = ListBackups(dir);
+        if (!all.ok()) {
+          r = failed(all.status());
+        } else {
+          Json list = Json::array();
+          for (const BackupInfo& b : *all) list.push_back(BackupJson(b));
+          r = Ok(200, Dump(list));
+        }
+      }
+    } catch (const std::exception& e) {
+      r = Handler::Error(503, std::string("backup failed: ") + e.what(), "backup");
+    }
+    r.route = route;
+    r.actor = actor;
+    done(std::move(r));
+  };
+  if (!RunOnLane(/*backup=*/true, std::move(job)))
+    return call.Fail(503, "the server is shutting down: backup not started", "server");
 }
 
 // The gauges read from the projections: open and overdue tasks (the deadline

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -30,8 +31,13 @@ class Handler {
   // not block.
   void Handle(const HttpRequest& req, std::function<void(HttpResponse)> done);
 
+  ~Handler();
+
   // From now on /readyz answers 503 and new commands are refused (503).
   void SetDraining() { draining_ = true; }
+  // Waits until the configuration changes and backups accepted so far are
+  // answered (they run on the handler's own threads). REQUIRES: draining.
+  void FinishAdmin();
 
   // The error answer every route uses: {"error":{"status","code","message","where"}}.
   static HttpResponse Error(int status, std::string_view message, std::string_view where);
@@ -43,10 +49,18 @@ class Handler {
   void Query(Call& call, const std::string& name, const std::string& case_id);
   void Events(Call& call);
   void ConfigVerb(Call& call, const std::string& verb);
+  void Backups(Call& call);
   std::string CaseGauges();
   // Parses a command's or a verb's body: one flat JSON object of fields.
   // False: the call was answered (400).
   bool BodyFields(Call& call, std::vector<std::pair<std::string, std::string>>* fields);
+
+  // A thread that runs jobs one after the other (Lane, handler.cc): blocking
+  // admin work, off the HTTP threads. Configuration changes and backups have
+  // a lane each, so that a long backup holds no change back.
+  // False: FinishAdmin ran, the job was not taken.
+  class Lane;
+  bool RunOnLane(bool backup, std::function<void()> job);
 
   Engine* const engine_;
   const ServerOptions options_;
@@ -58,6 +72,9 @@ class Handler {
   std::mutex gauges_mu_;  // guards the two below
   std::string gauges_text_;
   std::chrono::steady_clock::time_point gauges_at_{};
+  std::mutex lanes_mu_;  // guards the three below (lanes start on first use)
+  std::unique_ptr<Lane> config_lane_, backup_lane_;
+  bool admin_finished_ = false;
 };
 
 }  // namespace caseloop::server

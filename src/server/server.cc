@@ -130,6 +130,14 @@ class ServerImpl final : public Server {
       std::unique_lock<std::mutex> lock(mu_);
       in_flight_cv_.wait_for(lock, options_.request_timeout + std::chrono::seconds(5),
                              [this] { return in_flight_ == 0; });
+    }
+    // Configuration changes and backups still running (a long backup) are
+    // finished and answered while the connections are still open.
+    handler_.FinishAdmin();
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      in_flight_cv_.wait_for(lock, std::chrono::seconds(5),
+                             [this] { return in_flight_ == 0; });  // their answers
       for (auto& weak : sessions_) {
         if (auto s = weak.lock()) {
           net::post(s->stream().get_executor(), [s] { s->Close(); });

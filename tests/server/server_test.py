@@ -282,7 +282,7 @@ def test_roles_and_errors(tmp):
         check(srv.req("GET", "/readyz").status_code == 200, "readyz")
         m = srv.req("GET", "/metrics").text
         check('caseloop_http_requests_total{route="/api/v1/cases/{id}/{command}",status="403"}' in m, m[:2000])
-        check("caseloop_command_seconds_count" in m and "caseloop_fsyncs_total" in m, m[:2000])
+        check("caseloop_command_seconds_count" in m and "caseloop_store_fsyncs_total" in m, m[:2000])
     finally:
         check(srv.stop() == 0, "serve exits 0")
 
@@ -772,10 +772,207 @@ def test_config_verbs(tmp):
         check(srv.stop() == 0, "serve exits 0")
 
 
+def metric_values(text, name):
+    """{labels: value} of the samples of metric `name` in a /metrics text."""
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("#") or not line.startswith(name):
+            continue
+        head, value = line.rsplit(" ", 1)
+        if head == name or head.startswith(name + "{"):
+            out[head[len(name):]] = float(value)
+    return out
+
+
+def test_store_metrics(tmp):
+    """/metrics: the store's fsyncs and group-commit sizes move after commands; the histogram is whole."""
+    db, keys = prepared_db(tmp, "storemetrics")
+    srv = Server(db, "--quiet")
+    try:
+        def sample():
+            m = srv.req("GET", "/metrics").text
+            check("# TYPE caseloop_store_group_size histogram" in m, m[:3000])
+            fsyncs = metric_values(m, "caseloop_store_fsyncs_total")[""]
+            buckets = metric_values(m, "caseloop_store_group_size_bucket")
+            count = metric_values(m, "caseloop_store_group_size_count")[""]
+            total = metric_values(m, "caseloop_store_group_size_sum")[""]
+            bounds = ["1", "2", "4", "8", "16", "32", "64", "128", "256", "+Inf"]
+            values = [buckets['{le="%s"}' % b] for b in bounds]
+            check(values == sorted(values), "cumulative buckets: %s" % values)
+            check(values[-1] == count and total >= count, "+Inf = count, sum >= count: %s %s %s" % (values, count, total))
+            return fsyncs, count, total
+        f0, c0, s0 = sample()
+        body = {"kind": "event", "category": "0102", "source": "inspector"}
+        errors = []
+
+        def load(i):
+            s = requests.Session()
+            for n in range(10):
+                r = s.post(srv.url("/api/v1/cases"), json=body, timeout=30,
+                           headers={"Authorization": "Bearer " + keys["I1"]})
+                if r.status_code != 201:
+                    errors.append(r.text)
+        threads = [threading.Thread(target=load, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        check(not errors, errors[:3])
+        f1, c1, s1 = sample()
+        check(f1 > f0, "fsyncs move after 80 synced commands: %s -> %s" % (f0, f1))
+        check(c1 > c0 and s1 - s0 >= 80, "groups and their writers move: %s/%s -> %s/%s" % (c0, s0, c1, s1))
+    finally:
+        check(srv.stop() == 0, "serve exits 0")
+
+
+def test_config_idempotency(tmp):
+    """A configuration verb retried with the same Idempotency-Key gives the first answer and appends
+    nothing, also after a restart; a new key appends a new change."""
+    db, keys = prepared_db(tmp, "configidem")
+    admin = keys["$admin"]
+    srv = Server(db, "--quiet")
+
+    def head(server):
+        return server.req("GET", "/readyz").json()["head_position"]
+
+    def verb(server, name, body, key):
+        return server.req("POST", "/api/v1/config/" + name, admin, json=body, headers={"Idempotency-Key": key})
+    try:
+        h0 = head(srv)
+        first = verb(srv, "unit", {"id": "GAS", "name": "Gas company"}, "cfg-1")
+        check(first.status_code == 200, first.text)
+        a = first.json()
+        check(a["verb"] == "unit" and a["position"] == h0 + 1 and not a["duplicate"], a)
+        again = verb(srv, "unit", {"id": "GAS", "name": "Gas company"}, "cfg-1")
+        check(again.status_code == 200 and again.json()["duplicate"], again.text)
+        b = again.json()
+        b["duplicate"] = False
+        check(a == b, "the retry answers the first answer: %s / %s" % (a, b))
+        check(head(srv) == h0 + 1, "the retry appended nothing")
+        # Another verb, retried: its own first answer.
+        hol = verb(srv, "holiday", {"date": "2025-05-02"}, "cfg-2")
+        check(hol.status_code == 200, hol.text)
+        check(verb(srv, "holiday", {"date": "2025-05-02"}, "cfg-2").json()["position"] == hol.json()["position"],
+              "holiday retry")
+        # Errors: a bad key is named; a refused change appends nothing under its key.
+        e = error_of(srv.req("POST", "/api/v1/config/unit", admin, json={"id": "X1"},
+                             headers={"Idempotency-Key": "has space"}), 400)
+        check(e["where"] == "idempotency-key", e)
+        error_of(verb(srv, "staff", {"id": "X", "role": "boss"}, "cfg-3"), 400)
+        ok = verb(srv, "staff", {"id": "X", "role": "dispatcher"}, "cfg-3")
+        check(ok.status_code == 200 and not ok.json()["duplicate"], "a refused change used no key: " + ok.text)
+        h1 = head(srv)
+    finally:
+        check(srv.stop() == 0, "serve exits 0")
+    srv = Server(db, "--quiet")
+    try:
+        again = verb(srv, "unit", {"id": "GAS", "name": "Gas company"}, "cfg-1")
+        check(again.status_code == 200 and again.json()["duplicate"], "after a restart: " + again.text)
+        check(again.json()["position"] == a["position"], again.text)
+        check(head(srv) == h1, "nothing appended after the restart")
+        new = verb(srv, "unit", {"id": "GAS", "name": "Gas & heat"}, "cfg-4")
+        check(new.status_code == 200 and new.json()["position"] == h1 + 1, new.text)
+    finally:
+        check(srv.stop() == 0, "serve exits 0")
+
+
+def test_backup_over_http(tmp):
+    """POST /api/v1/admin/backups under concurrent commands: the backup restores, check passes, and the
+    restored log is a prefix of the served one holding every command acknowledged before the backup."""
+    db, keys = prepared_db(tmp, "backup")
+    dest = os.path.join(tmp, "backups")
+    srv = Server(db, "--quiet")
+    acked = []  # (case, time acknowledged)
+    lock = threading.Lock()
+    stop = threading.Event()
+    errors = []
+
+    def load(i):
+        s = requests.Session()
+        n = 0
+        while not stop.is_set():
+            n += 1
+            body = {"kind": "event", "category": "0102", "source": "inspector"}
+            r = s.post(srv.url("/api/v1/cases"), json=body, timeout=30,
+                       headers={"Authorization": "Bearer " + keys["I1"]})
+            if r.status_code != 201:
+                errors.append(r.text)
+                return
+            case = r.json()["case"]
+            r = s.post(srv.url("/api/v1/cases/%s/register" % case), json={}, timeout=30,
+                       headers={"Authorization": "Bearer " + keys["L1"]})
+            if r.status_code != 200:
+                errors.append(r.text)
+                return
+            with lock:
+                acked.append((case, time.time()))
+    try:
+        admin = keys["$admin"]
+        # Refusals first: role, missing and relative dir, unknown field, nothing listed yet.
+        error_of(srv.req("POST", "/api/v1/admin/backups", keys["L1"], json={"dir": dest}), 403)
+        e = error_of(srv.req("POST", "/api/v1/admin/backups", admin, json={}), 400)
+        check(e["where"] == "body.dir", e)
+        e = error_of(srv.req("POST", "/api/v1/admin/backups", admin, json={"dir": "backups"}), 400)
+        check("absolute" in e["message"], e)
+        error_of(srv.req("POST", "/api/v1/admin/backups", admin, json={"dir": dest, "colour": 1}), 400)
+        error_of(srv.req("GET", "/api/v1/admin/backups", admin, params={"dir": dest}), 404)
+        error_of(srv.req("DELETE", "/api/v1/admin/backups", admin), 405)
+        # The CLI cannot open the served store: it says how to back it up.
+        p = cli(db, "backup", dest, check_rc=False)
+        check(p.returncode != 0 and "/api/v1/admin/backups" in p.stderr and "curl" in p.stderr, p.stderr)
+
+        threads = [threading.Thread(target=load, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        time.sleep(1.0)
+        sent = time.time()
+        r = srv.req("POST", "/api/v1/admin/backups", admin, json={"dir": dest})
+        check(r.status_code == 201, r.text)
+        info = r.json()
+        time.sleep(0.5)
+        stop.set()
+        for t in threads:
+            t.join()
+        check(not errors, errors[:3])
+        check(info["id"] == 1 and info["has_keys"] and info["head_at_start"] > 0, info)
+        before = [c for c, t in acked if t < sent]
+        check(before and len(acked) > len(before), "commands ran before and during the backup: %d / %d" %
+              (len(before), len(acked)))
+        listed = srv.req("GET", "/api/v1/admin/backups", admin, params={"dir": dest})
+        check(listed.status_code == 200 and [b["id"] for b in listed.json()] == [1], listed.text)
+        # Histories on the served store, to compare with the restored one.
+        served = {c: srv.req("GET", "/api/v1/cases/%s/history" % c, keys["L1"]).json() for c, _ in acked}
+    finally:
+        stop.set()
+        check(srv.stop() == 0, "serve exits 0")
+    restored = os.path.join(tmp, "restored")
+    p = subprocess.run([CASELOOP, "restore", dest, restored], capture_output=True, text=True, timeout=120)
+    check(p.returncode == 0, "restore: " + p.stderr + p.stdout)
+    check(cli(restored, "check").stdout.strip() == "ok", "check on the restored copy")
+    srv2 = Server(restored, "--quiet")
+    try:
+        in_backup = 0
+        for c, _ in acked:
+            r = srv2.req("GET", "/api/v1/cases/%s/history" % c, keys["L1"])
+            if r.status_code == 404:
+                check(c not in before, "%s was acknowledged before the backup and is not in it" % c)
+                continue
+            check(r.status_code == 200, r.text)
+            h = r.json()
+            check(h == served[c][:len(h)], "%s: the restored history is a prefix of the served one" % c)
+            in_backup += 1
+        check(in_backup >= len(before), "every case acknowledged before the backup is in it")
+        print("backup over HTTP: %d cases acknowledged, %d before the backup, %d in it" %
+              (len(acked), len(before), in_backup))
+    finally:
+        check(srv2.stop() == 0, "serve exits 0")
+
+
 TESTS = {f.__name__[5:]: f for f in [test_worked_over_http, test_roles_and_errors, test_idempotency,
                                       test_sigterm_drain, test_kill9_under_load, test_slow_client,
                                       test_events, test_case_list,
-                                      test_role_matrix, test_config_verbs]}
+                                      test_role_matrix, test_config_verbs, test_store_metrics,
+                                      test_config_idempotency, test_backup_over_http]}
 
 
 def main():
