@@ -180,6 +180,52 @@ TEST_CASE("configuration: validated before it is appended, replayed on reopen") 
   CHECK(e->Configure(Unit("ZOO")).ok());
 }
 
+TEST_CASE("ConfigureOnce: a change under a command id is appended once, across reopens") {
+  TempDir dir;
+  CommandAck first;
+  std::uint64_t head = 0;
+  {
+    auto e = MustOpen(ManualOptions(T("2025-03-31T08:00"), dir.path()));
+    ConfigureDistrict(*e);
+    Result<CommandAck> a = e->ConfigureOnce(Unit("PARKS"), "http:$admin:k1");
+    REQUIRE(a.ok());
+    CHECK_FALSE(a->duplicate);
+    first = *a;
+    head = e->HeadPosition();
+    CHECK(first.first_position == head);
+    Result<CommandAck> again = e->ConfigureOnce(Unit("PARKS"), "http:$admin:k1");
+    REQUIRE(again.ok());
+    CHECK(again->duplicate);
+    CHECK(again->first_position == first.first_position);
+    CHECK(again->version == first.version);
+    CHECK(e->HeadPosition() == head);
+    // A refused change uses no id.
+    CHECK_FALSE(e->ConfigureOnce(Route(CaseKind::kEvent, "0102", "NOBODY"), "http:$admin:k2").ok());
+    Result<CommandAck> k2 = e->ConfigureOnce(Unit("ZOO"), "http:$admin:k2");
+    REQUIRE(k2.ok());
+    CHECK_FALSE(k2->duplicate);
+    head = e->HeadPosition();
+    // The store counts its fsyncs and group sizes.
+    StoreStatistics st = e->StoreStats();
+    CHECK(st.has_groups);
+    CHECK(st.syncs > 0);
+    std::uint64_t groups = 0;
+    for (std::uint64_t n : st.group_sizes) groups += n;
+    CHECK(groups == st.groups);
+    CHECK(st.groups > 0);
+    CHECK(st.group_writers >= st.groups);
+    REQUIRE(e->Close().ok());
+  }
+  auto e = MustOpen(ManualOptions(T("2025-03-31T08:00"), dir.path()));
+  // After a reopen: the first answer, even for a change that would now be refused.
+  Result<CommandAck> again = e->ConfigureOnce(Route(CaseKind::kEvent, "0102", "NOBODY"), "http:$admin:k1");
+  REQUIRE(again.ok());
+  CHECK(again->duplicate);
+  CHECK(again->first_position == first.first_position);
+  CHECK(e->HeadPosition() == head);
+  CHECK(e->CurrentConfig().units.count("ZOO") == 1);
+}
+
 TEST_CASE("default configuration is appended once, only to an empty store") {
   TempDir dir;
   std::uint64_t head = 0;
