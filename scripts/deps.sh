@@ -3,7 +3,7 @@
 # is quick. Sourced by demo.sh and test.sh. Needs root (or sudo) on Debian 12.
 set -euo pipefail
 CASELOOP_PACKAGES=(build-essential cmake ninja-build pkg-config libboost-dev librocksdb-dev libfmt-dev
-  libcereal-dev nlohmann-json3-dev libcli11-dev doctest-dev libsodium-dev libpq-dev libxlsxwriter-dev)
+  libcereal-dev nlohmann-json3-dev libcli11-dev doctest-dev libsodium-dev libpq-dev libxlsxwriter-dev libcctz-dev)
 if [[ "${1:-}" == "--test" ]]; then
   CASELOOP_PACKAGES+=(pybind11-dev python3-pybind11 python3-dev python3-pytest clang libclang-rt-14-dev
     python3-requests postgresql-15 chromium chromium-driver python3-selenium fonts-noto-cjk)

@@ -2,9 +2,20 @@
 // (domain.md §6).
 //
 // All functions are pure and thread-safe. Instants are UTC; the calendar maps
-// them to local time with a fixed UTC offset (no daylight-saving rules: the
-// districts caseloop serves use fixed offsets; a zone with DST is configured
-// by changing the calendar at the switch, which affects only later commands).
+// them to local civil time either with a fixed UTC offset or, when `zone` is
+// set, with an IANA time zone of the system's tzdata (daylight saving
+// included). Working periods are local clock times; the working time of a
+// period is the real time between the instants of its start and its end, so
+// the arithmetic stays exact across a transition.
+//
+// Local times that a transition makes nonexistent or ambiguous are mapped
+// with one rule (ZoneInstant and every parser of local times use it):
+//   * a time in a spring-forward gap is the instant of the transition, i.e.
+//     the first moment after the gap (America/New_York 2025-03-09T02:30 is
+//     03:00-04:00, 07:00Z);
+//   * a time repeated by an autumn fall-back is its first occurrence, at the
+//     offset before the transition (2025-11-02T01:30 is 01:30-04:00, 05:30Z).
+// The mapping is monotone: later local times never map to earlier instants.
 #ifndef CASELOOP_CALENDAR_H_
 #define CASELOOP_CALENDAR_H_
 
@@ -34,8 +45,11 @@ struct WorkPeriod {
 };
 
 struct Calendar {
-  // Minutes east of UTC. Default: +08:00.
+  // Minutes east of UTC. Default: +08:00. Not used while `zone` is set.
   int utc_offset_minutes = 8 * 60;
+  // An IANA time zone name ("America/New_York", "Asia/Shanghai") read from the
+  // system's tzdata; empty (the default) means the fixed utc_offset_minutes.
+  std::string zone;
   // Bit d set = weekday d is a working day; d = 0 Monday ... 6 Sunday.
   // Default: Monday to Friday.
   std::uint8_t workdays = 0x1F;
@@ -53,7 +67,7 @@ struct Calendar {
   bool IsWorkingDay(LocalDate d) const;
   // REQUIRES-checker: periods sorted, non-overlapping, non-empty, inside a day,
   // at least one working weekday, no bit above Sunday in `workdays`, offset
-  // within 14:00 either side of UTC. Errors: InvalidArgument saying what is
+  // within 14:00 either side of UTC, a zone the system's tzdata has. Errors: InvalidArgument saying what is
   // wrong. The arithmetic below gives defined answers for any calendar (it
   // clamps, sorts and merges periods) but is only meaningful for a valid one.
   Status Validate() const;
@@ -105,8 +119,31 @@ Instant AddOnClock(const Calendar& cal, TimeLimit::Unit clock, Instant start, Mi
 
 // Weekday of a local date, 0 = Monday ... 6 = Sunday.
 int WeekdayOf(LocalDate d);
-// The local date of instant t under the calendar's offset.
+// The local date of instant t under the calendar's zone or offset.
 LocalDate LocalDateOf(const Calendar& cal, Instant t);
+// The instant at which local date `d` begins under the calendar's zone or
+// offset (a midnight in a gap: the end of the gap).
+Instant LocalMidnight(const Calendar& cal, LocalDate d);
+// The UTC offset in effect at `t`, in minutes east of UTC (a zone's offset
+// with seconds, before 1972 in a few zones, is rounded down to the minute).
+int OffsetAt(const Calendar& cal, Instant t);
+// The instant of a local civil time, microseconds since 1970-01-01T00:00 local
+// (not UTC), under the calendar's zone or offset, with the gap and repeat rule
+// above.
+Instant ZoneInstant(const Calendar& cal, std::int64_t local_micros);
+// FormatInstant at the offset in effect at `t`.
+std::string FormatInstant(Instant t, const Calendar& cal);
+// ParseInstant, with a time that carries no offset read as local time under
+// the calendar's zone (the rule above) or offset.
+Result<Instant> ParseInstant(std::string_view text, const Calendar& cal);
+// The zone's name, or the fixed offset as "+08:00".
+std::string ZoneText(const Calendar& cal);
+// OK when `name` is a zone of the system's tzdata. Errors: InvalidArgument
+// naming it ("unknown time zone 'Mars/Olympus' ...").
+Status CheckZoneName(std::string_view name);
+// A zone name or a fixed offset: "America/New_York" sets `zone`, "+08:00"
+// sets utc_offset_minutes and clears `zone`. Errors: InvalidArgument.
+Status SetZoneText(Calendar& cal, std::string_view text);
 // The local date of instant t at `offset_minutes` east of UTC.
 LocalDate LocalDateOf(Instant t, int offset_minutes);
 // The instant at which local date `d` begins (00:00) at `offset_minutes` east

@@ -210,6 +210,7 @@ Status Calendar::Validate() const {
         fmt::format("calendar: UTC offset {} minutes is out of range (at most 14:00 either side of UTC)",
                     utc_offset_minutes));
   }
+  if (!zone.empty()) CASELOOP_RETURN_IF_ERROR(CheckZoneName(zone));
   if ((workdays & 0x80) != 0) {
     return Status::InvalidArgument(fmt::format(
         "calendar: workdays mask 0x{:02x} has bit 7 set (bits 0..6 are Monday..Sunday)", workdays));
