@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "caseloop/calendar.h"
 #include "caseloop/engine.h"
 #include "caseloop/queries.h"
 #include "caseloop/script.h"
@@ -365,7 +366,9 @@ int main(int argc, char** argv) {
   imp->add_option("--closed-status", import.closed_statuses, "the --status values that mean closed: V[,V...]")
       ->delimiter(',');
   imp->add_option("--time-format", import.time_format, "strptime format of the times")->capture_default_str();
-  imp->add_option("--tz", import_tz, "UTC offset of the times, e.g. -05:00 (default: the calendar's)");
+  imp->add_option(
+      "--tz", import_tz,
+      "zone of the times: a UTC offset (-05:00) or an IANA name (America/New_York); default: the calendar's");
   imp->add_flag("--strict", import.strict, "fail when any row is skipped");
 
   // demo
@@ -491,9 +494,16 @@ int main(int argc, char** argv) {
     }
     if (imp->parsed()) {
       if (!import_tz.empty()) {
-        auto tz = ParseUtcOffset(import_tz);
-        if (!tz.ok()) return UsageError("bad --tz " + import_tz + ": " + tz.status().message());
-        import.utc_offset_minutes = *tz;
+        // An offset (+08:00, -05:00, Z) or an IANA zone name (America/New_York).
+        Calendar zone;
+        if (Status s = SetZoneText(zone, import_tz); !s.ok()) {
+          return UsageError("bad --tz " + import_tz + ": " + s.message());
+        }
+        if (zone.zone.empty()) {
+          import.utc_offset_minutes = zone.utc_offset_minutes;
+        } else {
+          import.zone = zone.zone;
+        }
       }
       import.progress = isatty(STDERR_FILENO) != 0;
       std::ostringstream summary_line;

@@ -107,7 +107,7 @@ struct Config {
 
 // A change to the configuration. Exactly the fields its type names are read.
 enum class ConfigChangeType : std::uint8_t {
-  kSetCalendar = 0,      // calendar.utc_offset_minutes, workdays, periods (holidays kept)
+  kSetCalendar = 0,      // calendar.utc_offset_minutes, workdays, periods (holidays and zone kept)
   kAddHoliday = 1,       // date
   kAddWorkday = 2,       // date (adjusted working day)
   kDefineUnit = 3,       // unit
@@ -119,6 +119,8 @@ enum class ConfigChangeType : std::uint8_t {
   kSetPolicy = 9,        // policy
   kSetYearCalendar =
       10,  // year_calendar: one year's holidays and adjusted working days, replacing that year's
+  // 11..19 are taken by another change in progress; the next free value is 21.
+  kSetCalendarZone = 20,  // calendar.zone: an IANA zone name; empty goes back to the fixed offset
 };
 
 struct ConfigChange {
@@ -159,7 +161,7 @@ Result<ConfigChange> DecodeConfigChange(std::string_view payload, std::uint32_t 
 // The event type name of a change: "calendar_set", "holiday_added",
 // "workday_added", "unit_defined", "inspector_defined", "staff_defined",
 // "category_defined", "route_defined", "weights_set", "policy_set",
-// "year_calendar_set".
+// "year_calendar_set", "calendar_zone_set".
 std::string_view ConfigEventTypeName(ConfigChangeType type);
 std::optional<ConfigChangeType> ParseConfigEventType(std::string_view name);
 

@@ -56,6 +56,11 @@ struct ImportOptions {
   // events and whose calendar is at another zone refuses the import
   // (InvalidArgument naming both zones) before any row is read.
   std::optional<int> utc_offset_minutes;
+  // Or an IANA zone name ("America/New_York", daylight saving included), with
+  // the same rule for a new or an existing database; set at most one of the two.
+  // A local time in a spring-forward gap is the end of the gap, a repeated one
+  // its first occurrence (caseloop/calendar.h).
+  std::string zone;
   bool strict = false;    // any skipped row makes the result an error
   bool progress = false;  // draw a progress bar on stderr (a terminal)
 };

@@ -78,6 +78,14 @@ Status ApplyConfigChange(Config& config, const ConfigChange& change) {
       config.calendar = std::move(next);
       return Status::Ok();
     }
+    case ConfigChangeType::kSetCalendarZone: {
+      Calendar next = config.calendar;
+      next.zone = change.calendar.zone;
+      Status s = next.Validate();
+      if (!s.ok()) return Status::InvalidArgument("calendar: " + s.message());
+      config.calendar = std::move(next);
+      return Status::Ok();
+    }
     case ConfigChangeType::kAddHoliday:
       CASELOOP_RETURN_IF_ERROR(CheckDate(change.date, "holiday"));
       config.calendar.extra_workdays.erase(change.date);
@@ -222,6 +230,7 @@ Status CheckConfigChangeText(const ConfigChange& change) {
     case ConfigChangeType::kSetYearCalendar:
       return check(change.year_calendar.name, "year calendar name");
     case ConfigChangeType::kSetCalendar:
+    case ConfigChangeType::kSetCalendarZone:  // CheckZoneName admits ASCII names only
     case ConfigChangeType::kAddHoliday:
     case ConfigChangeType::kAddWorkday:
     case ConfigChangeType::kSetWeights:
@@ -238,12 +247,16 @@ constexpr std::string_view kConfigEventNames[] = {"calendar_set",     "holiday_a
                                                   "policy_set",       "year_calendar_set"};
 }  // namespace
 
+constexpr std::string_view kZoneEventName = "calendar_zone_set";
+
 std::string_view ConfigEventTypeName(ConfigChangeType type) {
+  if (type == ConfigChangeType::kSetCalendarZone) return kZoneEventName;
   auto i = static_cast<std::size_t>(type);
   return i < std::size(kConfigEventNames) ? kConfigEventNames[i] : std::string_view("unknown");
 }
 
 std::optional<ConfigChangeType> ParseConfigEventType(std::string_view name) {
+  if (name == kZoneEventName) return ConfigChangeType::kSetCalendarZone;
   for (std::size_t i = 0; i < std::size(kConfigEventNames); ++i) {
     if (kConfigEventNames[i] == name) return static_cast<ConfigChangeType>(i);
   }

@@ -20,6 +20,7 @@
 //   policy_set:        bool enforce_permissions, bool rework_fresh_limit,
 //                      int32 yellow_percent, int64 auto_supervise_after_working_minutes,
 //                      int32 grid_group_digits
+//   calendar_zone_set: string zone (type 20; empty: the fixed offset again)
 //   year_calendar_set: int32 year, string name, uint32 n, n × int32 holiday,
 //                      uint32 m, m × int32 workday (dates as days since 1970-01-01)
 // On-disk format: do not reorder; add a schema version and an upcaster.
@@ -88,6 +89,9 @@ std::string EncodeConfigChange(const ConfigChange& c) {
         ar(static_cast<std::uint32_t>(c.year_calendar.workdays.size()));
         for (LocalDate d : c.year_calendar.workdays) ar(static_cast<std::int32_t>(d));
         break;
+      case ConfigChangeType::kSetCalendarZone:
+        ar(c.calendar.zone);
+        break;
       case ConfigChangeType::kSetPolicy:
         ar(c.policy.enforce_permissions, c.policy.rework_fresh_limit,
            static_cast<std::int32_t>(c.policy.yellow_percent), c.policy.auto_supervise_after_working_minutes,
@@ -107,7 +111,16 @@ ConfigChange DecodeV1(std::istream& is, std::size_t limit) {
   codec::In ar(is);
   auto str = [&](std::string& out) { codec::GetString(ar, out, limit); };
   ConfigChange c;
-  c.type = GetEnum(ar, ConfigChangeType::kSetYearCalendar, "configuration change type");
+  {
+    // Types 0..10, then 20 (11..19 are not defined by this version).
+    std::uint8_t type = 0;
+    ar(type);
+    if (type > static_cast<std::uint8_t>(ConfigChangeType::kSetYearCalendar) &&
+        type != static_cast<std::uint8_t>(ConfigChangeType::kSetCalendarZone)) {
+      throw codec::DecodeError("bad configuration change type value " + std::to_string(type));
+    }
+    c.type = static_cast<ConfigChangeType>(type);
+  }
   switch (c.type) {
     case ConfigChangeType::kSetCalendar: {
       std::int32_t offset = 0;
@@ -181,6 +194,9 @@ ConfigChange DecodeV1(std::istream& is, std::size_t limit) {
       c.policy.grid_group_digits = digits;
       break;
     }
+    case ConfigChangeType::kSetCalendarZone:
+      str(c.calendar.zone);
+      break;
     case ConfigChangeType::kSetYearCalendar: {
       std::int32_t year = 0;
       ar(year);

@@ -393,6 +393,9 @@ void WriteConfigChangeFields(const ConfigChange& c, ObjectWriter& out) {
     case ConfigChangeType::kAddWorkday:
       out.String("date", FormatLocalDate(c.date));
       return;
+    case ConfigChangeType::kSetCalendarZone:
+      out.String("zone", c.calendar.zone);
+      return;
     case ConfigChangeType::kDefineUnit:
       out.String("id", c.unit.id);
       out.String("name", c.unit.name);

@@ -23,8 +23,9 @@ Status Decode(const EventRecordView& rec, LogEntry* d) {
     d->first_of_case = rec.version == 1 && d->event->case_id == rec.stream;
     return Status::Ok();
   }
-  // Of the configuration only the calendar matters (the evaluation's day grid).
-  if (rec.stream == kConfigStream && rec.type == ConfigEventTypeName(ConfigChangeType::kSetCalendar)) {
+  // Of the configuration only the calendar's offset and zone matter (the evaluation's day grid).
+  if (rec.stream == kConfigStream && (rec.type == ConfigEventTypeName(ConfigChangeType::kSetCalendar) ||
+                                      rec.type == ConfigEventTypeName(ConfigChangeType::kSetCalendarZone))) {
     auto c = DecodeConfigChange(rec.payload, rec.schema_version);
     if (!c.ok()) {
       return Status(c.status().code(),

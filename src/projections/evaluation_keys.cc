@@ -160,6 +160,7 @@ std::string EncodeZone(const DayZone& z) {
   w.U8(kZoneVersion);
   w.I64(z.offset_minutes);
   w.Varint(z.since);
+  if (!z.zone.empty()) w.Str(z.zone);  // absent: the bytes of a grid without a zone, as before zones
   return w.Take();
 }
 
@@ -169,6 +170,7 @@ Result<DayZone> DecodeZone(std::string_view v) {
   std::uint8_t version = r.U8();
   const std::int64_t offset = r.I64();
   z.since = r.Varint();
+  if (r.ok() && !r.done()) z.zone = r.Str();
   // The calendar refuses offsets of a day or more; anything else is damage.
   if (!r.ok() || !r.done() || version != kZoneVersion || offset <= -24 * 60 || offset >= 24 * 60) {
     return Malformed(kZoneKey);

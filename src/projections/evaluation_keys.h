@@ -130,10 +130,12 @@ Result<FeedbackRecord> DecodeFeedback(std::string_view key, std::string_view v);
 
 // ev/~zone: the UTC offset of the day grid the counters were built with, and
 // the log position of the calendar change it was taken from (0: the
-// calendar's default, no change seen).
+// calendar's default, no change seen); then, only when the calendar has one,
+// its IANA zone name (which the grid follows instead of the offset).
 struct DayZone {
   int offset_minutes = 0;
   std::uint64_t since = 0;
+  std::string zone;
   bool operator==(const DayZone&) const = default;
 };
 std::string EncodeZone(const DayZone& z);

@@ -34,8 +34,14 @@ Status EvaluationProjection::Load(std::uint64_t checkpoint) {
 
 Result<Applied> EvaluationProjection::Apply(Batch& batch, const LogEntry& entry) {
   if (entry.config) {
-    if (entry.config->type != ConfigChangeType::kSetCalendar) return Applied::kDone;
-    const int offset = entry.config->calendar.utc_offset_minutes;
+    const ConfigChangeType type = entry.config->type;
+    if (type != ConfigChangeType::kSetCalendar && type != ConfigChangeType::kSetCalendarZone) {
+      return Applied::kDone;
+    }
+    // A calendar_set changes the offset (the zone stays), a calendar_zone_set the zone.
+    const bool zone_change = type == ConfigChangeType::kSetCalendarZone;
+    const int offset = zone_change ? zone_.offset_minutes : entry.config->calendar.utc_offset_minutes;
+    const std::string zone = zone_change ? entry.config->calendar.zone : zone_.zone;
     if (offset <= -24 * 60 || offset >= 24 * 60) {
       return Status::Corruption("calendar change with a UTC offset of " + std::to_string(offset) +
                                 " minutes");
@@ -43,14 +49,15 @@ Result<Applied> EvaluationProjection::Apply(Batch& batch, const LogEntry& entry)
     // A change the stored counters do not know yet, to another offset: file
     // everything again on the new grid. In the replay, the change is at the
     // position the zone records and is not acted on again.
-    if (entry.position > zone_.since && offset != zone_.offset_minutes) {
-      pending_ = ev::DayZone{offset, entry.position};
+    if (entry.position > zone_.since && (offset != zone_.offset_minutes || zone != zone_.zone)) {
+      pending_ = ev::DayZone{offset, entry.position, zone};
       return Applied::kRebuild;
     }
     return Applied::kDone;
   }
   if (!entry.event) return Applied::kDone;
-  CASELOOP_RETURN_IF_ERROR(ApplyEvaluationEvent(batch, *entry.event, DayGrid(zone_.offset_minutes)));
+  CASELOOP_RETURN_IF_ERROR(
+      ApplyEvaluationEvent(batch, *entry.event, DayGrid(zone_.offset_minutes, zone_.zone)));
   return Applied::kDone;
 }
 
@@ -71,7 +78,7 @@ Result<DayGrid> EvaluationProjection::StoredGrid() {
   if (!v->has_value()) return DayGrid(DefaultZone().offset_minutes);
   auto z = ev::DecodeZone(**v);
   if (!z.ok()) return z.status();
-  return DayGrid(z->offset_minutes);
+  return DayGrid(z->offset_minutes, z->zone);
 }
 
 Result<std::vector<UnitRates>> EvaluationProjection::Rates(const PeriodQuery& q, const Config& config) {

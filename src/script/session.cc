@@ -91,8 +91,9 @@ Result<bool> ParseBool(std::string_view key, const std::string& text) {
   return Status::InvalidArgument("bad value " + KeyText(key, text) + ": expected true or false");
 }
 
-Result<Instant> ParseTimeText(std::string_view what, const std::string& text, int offset_minutes) {
-  auto t = ParseInstant(text, offset_minutes);
+// A time without an offset is local under the calendar's zone or offset.
+Result<Instant> ParseTimeText(std::string_view what, const std::string& text, const Calendar& calendar) {
+  auto t = ParseInstant(text, calendar);
   if (!t.ok())
     return Status::InvalidArgument(std::string(what) + ": " + Printable(t.status().message(), 300));
   return *t;
@@ -394,12 +395,13 @@ class SessionImpl final : public ScriptSession {
   // The configuration the next line sees: the engine's, with the held setup lines applied.
   Config Cfg() const { return held_config_ ? *held_config_ : engine_->CurrentConfig(); }
 
-  int Offset() const {
-    return held_config_ ? held_config_->calendar.utc_offset_minutes
-                        : engine_->CurrentConfig().calendar.utc_offset_minutes;
-  }
+  Calendar Cal() const { return held_config_ ? held_config_->calendar : engine_->CurrentConfig().calendar; }
 
-  std::string Format(Instant t) const { return FormatInstant(t, Offset()); }
+  // The offset that query output is written at: a zone's offset in effect at
+  // the script clock (one offset for a whole answer).
+  int Offset() const { return OffsetAt(Cal(), engine_->Now()); }
+
+  std::string Format(Instant t) const { return FormatInstant(t, Cal()); }
 
   Instant QueryNow() const {
     if (options_.system_now) return std::chrono::time_point_cast<Micros>(std::chrono::system_clock::now());
@@ -492,9 +494,29 @@ class SessionImpl final : public ScriptSession {
     const Config cfg = Cfg();
     const std::string_view name = a.spec->name;
     ConfigChange ch;
-    if (name == "calendar") {
+    if (name == "calendar" && a.Has("zone")) {
+      // An IANA zone (daylight saving included), or "none": the fixed tz again.
+      if (a.Has("tz") || a.Has("workdays") || a.Has("periods")) {
+        return Status::InvalidArgument(
+            "zone: goes on a calendar line of its own (without tz, workdays, periods)");
+      }
+      ch.type = ConfigChangeType::kSetCalendarZone;
+      ch.calendar = cfg.calendar;
+      const std::string zone = a.Get("zone");
+      if (zone == "none") {
+        ch.calendar.zone.clear();
+      } else {
+        if (Status s = CheckZoneName(zone); !s.ok()) return Status::InvalidArgument("zone: " + s.message());
+        ch.calendar.zone = zone;
+      }
+    } else if (name == "calendar") {
       ch.type = ConfigChangeType::kSetCalendar;
       ch.calendar = cfg.calendar;
+      if (a.Has("tz") && !cfg.calendar.zone.empty()) {
+        return Status::InvalidArgument("tz: the calendar is in zone " + cfg.calendar.zone +
+                                       ", which sets its offsets; `calendar zone=none` first goes back to a "
+                                       "fixed offset");
+      }
       if (a.Has("tz")) {
         auto tz = ParseUtcOffset(a.Get("tz"));
         if (!tz.ok()) return Status::InvalidArgument("tz: " + tz.status().message());
@@ -654,7 +676,7 @@ class SessionImpl final : public ScriptSession {
   Result<Lines> DoClock(const Args& a) {
     if (options_.system_now) return SystemClockRefusal(Q(a.spec->name));
     if (a.spec->name == "at") {
-      auto t = ParseTimeText("at", a.positionals[0], Offset());
+      auto t = ParseTimeText("at", a.positionals[0], Cal());
       if (!t.ok()) return t.status();
       CASELOOP_RETURN_IF_ERROR(CheckClockMove(*t));
       CASELOOP_RETURN_IF_ERROR(Release());
@@ -705,16 +727,17 @@ class SessionImpl final : public ScriptSession {
   // ---- Queries --------------------------------------------------------------
   Result<std::optional<Instant>> OptionalTime(const Args& a, std::string_view key, int offset) {
     if (!a.Has(key)) return std::optional<Instant>();
-    auto t = ParseTimeText(key, a.Get(key), offset);
+    (void)offset;
+    auto t = ParseTimeText(key, a.Get(key), Cal());
     if (!t.ok()) return t.status();
     return std::optional<Instant>(*t);
   }
 
   Result<PeriodQuery> Period(const Args& a, int offset) {
     PeriodQuery q;
-    auto from = ParseTimeText("from", a.Get("from"), offset);
+    auto from = ParseTimeText("from", a.Get("from"), Cal());
     if (!from.ok()) return from.status();
-    auto to = ParseTimeText("to", a.Get("to"), offset);
+    auto to = ParseTimeText("to", a.Get("to"), Cal());
     if (!to.ok()) return to.status();
     if (*to <= *from) {
       return Status::InvalidArgument("empty period: to=" + a.Get("to") +

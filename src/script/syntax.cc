@@ -41,7 +41,7 @@ CommandSpec Query(std::string_view name, std::vector<std::string_view> pos, std:
 std::vector<CommandSpec> MakeCommands() {
   std::vector<CommandSpec> c;
   // Setup: configuration events.
-  c.push_back(Setup("calendar", {}, {}, {"tz", "workdays", "periods"}));
+  c.push_back(Setup("calendar", {}, {}, {"tz", "zone", "workdays", "periods"}));
   c.push_back(Setup("holiday", {"DATE"}, {}, {}));
   c.push_back(Setup("workday", {"DATE"}, {}, {}));
   c.push_back(Setup("unit", {"ID"}, {}, {"name"}));

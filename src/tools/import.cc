@@ -32,6 +32,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "caseloop/calendar.h"
 #include "caseloop/engine.h"
 #include "caseloop/tools.h"
 #include "tools/completion_queue.h"
@@ -179,7 +180,7 @@ class Importer {
   Status fatal_;
   std::vector<std::pair<std::int64_t, std::string>> errors_;
 
-  int offset_minutes_ = 0;
+  Calendar time_zone_;  // the zone of the file's times (only its offset and zone are read)
   bool iso_times_ = false;
   int col_id_ = -1, col_created_ = -1, col_unit_ = -1, col_due_ = -1, col_closed_ = -1, col_category_ = -1;
   int col_status_ = -1;
@@ -250,10 +251,21 @@ Status Importer::Define(const ConfigChange& change) {
 // another zone. A new database (no event yet) takes it as its calendar's
 // zone; one that holds events at another zone refuses it.
 Status Importer::TakeZone() {
-  if (!options_.utc_offset_minutes || *options_.utc_offset_minutes == config_.calendar.utc_offset_minutes)
-    return Status::Ok();
-  const std::string tz = FormatUtcOffset(*options_.utc_offset_minutes);
-  const std::string calendar = FormatUtcOffset(config_.calendar.utc_offset_minutes);
+  if (options_.utc_offset_minutes && !options_.zone.empty()) {
+    return Status::InvalidArgument(
+        "import: give the zone of the file's times as an offset or a zone name, not both");
+  }
+  if (!options_.zone.empty()) CASELOOP_RETURN_IF_ERROR(CheckZoneName(options_.zone));
+  Calendar wanted = config_.calendar;
+  if (options_.utc_offset_minutes) {
+    wanted.zone.clear();
+    wanted.utc_offset_minutes = *options_.utc_offset_minutes;
+  } else if (!options_.zone.empty()) {
+    wanted.zone = options_.zone;
+  }
+  if (ZoneText(wanted) == ZoneText(config_.calendar)) return Status::Ok();
+  const std::string tz = ZoneText(wanted);
+  const std::string calendar = ZoneText(config_.calendar);
   if (engine_.HeadPosition() != 0) {
     return Status::InvalidArgument(fmt::format(
         "import: --tz {} is not the zone of this database's calendar ({}): its days are cut at {} midnight. "
@@ -262,9 +274,18 @@ Status Importer::TakeZone() {
         tz, calendar, calendar, calendar, calendar));
   }
   ConfigChange c;
+  c.calendar = wanted;
+  if (!config_.calendar.zone.empty() && wanted.zone != config_.calendar.zone) {
+    // Out of the zone first (to another zone, or to the fixed offset).
+    c.type = ConfigChangeType::kSetCalendarZone;
+    CASELOOP_RETURN_IF_ERROR(Define(c));
+    if (!wanted.zone.empty()) return Status::Ok();
+  } else if (!wanted.zone.empty()) {
+    c.type = ConfigChangeType::kSetCalendarZone;
+    return Define(c);
+  }
+  if (wanted.utc_offset_minutes == config_.calendar.utc_offset_minutes) return Status::Ok();
   c.type = ConfigChangeType::kSetCalendar;
-  c.calendar = config_.calendar;
-  c.calendar.utc_offset_minutes = *options_.utc_offset_minutes;
   return Define(c);
 }
 
@@ -286,8 +307,14 @@ Status Importer::EnsureActors() {
 }
 
 Result<Instant> Importer::ParseTime(std::string_view text) {
-  if (iso_times_) return ParseInstant(Trim(text), offset_minutes_);
-  return tools::ParseTimeWithFormat(text, options_.time_format, offset_minutes_);
+  if (iso_times_) return ParseInstant(Trim(text), time_zone_);
+  if (time_zone_.zone.empty()) {
+    return tools::ParseTimeWithFormat(text, options_.time_format, time_zone_.utc_offset_minutes);
+  }
+  // Read as UTC, that is as the local civil time, then placed in the zone.
+  auto local = tools::ParseTimeWithFormat(text, options_.time_format, 0);
+  if (!local.ok()) return local.status();
+  return ZoneInstant(time_zone_, MicrosOf(*local));
 }
 
 Result<std::string> Importer::UnitFor(std::string_view value) {
@@ -865,7 +892,7 @@ Result<ImportSummary> Importer::Run() {
 
   config_ = engine_.CurrentConfig();
   CASELOOP_RETURN_IF_ERROR(TakeZone());
-  offset_minutes_ = options_.utc_offset_minutes.value_or(config_.calendar.utc_offset_minutes);
+  time_zone_ = config_.calendar;  // TakeZone made it the zone of --tz
   for (const auto& [id, info] : config_.units) unit_values_[id] = info.name;
   CASELOOP_RETURN_IF_ERROR(EnsureActors());
 

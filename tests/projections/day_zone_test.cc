@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "projections/day_grid.h"
 #include "projections/evaluation_keys.h"
 #include "projections/evaluation_projection.h"
 #include "random_history.h"
@@ -302,6 +303,80 @@ TEST_CASE("a damaged ev/~zone is reported, not guessed") {
   Status s = p->CatchUp();
   CHECK(s.IsCorruption());
   CHECK(s.message().find("ev/~zone") != std::string::npos);
+}
+
+void AppendZone(EventStore* store, const std::string& zone) {
+  ConfigChange change;
+  change.type = ConfigChangeType::kSetCalendarZone;
+  change.calendar.zone = zone;
+  NewEvent e;
+  e.type = std::string(ConfigEventTypeName(change.type));
+  e.payload = EncodeConfigChange(change);
+  REQUIRE(store->Append(kConfigStream, ExpectedVersion::Any(), {e}).ok());
+}
+
+TEST_CASE(
+    "America/New_York: day counters cut at the zone's local midnights across the 2025-03-09 transition") {
+  Calendar ny;
+  ny.zone = "America/New_York";
+  // The grid itself: a 23-hour day, then 24-hour days at -04:00.
+  projections::DayGrid grid(kMinus5, ny.zone);
+  const std::int64_t spring = *ParseLocalDate("2025-03-09");
+  CHECK(grid.DayStart(spring) == MicrosOf(*ParseInstant("2025-03-09T00:00-05:00", 0)));
+  CHECK(grid.DayStart(spring + 1) == MicrosOf(*ParseInstant("2025-03-10T00:00-04:00", 0)));
+  CHECK(grid.DayStart(spring + 1) - grid.DayStart(spring) == 23 * 3'600'000'000LL);
+  CHECK(grid.DayOf(grid.DayStart(spring + 1) - 1) == spring);
+  CHECK(grid.DayOf(grid.DayStart(spring + 1)) == spring + 1);
+  CHECK(grid.ChangeBucketOf(grid.DayStart(spring + 1)) == spring);
+  CHECK(grid.IsMidnight(grid.DayStart(spring + 1)));
+  CHECK_FALSE(grid.IsMidnight(grid.DayStart(spring + 1) - 3'600'000'000LL));
+
+  RandomHistory rh = MakeRandomHistory(800, 909, kMinus5);
+  Storage store = NewMemoryStorage();
+  AppendCalendar(store.log.get(), kMinus5);
+  AppendZone(store.log.get(), ny.zone);
+  rh.h.Flush(store.log.get());
+  auto p = Projections::Create(store.log.get(), store.projections.get());
+  REQUIRE(p->CatchUp().ok());
+  CHECK(StoredZone(store.projections.get()) == projections::ev::DayZone{kMinus5, 2, ny.zone});
+
+  auto at = [&](const char* text) { return *ParseInstant(text, ny); };
+  // Local midnights in the zone, on both sides of the transition.
+  const std::vector<PeriodQuery> aligned = {
+      {at("2025-03-09"), at("2025-03-10"), at("2025-04-01"), ""},
+      {at("2025-03-01"), at("2025-03-16"), at("2025-04-01"), ""},
+      {at("2025-03-10"), at("2025-03-11"), at("2025-03-20"), ""},
+      {at("2025-01-01"), at("2025-07-01"), at("2025-08-01"), ""},
+  };
+  std::vector<std::string> before;
+  std::int64_t received = 0;
+  for (const PeriodQuery& q : aligned) {
+    auto r = p->Rates(q, Config{});
+    auto c = p->Centre(q, Config{});
+    REQUIRE(r.ok());
+    REQUIRE(c.ok());
+    received += c->received;
+    // Record by record equals the oracle over the same instants.
+    auto oracle = OracleRates(rh.h.events, q.from, q.to, *q.at);
+    std::int64_t due = 0, oracle_due = 0;
+    for (const auto& u : *r) due += u.due;
+    for (const auto& [_, o] : oracle) oracle_due += o.due;
+    CHECK(due == oracle_due);
+    before.push_back(AllRatesText(*r) + CentreText(*c));
+  }
+  REQUIRE(received > 100);
+  // Without the records, whole local days of the zone still answer the same:
+  // the counters' days are the zone's days (a -05:00 grid would miss an hour
+  // of every day after the transition).
+  DropRecords(store.projections.get());
+  for (std::size_t k = 0; k < aligned.size(); ++k) {
+    CAPTURE(k);
+    auto r = p->Rates(aligned[k], Config{});
+    auto c = p->Centre(aligned[k], Config{});
+    REQUIRE(r.ok());
+    REQUIRE(c.ok());
+    CHECK(AllRatesText(*r) + CentreText(*c) == before[k]);
+  }
 }
 
 }  // namespace
