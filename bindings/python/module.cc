@@ -405,7 +405,8 @@ class PyEngine {
   }
 
   std::int64_t Now() { return MicrosOf(engine().Now()); }
-  int UtcOffsetMinutes() { return engine().CurrentConfig().calendar.utc_offset_minutes; }
+  // The offset in effect now (a calendar zone's changes with daylight saving).
+  int UtcOffsetMinutes() { return OffsetAt(engine().CurrentConfig().calendar, engine().Now()); }
 
   py::dict Import(const py::dict& args) {
     ImportOptions o;
@@ -433,9 +434,16 @@ class PyEngine {
         o.closed_statuses = v.cast<std::vector<std::string>>();
       else if (key == "time_format")
         o.time_format = Str(v, "time_format");
-      else if (key == "tz")
-        o.utc_offset_minutes = Take(ParseUtcOffset(Str(v, "tz")));
-      else if (key == "strict")
+      else if (key == "tz") {
+        // An offset ("-05:00") or an IANA zone name ("America/New_York").
+        Calendar zone;
+        Check(SetZoneText(zone, Str(v, "tz")));
+        if (zone.zone.empty()) {
+          o.utc_offset_minutes = zone.utc_offset_minutes;
+        } else {
+          o.zone = zone.zone;
+        }
+      } else if (key == "strict")
         o.strict = v.cast<bool>();
       else
         throw PyInvalid("unknown argument '" + key + "'");

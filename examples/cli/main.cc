@@ -251,7 +251,7 @@ int RunReport(const Globals& g, const ReportArgs& r) {
   if (r.html.empty() && r.csv.empty() && r.xlsx.empty())
     return UsageError("'report' needs an output: --html FILE, --csv FILE or --xlsx FILE");
   return WithEngine(g, /*timers=*/false, Access::kQuery, /*default_config=*/false, [&](Engine& engine) {
-    const int offset = engine.CurrentConfig().calendar.utc_offset_minutes;
+    const Calendar offset = engine.CurrentConfig().calendar;  // local times in its zone or offset
     ReportOptions o;
     o.html = r.html;
     o.language = r.lang;

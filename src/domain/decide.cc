@@ -42,7 +42,7 @@ class Decider {
  private:
   using Events = std::vector<CaseEvent>;
 
-  std::string Time(Instant t) const { return FormatInstant(t, cfg_.calendar.utc_offset_minutes); }
+  std::string Time(Instant t) const { return FormatInstant(t, cfg_.calendar); }
   Status NotAllowed(std::string_view extra = {}) const {
     std::string m = fmt::format("case {} is {}: '{}' is not allowed", c_.case_id, Name(s_.state), name_);
     if (!extra.empty()) m += fmt::format(" ({})", extra);

@@ -179,7 +179,7 @@ std::vector<CaseBatchResult> EngineImpl::SubmitBatch(const std::vector<CaseBatch
       CommandAck& ack = result.ack;
       ack.case_id = id;
       Status refusal;
-      const int offset = cfg->calendar.utc_offset_minutes;
+      const int offset = OffsetAt(cfg->calendar, Now());
       for (const Command& command : group.commands) {
         if (Status s = CheckCommandInstants(command, offset); !s.ok()) {
           refusal = std::move(s);

@@ -470,7 +470,7 @@ Status EngineImpl::CheckCommand(const Command& command) const {
     return Status::InvalidArgument("command '" + CommandName(command) + "': case id '" + id +
                                    "' is reserved (ids starting with '$' name system streams)");
   }
-  return CheckCommandInstants(command, config()->calendar.utc_offset_minutes);
+  return CheckCommandInstants(command, OffsetAt(config()->calendar, Now()));
 }
 
 Status EngineImpl::CheckCommandInstants(const Command& command, int offset) {
@@ -579,7 +579,7 @@ EngineImpl::Decision EngineImpl::DecideOwned(const Command& command, const std::
     d.answer = std::move(ack);
     return d;
   }
-  if (Status s = CheckEventInstants(command, *decided, cfg->calendar.utc_offset_minutes); !s.ok()) {
+  if (Status s = CheckEventInstants(command, *decided, OffsetAt(cfg->calendar, Now())); !s.ok()) {
     d.answer = std::move(s);
     return d;
   }
@@ -639,7 +639,7 @@ Result<CommandAck> EngineImpl::Configure(const ConfigChange& change, std::option
     if (at) {
       CASELOOP_RETURN_IF_ERROR(CheckInstantRange(
           *at, "configuration change '" + std::string(ConfigEventTypeName(change.type)) + "': at",
-          config()->calendar.utc_offset_minutes));
+          OffsetAt(config()->calendar, Now())));
     }
     std::lock_guard<std::mutex> lock(configure_mu_);
     Config next = *config();
@@ -739,8 +739,7 @@ void NameUnits(std::vector<Row>& rows, const Config& cfg) {
 }
 
 Status NotYetAt(const std::string& case_id, Instant at, const Config& cfg) {
-  return Status::NotFound("case " + case_id + " had not been reported at " +
-                          FormatInstant(at, cfg.calendar.utc_offset_minutes));
+  return Status::NotFound("case " + case_id + " had not been reported at " + FormatInstant(at, cfg.calendar));
 }
 
 }  // namespace

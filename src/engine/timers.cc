@@ -162,7 +162,7 @@ Status EngineImpl::AdvanceTo(Instant t) {
   GateGuard guard{this};
   std::lock_guard<std::mutex> lock(advance_mu_);
   Instant now = manual_->Now();
-  const int offset = config()->calendar.utc_offset_minutes;
+  const int offset = OffsetAt(config()->calendar, now);
   CASELOOP_RETURN_IF_ERROR(CheckInstantRange(t, "cannot move the clock to", offset));
   if (t < now) {
     return Status::InvalidArgument("cannot move the clock back from " + FormatInstant(now, offset) + " to " +
@@ -182,7 +182,7 @@ Status EngineImpl::Advance(Micros d) {
   }
   const Instant now = manual_->Now();
   if (d > kLatestInstant - now) {  // no overflow: the clock is in the range
-    const int offset = config()->calendar.utc_offset_minutes;
+    const int offset = OffsetAt(config()->calendar, now);
     return Status::InvalidArgument("cannot advance the clock by " + std::to_string(d.count()) +
                                    " microseconds from " + FormatInstant(now, offset) +
                                    ": that is after the latest instant caseloop handles (" +

@@ -385,7 +385,7 @@ namespace {
 void WriteConfigChangeFields(const ConfigChange& c, ObjectWriter& out) {
   switch (c.type) {
     case ConfigChangeType::kSetCalendar:
-      out.String("tz", FormatUtcOffset(c.calendar.utc_offset_minutes));
+      out.String("tz", FormatUtcOffset(c.calendar.utc_offset_minutes));  // the zone: calendar_zone_set
       out.String("workdays", FormatWorkdays(c.calendar.workdays));
       out.String("periods", FormatPeriods(c.calendar.periods));
       return;

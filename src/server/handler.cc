@@ -428,7 +428,8 @@ void Handler::Command(Call& call, const std::string& given_id, const std::string
     else
       case_id = "R" + std::to_string(next_case_number_.fetch_add(1));
   }
-  auto command = CommandFromFields(spec->type, case_id, fields, call.config.calendar.utc_offset_minutes);
+  auto command =
+      CommandFromFields(spec->type, case_id, fields, OffsetAt(call.config.calendar, engine_->Now()));
   if (!command.ok()) return call.Fail(400, command.status().message(), "body");
   command->actor = call.actor;
 
@@ -695,7 +696,7 @@ void Handler::Events(Call& call) {
   HttpResponse r;
   r.content_type = "text/event-stream";
   r.events_from = from;
-  r.events_offset = call.config.calendar.utc_offset_minutes;
+  r.events_offset = OffsetAt(call.config.calendar, engine_->Now());
   // Staff see every event; a unit or an inspector the events of the cases
   // they may see now (as show and history), never the configuration's.
   if (call.who == Who::kUnit || call.who == Who::kInspector) {
@@ -711,7 +712,7 @@ void Handler::Events(Call& call) {
 }
 
 void Handler::Query(Call& call, const std::string& name, const std::string& case_id) {
-  const int offset = call.config.calendar.utc_offset_minutes;
+  const int offset = OffsetAt(call.config.calendar, engine_->Now());
   const bool staff = call.who == Who::kAdmin || call.who == Who::kStaff;
   // Parameters: each known one once.
   std::vector<std::string> allowed;

@@ -421,7 +421,8 @@ void CountsSection(std::string& h, const ReportStrings& S, const std::vector<too
 // The open tasks past their deadline at `at` that were due in the period (as
 // the ranking's "overdue open"); those due before it are counted, not listed.
 void OverdueSection(std::string& h, const ReportStrings& S, const Config& config,
-                    const std::vector<OverdueTask>& all, Instant from, Instant to, Instant at, int offset) {
+                    const std::vector<OverdueTask>& all, Instant from, Instant to, Instant at,
+                    const Calendar& offset) {
   std::vector<OverdueTask> overdue;
   std::size_t earlier = 0;
   for (const OverdueTask& t : all) {
@@ -479,7 +480,7 @@ Status WriteHtmlReport(Engine& engine, const ReportOptions& options) {
       lang = *parsed;
     }
     const ReportStrings& S = tools::StringsFor(lang);
-    const int offset = config.calendar.utc_offset_minutes;
+    const Calendar& offset = config.calendar;  // times print at the zone's offset in effect
     const Instant at = QueryInstant(options.at, options.to, engine.Now());
     PeriodQuery q;
     q.from = options.from;
@@ -498,8 +499,8 @@ Status WriteHtmlReport(Engine& engine, const ReportOptions& options) {
     Status counted = CountPerBucket(engine, buckets);
     if (!counted.ok()) return counted;
 
-    const std::string first = FormatLocalDate(LocalDateOf(options.from, offset));
-    const std::string last = FormatLocalDate(LocalDateOf(options.to - Micros(1), offset));
+    const std::string first = FormatLocalDate(LocalDateOf(offset, options.from));
+    const std::string last = FormatLocalDate(LocalDateOf(offset, options.to - Micros(1)));
     const std::string period = first == last ? first : first + std::string(S.period_join) + last;
     if (!options.csv.empty()) {
       Status written =
@@ -526,7 +527,9 @@ Status WriteHtmlReport(Engine& engine, const ReportOptions& options) {
     h += "<p class=\"sub\">" +
          fmt::format(fmt::runtime(S.subtitle), HtmlEscape(FormatInstant(options.from, offset)),
                      HtmlEscape(FormatInstant(options.to, offset)), HtmlEscape(FormatInstant(at, offset)),
-                     HtmlEscape("UTC" + FormatUtcOffset(offset)), config.units.size(), inspectors->size()) +
+                     HtmlEscape(offset.zone.empty() ? "UTC" + FormatUtcOffset(offset.utc_offset_minutes)
+                                                    : offset.zone),
+                     config.units.size(), inspectors->size()) +
          "</p>\n";
     h += "</header>\n<main>\n";
     RankingSection(h, S, lang, config, *rates);

@@ -68,15 +68,21 @@ BucketSize ChooseBucketSize(Instant from, Instant to) {
 }
 
 std::vector<Bucket> MakeBuckets(Instant from, Instant to, int offset_minutes, BucketSize size) {
+  Calendar fixed;
+  fixed.utc_offset_minutes = offset_minutes;
+  return MakeBuckets(from, to, fixed, size);
+}
+
+std::vector<Bucket> MakeBuckets(Instant from, Instant to, const Calendar& calendar, BucketSize size) {
   std::vector<Bucket> out;
   if (!(from < to)) return out;
-  const LocalDate first = LocalDateOf(from, offset_minutes);
-  const LocalDate last = LocalDateOf(to - Micros(1), offset_minutes);
+  const LocalDate first = LocalDateOf(calendar, from);
+  const LocalDate last = LocalDateOf(calendar, to - Micros(1));
   const bool spans_years = Split(first).y != Split(last).y;
   for (LocalDate s = Start(first, size); s <= last; s = Next(s, size)) {
     Bucket b;
-    b.from = std::max(from, LocalMidnight(s, offset_minutes));
-    b.to = std::min(to, LocalMidnight(Next(s, size), offset_minutes));
+    b.from = std::max(from, LocalMidnight(calendar, s));
+    b.to = std::min(to, LocalMidnight(calendar, Next(s, size)));
     const std::string day = FormatLocalDate(std::max(s, first));  // YYYY-MM-DD
     switch (size) {
       case BucketSize::kDay:

@@ -34,6 +34,8 @@ struct Bucket {
 // the period spans more than one year ("2024-12-30"), else "MM-DD"; months are
 // "YYYY-MM", years "YYYY". Empty when from >= to.
 std::vector<Bucket> MakeBuckets(Instant from, Instant to, int offset_minutes, BucketSize size);
+// The same under the calendar's zone or offset (a zone's days may last 23 or 25 hours).
+std::vector<Bucket> MakeBuckets(Instant from, Instant to, const Calendar& calendar, BucketSize size);
 
 // The index of the bucket holding `t`, or -1 when t is outside them.
 long BucketOf(const std::vector<Bucket>& buckets, Instant t);

@@ -139,7 +139,14 @@ Result<ReportLanguage> ParseReportLanguage(std::string_view text) {
 }
 
 ReportLanguage DefaultReportLanguage(const Calendar& calendar) {
-  return calendar.utc_offset_minutes == 8 * 60 ? ReportLanguage::kZh : ReportLanguage::kEn;
+  if (calendar.zone.empty())
+    return calendar.utc_offset_minutes == 8 * 60 ? ReportLanguage::kZh : ReportLanguage::kEn;
+  // China's zones (tzdata's names for China Standard Time).
+  for (const char* zone : {"Asia/Shanghai", "Asia/Chongqing", "Asia/Chungking", "Asia/Harbin", "Asia/Urumqi",
+                           "Asia/Kashgar", "PRC"}) {
+    if (calendar.zone == zone) return ReportLanguage::kZh;
+  }
+  return ReportLanguage::kEn;
 }
 
 const ReportStrings& StringsFor(ReportLanguage language) {

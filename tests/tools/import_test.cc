@@ -604,6 +604,104 @@ TEST_CASE("import --tz: a new database takes the zone; one at another zone refus
   }
 }
 
+TEST_CASE("import --tz America/New_York: the zone's offsets on both sides of DST; another zone refused") {
+  // A summer and a winter row, a row in the spring gap (02:30 does not exist on
+  // 2025-03-09: the end of the gap, 03:00 EDT) and one in the autumn repeat
+  // (01:30 on 2025-11-02: its first occurrence, EDT).
+  const std::string file = TempFile("tzny.csv",
+                                    "id,created,unit,closed,due\n"
+                                    "N1,2025-07-01 09:00:00,PARKS,,\n"
+                                    "N2,2025-12-01 09:00:00,PARKS,,\n"
+                                    "N3,2025-03-09 02:30:00,PARKS,,\n"
+                                    "N4,2025-11-02 01:30:00,PARKS,,\n");
+  auto engine = OpenImportEngine();
+  ImportOptions o = SmallOptions(file);
+  o.zone = "America/New_York";
+  std::ostringstream out, err;
+  auto r = ImportCsv(*engine, o, out, err);
+  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+  const Calendar cal = engine->CurrentConfig().calendar;
+  CHECK(cal.zone == "America/New_York");
+  CHECK(engine->State("N1")->reported_at == *ParseInstant("2025-07-01T13:00:00Z", 0));
+  CHECK(engine->State("N2")->reported_at == *ParseInstant("2025-12-01T14:00:00Z", 0));
+  CHECK(engine->State("N3")->reported_at == *ParseInstant("2025-03-09T07:00:00Z", 0));
+  CHECK(engine->State("N4")->reported_at == *ParseInstant("2025-11-02T05:30:00Z", 0));
+  CHECK(FormatInstant(engine->State("N1")->reported_at, cal) == "2025-07-01T09:00:00-04:00");
+  CHECK(FormatInstant(engine->State("N2")->reported_at, cal) == "2025-12-01T09:00:00-05:00");
+  // The day of 2025-03-09 (23 hours) holds N3, cut at the zone's midnights.
+  PeriodQuery q;
+  q.from = *ParseInstant("2025-03-09", cal);
+  q.to = *ParseInstant("2025-03-10", cal);
+  q.at = q.to;
+  auto centre = engine->Centre(q);
+  REQUIRE(centre.ok());
+  CHECK(centre->received == 1);
+  // The same zone again, or none: fine. Another zone, or an offset: refused naming both.
+  CHECK(ImportCsv(*engine, o, out, err).ok());
+  o.zone.clear();
+  CHECK(ImportCsv(*engine, o, out, err).ok());
+  for (bool as_offset : {false, true}) {
+    ImportOptions other =
+        SmallOptions(TempFile("tzny2.csv", "id,created,unit,closed,due\nN5,2025-02-03 10:00:00,PARKS,,\n"));
+    if (as_offset) {
+      other.utc_offset_minutes = -5 * 60;
+    } else {
+      other.zone = "America/Chicago";
+    }
+    std::ostringstream out2, err2;
+    auto refused = ImportCsv(*engine, other, out2, err2);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.status().message().rfind(
+              std::string("import: --tz ") + (as_offset ? "-05:00" : "America/Chicago") +
+                  " is not the zone of this database's calendar (America/New_York)",
+              0) == 0);
+    CHECK(engine->Show("N5").status().IsNotFound());
+  }
+  // An unknown zone name is refused before anything is written.
+  auto fresh = OpenImportEngine();
+  o.zone = "America/Atlantis";
+  auto unknown = ImportCsv(*fresh, o, out, err);
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.status().message().find("unknown time zone 'America/Atlantis'") != std::string::npos);
+  CHECK(fresh->HeadPosition() == 0);
+}
+
+TEST_CASE("import: Boston 311 read at America/New_York: on-time still equals the City's flag") {
+  auto engine = OpenImportEngine();
+  ImportOptions o = BostonOptions();
+  o.zone = "America/New_York";
+  std::ostringstream out, err;
+  auto r = ImportCsv(*engine, o, out, err);
+  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+  CHECK(r->imported == 4995);
+  CHECK(r->skipped == 0);
+  CHECK(engine->CurrentConfig().calendar.zone == "America/New_York");
+  int flagged = 0, mismatched = 0, summer = 0, winter = 0;
+  const Calendar cal = engine->CurrentConfig().calendar;
+  for (const auto& row : ReadCsv(Data("boston311_raw_sample.csv"))) {
+    auto view = engine->Show(row.at("CASE_ENQUIRY_ID"));
+    REQUIRE_MESSAGE(view.ok(), view.status().ToString());
+    // The file's local time reads back at the offset in effect then.
+    auto state = engine->State(row.at("CASE_ENQUIRY_ID"));
+    REQUIRE(state.ok());
+    (OffsetAt(cal, state->reported_at) == -240 ? summer : winter) += 1;
+    const std::string& flag = row.at("OnTime_Status");
+    if (flag.empty()) continue;
+    ++flagged;
+    REQUIRE(view->on_time.has_value());
+    if (*view->on_time != (flag == "ONTIME")) {
+      ++mismatched;
+      MESSAGE("case ", row.at("CASE_ENQUIRY_ID"), ": City says ", flag,
+              ", caseloop says on_time=", *view->on_time);
+    }
+  }
+  CHECK(flagged == 4994);
+  CHECK(mismatched == 0);
+  MESSAGE("Boston at America/New_York: ", summer, " rows reported under EDT, ", winter, " under EST");
+  CHECK(summer > 0);
+  CHECK(winter > 0);
+}
+
 // The issue's figure: `centre` for 2013-12-25 counted 1,789 of the day's
 // 2,385 NYC requests (its days cut at +08:00 midnight).
 TEST_CASE("import --tz: the NYC day counts all of its requests") {

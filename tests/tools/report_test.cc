@@ -303,6 +303,20 @@ TEST_CASE("report: --lang zh|en, every label from the language's table; default 
     CHECK(html.find("<html lang=\"en\">") != std::string::npos);
     CHECK(html.find("(UTC-05:00)") != std::string::npos);
   }
+  SUBCASE("a zone's name is shown; Asia/Shanghai is Chinese by default, America/New_York English") {
+    for (const char* zone : {"Asia/Shanghai", "America/New_York"}) {
+      ConfigChange c;
+      c.type = ConfigChangeType::kSetCalendarZone;
+      c.calendar.zone = zone;
+      REQUIRE((*engine)->Configure(c).ok());
+      REQUIRE(WriteHtmlReport(**engine, r).ok());
+      const std::string html = ReadAll(r.html);
+      const bool zh_zone = std::string(zone) == "Asia/Shanghai";
+      CHECK(html.find(zh_zone ? "<html lang=\"zh-CN\">" : "<html lang=\"en\">") != std::string::npos);
+      CHECK(html.find(zh_zone ? "（Asia/Shanghai）" : "(America/New_York)") != std::string::npos);
+      CHECK(html.find("UTC+") == std::string::npos);
+    }
+  }
   SUBCASE("an unknown language is refused, naming it") {
     r.language = "fr";
     Status s = WriteHtmlReport(**engine, r);
