@@ -2,7 +2,9 @@
 //
 // Every time caseloop stores is a UTC instant with microsecond resolution.
 // Local times appear only at the edges (script text, JSON output), converted
-// with the calendar's fixed UTC offset.
+// with a UTC offset: the calendar's fixed one, or the one its zone has in
+// effect (caseloop/calendar.h: OffsetAt, and ParseInstant/FormatInstant
+// taking a Calendar).
 #ifndef CASELOOP_TIME_H_
 #define CASELOOP_TIME_H_
 
