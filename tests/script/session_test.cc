@@ -128,6 +128,34 @@ TEST_CASE("show prints the documented keys in order, times in the calendar's zon
   CHECK((*w)[0].find(R"("light":"red")") != std::string::npos);
 }
 
+TEST_CASE("calendar zone=: local times in the zone across the 2025-03-09 transition") {
+  Fixture f;
+  f.District();
+  CHECK(f.Error("calendar zone=Mars/Olympus").find("zone: unknown time zone 'Mars/Olympus'") == 0);
+  CHECK(f.Error("calendar zone=America/New_York tz=-05:00") ==
+        "zone: goes on a calendar line of its own (without tz, workdays, periods)");
+  f.Ok("calendar zone=America/New_York");
+  CHECK(f.engine->CurrentConfig().calendar.zone == "America/New_York");
+  CHECK(f.Error("calendar tz=-05:00").find("tz: the calendar is in zone America/New_York") == 0);
+  // Friday 15:00 EST; 4 working hours: 2 on Friday, 2 on Monday from 09:00 EDT.
+  f.Ok("at 2025-03-07T14:50");
+  CHECK(f.session->Now() == *ParseInstant("2025-03-07T19:50Z", 0));
+  f.Ok("report A1 kind=component category=0101 source=inspector grid=620102001001001 by=I1");
+  f.Ok("register A1 by=L1 at=2025-03-07T14:55");
+  f.Ok("dispatch A1 by=D1 at=2025-03-07T15:00");
+  auto state = f.engine->State("A1");
+  REQUIRE(state.ok());
+  REQUIRE(state->deadline.has_value());
+  CHECK(*state->deadline == *ParseInstant("2025-03-10T11:00-04:00", 0));
+  // Monday 10:59 EDT is before the deadline, 11:01 after it (a fixed -05:00 would say otherwise).
+  CHECK(f.One("show A1 at=2025-03-10T10:59").find(R"("overdue":false)") != std::string::npos);
+  CHECK(f.One("show A1 at=2025-03-10T11:01").find(R"("overdue":true)") != std::string::npos);
+  // The day of 2025-03-09 is cut at the zone's midnights; back to a fixed offset.
+  f.Ok("calendar zone=none");
+  CHECK(f.engine->CurrentConfig().calendar.zone.empty());
+  CHECK(f.engine->CurrentConfig().calendar.utc_offset_minutes == 480);
+}
+
 TEST_CASE("the script clock: at, advance, a command's at=, and the errors") {
   Fixture f;
   f.District();
