@@ -74,35 +74,6 @@ HttpResponse FromStatus(const Status& s, std::string_view where) {
   return Handler::Error(code, m, where);
 }
 
-// Percent-decodes one path segment or query value. nullopt: a bad escape or
-// text that is not UTF-8.
-std::optional<std::string> Decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out.push_back(s[i]);
-      continue;
-    }
-    if (i + 2 >= s.size()) return std::nullopt;
-    const int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  if (!IsValidUtf8(out)) return std::nullopt;
-  for (unsigned char c : out) {
-    if (c < 0x20 || c == 0x7f) return std::nullopt;
-  }
-  return out;
-}
-
 // The nesting depth of a JSON text (objects and arrays), counting outside
 // strings; checked before parsing so that a deep body costs no recursion.
 int JsonDepth(std::string_view text) {
@@ -403,8 +374,9 @@ void Handler::Handle(const HttpRequest& req, std::function<void(HttpResponse)> d
       query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
       if (item.empty()) continue;
       const auto eq = item.find('=');
-      auto key = Decode(item.substr(0, eq));
-      auto value = Decode(eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1));
+      auto key = PercentDecode(item.substr(0, eq), false);
+      auto value =
+          PercentDecode(eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1), false);
       if (!key || !value) {
         call.route = "other";
         return call.Fail(400, "bad percent-encoding or UTF-8 in the query string", "query");
@@ -447,7 +419,7 @@ void Handler::Handle(const HttpRequest& req, std::function<void(HttpResponse)> d
   while (!rest.empty()) {
     rest.remove_prefix(1);  // '/'
     const auto slash = rest.find('/');
-    auto seg = Decode(rest.substr(0, slash));
+    auto seg = PercentDecode(rest.substr(0, slash), false);
     if (!seg) {
       call.route = "other";
       return call.Fail(400, "bad percent-encoding or UTF-8 in the path", "path");
@@ -1170,6 +1142,38 @@ void Handler::Query(Call& call, const std::string& name, const std::string& case
     }
   }
   return call.Answer(Ok(200, JsonArray(items)));
+}
+
+std::optional<std::string> PercentDecode(std::string_view s, bool form) {
+  std::string out;
+  out.reserve(s.size());
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (form && s[i] == '+') {
+      out.push_back(' ');
+      continue;
+    }
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    const int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  if (!IsValidUtf8(out)) return std::nullopt;
+  for (unsigned char c : out) {
+    const bool line = c == '\t' || c == '\n' || c == '\r';
+    if ((c < 0x20 && !(form && line)) || c == 0x7f) return std::nullopt;
+  }
+  return out;
 }
 
 }  // namespace caseloop::server

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -45,6 +46,12 @@ struct HttpResponse {
   std::function<bool(const LoggedEvent&)> events_filter;
   int events_offset = 0;
 };
+
+// Percent-decodes one URL path segment, or one query or form name or value
+// (%XX is a byte). With `form` (application/x-www-form-urlencoded), '+' is a
+// space and tab and line ends are allowed (a description may have lines).
+// nullopt: a bad escape, text that is not UTF-8, or a control character.
+std::optional<std::string> PercentDecode(std::string_view s, bool form);
 
 }  // namespace caseloop::server
 

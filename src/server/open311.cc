@@ -124,38 +124,6 @@ HttpResponse ErrorAnswer(int status, Format format, std::string_view description
   return Answer(status, format, "errors", OJson::array({e}));
 }
 
-// One application/x-www-form-urlencoded value or name: '+' is a space,
-// %XX a byte. nullopt: a bad escape, text that is not UTF-8, or a control
-// character other than tab and line ends (a description may have lines).
-std::optional<std::string> FormDecode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out.push_back(' ');
-    } else if (s[i] != '%') {
-      out.push_back(s[i]);
-    } else {
-      if (i + 2 >= s.size()) return std::nullopt;
-      const int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    }
-  }
-  if (!IsValidUtf8(out)) return std::nullopt;
-  for (unsigned char c : out) {
-    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) return std::nullopt;
-  }
-  return out;
-}
-
 // Characters (code points) of valid UTF-8 text.
 std::size_t Characters(std::string_view s) {
   std::size_t n = 0;
@@ -253,8 +221,8 @@ static bool ParseForm(std::string_view text, std::vector<std::pair<std::string, 
     text = amp == std::string_view::npos ? std::string_view() : text.substr(amp + 1);
     if (item.empty()) continue;
     const auto eq = item.find('=');
-    auto key = FormDecode(item.substr(0, eq));
-    auto value = FormDecode(eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1));
+    auto key = PercentDecode(item.substr(0, eq), true);
+    auto value = PercentDecode(eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1), true);
     if (!key || !value) {
       *bad = std::string(item.substr(0, std::min<std::size_t>(item.size(), 60)));
       return false;
